@@ -1,0 +1,2 @@
+//! The `trainbench` binary (temporarily without commands while the report module lands).
+fn main() {}

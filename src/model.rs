@@ -1,0 +1,173 @@
+//! A sequential dense network with runtime sizes, built from a [`ModelSpec`] on dfdx tensors and
+//! generic over the dfdx device (`Cpu` now, `Cuda` behind the `cuda` feature). dfdx's own nn
+//! modules need compile-time sizes, so the layers are plain weight/bias tensors here.
+//!
+//! Host copies of the parameters are the optimizer's working copy: a step reads each gradient to
+//! the host, updates there and writes the tensor back, which keeps the optimizers device-free.
+
+use dfdx::prelude::*;
+use rand::RngCore;
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+use crate::zoo::activation::Activation;
+use crate::zoo::init::Initializer;
+use crate::zoo::optim::Optimizer;
+
+/// The network's architecture as written in a study file: Flatten → Dense(hidden…) → Dense(outputs).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ModelSpec {
+    /// Units of each hidden dense layer, bottom to top.
+    pub hidden: Vec<usize>,
+    /// Activation of every hidden layer (the output layer has none: the loss takes logits).
+    #[serde(default = "relu")]
+    pub activation: Activation,
+    /// Initializer of every kernel (Keras's default is glorot_uniform).
+    #[serde(
+        default = "glorot_uniform",
+        deserialize_with = "crate::zoo::named::string_or_table"
+    )]
+    pub initializer: Initializer,
+}
+
+fn relu() -> Activation {
+    Activation::Relu
+}
+fn glorot_uniform() -> Initializer {
+    Initializer::GlorotUniform
+}
+
+impl ModelSpec {
+    /// Checks the sizes and the initializer's parameters.
+    pub fn check(&self) -> Result<()> {
+        if self.hidden.contains(&0) {
+            return Err(Error::invalid(
+                "model.hidden",
+                "every hidden layer needs at least 1 unit",
+            ));
+        }
+        self.initializer.check()
+    }
+}
+
+/// A matrix with runtime sizes.
+pub type Matrix<D, T = NoneTape> = Tensor<(usize, usize), f32, D, T>;
+
+/// One dense layer: kernel [fan_in, fan_out] (Keras layout) and bias [fan_out].
+#[derive(Debug, Clone)]
+pub struct Dense<D: Device<f32>> {
+    /// The kernel.
+    pub weight: Matrix<D>,
+    /// The bias.
+    pub bias: Tensor<(usize,), f32, D>,
+}
+
+/// The network: dense layers with one activation between them, logits out.
+#[derive(Debug, Clone)]
+pub struct Mlp<D: Device<f32>> {
+    layers: Vec<Dense<D>>,
+    activation: Activation,
+    /// Host copy of every parameter in [`Mlp::params`] order (kernel, bias per layer).
+    host: Vec<Vec<f32>>,
+}
+
+impl<D: Device<f32>> Mlp<D> {
+    /// Builds the network for `inputs` features and `outputs` classes, kernels drawn from `rng`
+    /// layer by layer, biases zero.
+    pub fn new(
+        spec: &ModelSpec,
+        inputs: usize,
+        outputs: usize,
+        dev: &D,
+        rng: &mut impl RngCore,
+    ) -> Result<Self> {
+        spec.check()?;
+        let mut sizes = vec![inputs];
+        sizes.extend(&spec.hidden);
+        sizes.push(outputs);
+        let mut layers = Vec::new();
+        let mut host = Vec::new();
+        for pair in sizes.windows(2) {
+            let (fan_in, fan_out) = (pair[0], pair[1]);
+            let kernel = spec.initializer.kernel(fan_in, fan_out, rng);
+            let bias = vec![0.0f32; fan_out];
+            layers.push(Dense {
+                weight: dev.tensor_from_vec(kernel.clone(), (fan_in, fan_out)),
+                bias: dev.tensor_from_vec(bias.clone(), (fan_out,)),
+            });
+            host.push(kernel);
+            host.push(bias);
+        }
+        Ok(Mlp {
+            layers,
+            activation: spec.activation,
+            host,
+        })
+    }
+
+    /// The layers, bottom to top.
+    pub fn layers(&self) -> &[Dense<D>] {
+        &self.layers
+    }
+
+    /// Sizes of the parameters in update order (kernel, bias per layer).
+    pub fn param_sizes(&self) -> Vec<usize> {
+        self.host.iter().map(Vec::len).collect()
+    }
+
+    /// Total number of trainable values.
+    pub fn num_params(&self) -> usize {
+        self.host.iter().map(Vec::len).sum()
+    }
+
+    /// The parameters' current values, in update order (host copies).
+    pub fn param_values(&self) -> &[Vec<f32>] {
+        &self.host
+    }
+
+    /// Logits for a batch [n, inputs]; records on the batch's tape when it has one.
+    pub fn forward<T: Tape<f32, D>>(&self, x: Matrix<D, T>) -> Matrix<D, T> {
+        let last = self.layers.len() - 1;
+        let mut h = x;
+        for (i, layer) in self.layers.iter().enumerate() {
+            let (n, _) = *h.shape();
+            let units = layer.bias.shape().0;
+            let z = h.matmul(layer.weight.clone())
+                + layer.bias.clone().broadcast_like::<_, Axis<0>>(&(n, units));
+            h = if i == last {
+                z
+            } else {
+                self.activation.apply(z)
+            };
+        }
+        h
+    }
+
+    /// Applies one optimizer step from the gradients of a backward pass with learning rate `lr`.
+    pub fn apply_gradients(
+        &mut self,
+        grads: &Gradients<f32, D>,
+        optimizer: &mut Optimizer,
+        lr: f64,
+    ) -> Result<()> {
+        optimizer.begin_step();
+        let mut index = 0;
+        for layer in &mut self.layers {
+            let g = grads.get(&layer.weight).as_vec();
+            optimizer.update(index, lr, &mut self.host[index], &g);
+            layer.weight.copy_from(&self.host[index]);
+            index += 1;
+            let g = grads.get(&layer.bias).as_vec();
+            optimizer.update(index, lr, &mut self.host[index], &g);
+            layer.bias.copy_from(&self.host[index]);
+            index += 1;
+        }
+        Ok(())
+    }
+}
+
+/// Turns a dfdx device error into the library's.
+pub fn device_err(e: impl std::fmt::Debug) -> Error {
+    Error::Device(format!("{e:?}"))
+}

@@ -1,0 +1,1 @@
+//! Reports: statistics, charts and the markdown report (in progress).

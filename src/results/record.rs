@@ -1,0 +1,109 @@
+//! The two result tables as flat records: one struct per table, one field per Parquet column, so
+//! the schema is visible in one place. `store.rs` maps these to and from Parquet; nothing here does IO.
+
+use serde::{Deserialize, Serialize};
+
+/// Version of the table layout; a table written under another version is refused with a message.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// One finished run (one cell × one seed): a row of `runs.parquet`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunRecord {
+    /// Study name (file stem of the study TOML).
+    pub study: String,
+    /// Stable hash of the cell's canonical resolved config (16 hex digits).
+    pub cell_id: String,
+    /// Human-readable cell label, e.g. `optimizer=adam`.
+    pub cell_label: String,
+    /// The grid axes' values for this cell, as (axis name, label); one Parquet column `axis.<name>` each.
+    pub axes: Vec<(String, String)>,
+    /// The run's seed.
+    pub seed: u64,
+    /// The cell's full resolved config as canonical JSON.
+    pub config_json: String,
+    /// Dataset name, e.g. `fashion-mnist`.
+    pub dataset: String,
+    /// SHA-256 over the four decompressed IDX files' checksums (see `data::Dataset::fingerprint`).
+    pub dataset_sha256: String,
+    /// Epochs actually trained (fewer than asked when the run diverged).
+    pub epochs_run: u32,
+    /// 1-based epoch with the lowest validation loss (0 if none finished).
+    pub best_epoch: u32,
+    /// Training loss of the last epoch (mean over its minibatches).
+    pub final_train_loss: f64,
+    /// Training accuracy of the last epoch.
+    pub final_train_acc: f64,
+    /// Validation loss after the last epoch.
+    pub final_val_loss: f64,
+    /// Validation accuracy after the last epoch.
+    pub final_val_acc: f64,
+    /// Lowest validation loss over the epochs.
+    pub best_val_loss: f64,
+    /// Highest validation accuracy over the epochs.
+    pub best_val_acc: f64,
+    /// Test loss of the final model.
+    pub test_loss: f64,
+    /// Test accuracy of the final model.
+    pub test_acc: f64,
+    /// Whether a non-finite loss stopped the run.
+    pub diverged: bool,
+    /// The 1-based optimizer step at which the loss became non-finite.
+    pub diverged_step: Option<u64>,
+    /// Wall-clock seconds the run took (not part of the reproducible numbers).
+    pub wall_seconds: f64,
+    /// Training samples per second (not part of the reproducible numbers).
+    pub samples_per_sec: f64,
+    /// trainbench's crate version.
+    pub trainbench_version: String,
+    /// The git commit of the code that made the run (`unknown` outside a checkout).
+    pub git_commit: String,
+    /// The dfdx version.
+    pub dfdx_version: String,
+    /// The device the run trained on, e.g. `cpu`.
+    pub device: String,
+    /// When the run started, UTC, RFC 3339 (metadata only; never feeds a number).
+    pub started_at: String,
+}
+
+impl RunRecord {
+    /// The reproducible numbers of the run, for bit-for-bit comparisons (wall time and dates excluded).
+    pub fn metrics(&self) -> [f64; 10] {
+        [
+            self.final_train_loss,
+            self.final_train_acc,
+            self.final_val_loss,
+            self.final_val_acc,
+            self.best_val_loss,
+            self.best_val_acc,
+            self.test_loss,
+            self.test_acc,
+            f64::from(self.epochs_run),
+            self.diverged_step.map_or(-1.0, |s| s as f64),
+        ]
+    }
+}
+
+/// One epoch of one run: a row of `epochs.parquet`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EpochRecord {
+    /// Study name.
+    pub study: String,
+    /// Cell id (see [`RunRecord::cell_id`]).
+    pub cell_id: String,
+    /// The run's seed.
+    pub seed: u64,
+    /// 1-based epoch.
+    pub epoch: u32,
+    /// Mean training loss over the epoch's minibatches.
+    pub train_loss: f64,
+    /// Training accuracy over the epoch's minibatches.
+    pub train_acc: f64,
+    /// Validation loss at the end of the epoch.
+    pub val_loss: f64,
+    /// Validation accuracy at the end of the epoch.
+    pub val_acc: f64,
+    /// Learning rate in effect at the end of the epoch.
+    pub learning_rate: f64,
+    /// Wall-clock seconds of the epoch (metadata).
+    pub wall_seconds: f64,
+}

@@ -1,0 +1,450 @@
+//! The Parquet store of a study's results: `<dir>/runs.parquet` (one row per run) and
+//! `<dir>/epochs.parquet` (one row per run and epoch), via polars. Each save rewrites both tables
+//! atomically (temp file + rename, epochs first), so a crash at any moment leaves the previous
+//! complete pair or the new one, and a reader never sees half a file.
+
+use std::fs::File;
+use std::path::{Path, PathBuf};
+
+use polars::prelude::*;
+
+use super::record::{EpochRecord, RunRecord, SCHEMA_VERSION};
+use crate::error::{Error, Result};
+
+/// Prefix of the per-axis columns of the runs table.
+pub const AXIS_PREFIX: &str = "axis.";
+
+/// `<dir>/runs.parquet`.
+pub fn runs_path(dir: &Path) -> PathBuf {
+    dir.join("runs.parquet")
+}
+
+/// `<dir>/epochs.parquet`.
+pub fn epochs_path(dir: &Path) -> PathBuf {
+    dir.join("epochs.parquet")
+}
+
+fn err(path: &Path, e: impl std::fmt::Display) -> Error {
+    Error::Results {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    }
+}
+
+/// Reads both tables from `dir`; missing files read as empty tables. Epoch rows of runs that are
+/// not in the runs table (a crash between the two renames) are dropped.
+pub fn load(dir: &Path) -> Result<(Vec<RunRecord>, Vec<EpochRecord>)> {
+    let runs_file = runs_path(dir);
+    let runs = if runs_file.exists() {
+        runs_from_frame(&read(&runs_file)?).map_err(|e| err(&runs_file, e))?
+    } else {
+        Vec::new()
+    };
+    let epochs_file = epochs_path(dir);
+    let mut epochs = if epochs_file.exists() {
+        epochs_from_frame(&read(&epochs_file)?).map_err(|e| err(&epochs_file, e))?
+    } else {
+        Vec::new()
+    };
+    let recorded: std::collections::HashSet<(&str, u64)> =
+        runs.iter().map(|r| (r.cell_id.as_str(), r.seed)).collect();
+    epochs.retain(|e| recorded.contains(&(e.cell_id.as_str(), e.seed)));
+    Ok((runs, epochs))
+}
+
+/// Writes both tables to `dir` atomically (creating `dir`).
+pub fn save(dir: &Path, runs: &[RunRecord], epochs: &[EpochRecord]) -> Result<()> {
+    std::fs::create_dir_all(dir).map_err(|e| Error::io("creating", dir, e))?;
+    let epochs_file = epochs_path(dir);
+    write_atomic(
+        &epochs_file,
+        &mut epochs_frame(epochs).map_err(|e| err(&epochs_file, e))?,
+    )?;
+    let runs_file = runs_path(dir);
+    write_atomic(
+        &runs_file,
+        &mut runs_frame(runs).map_err(|e| err(&runs_file, e))?,
+    )
+}
+
+fn read(path: &Path) -> Result<DataFrame> {
+    let file = File::open(path).map_err(|e| Error::io("opening", path, e))?;
+    ParquetReader::new(file).finish().map_err(|e| {
+        err(
+            path,
+            format!("not a readable Parquet table ({e}); move it away and re-run the study"),
+        )
+    })
+}
+
+fn write_atomic(path: &Path, frame: &mut DataFrame) -> Result<()> {
+    let tmp = path.with_extension("parquet.tmp");
+    let file = File::create(&tmp).map_err(|e| Error::io("creating", &tmp, e))?;
+    ParquetWriter::new(file)
+        .finish(frame)
+        .map_err(|e| err(&tmp, e))?;
+    // Durable before it becomes visible: a crash after the rename never shows an empty file.
+    File::open(&tmp)
+        .and_then(|f| f.sync_all())
+        .map_err(|e| Error::io("syncing", &tmp, e))?;
+    std::fs::rename(&tmp, path).map_err(|e| Error::io("renaming into", path, e))
+}
+
+fn col<T, P>(name: &str, values: T) -> Column
+where
+    Series: NamedFrom<T, P>,
+    P: ?Sized,
+{
+    Column::new(name.into(), values)
+}
+
+fn runs_frame(runs: &[RunRecord]) -> PolarsResult<DataFrame> {
+    let s = |f: fn(&RunRecord) -> &str| runs.iter().map(f).collect::<Vec<_>>();
+    let f = |f: fn(&RunRecord) -> f64| runs.iter().map(f).collect::<Vec<_>>();
+    let mut columns = vec![
+        col("schema_version", vec![SCHEMA_VERSION; runs.len()]),
+        col("study", s(|r| &r.study)),
+        col("cell_id", s(|r| &r.cell_id)),
+        col("cell_label", s(|r| &r.cell_label)),
+    ];
+    let mut axis_names: Vec<&str> = Vec::new();
+    for run in runs {
+        for (name, _) in &run.axes {
+            if !axis_names.contains(&name.as_str()) {
+                axis_names.push(name);
+            }
+        }
+    }
+    for name in axis_names {
+        let values: Vec<&str> = runs
+            .iter()
+            .map(|r| {
+                r.axes
+                    .iter()
+                    .find(|(n, _)| n == name)
+                    .map_or("", |(_, v)| v.as_str())
+            })
+            .collect();
+        columns.push(col(&format!("{AXIS_PREFIX}{name}"), values));
+    }
+    columns.extend([
+        col("seed", runs.iter().map(|r| r.seed).collect::<Vec<_>>()),
+        col("config_json", s(|r| &r.config_json)),
+        col("dataset", s(|r| &r.dataset)),
+        col("dataset_sha256", s(|r| &r.dataset_sha256)),
+        col(
+            "epochs_run",
+            runs.iter().map(|r| r.epochs_run).collect::<Vec<_>>(),
+        ),
+        col(
+            "best_epoch",
+            runs.iter().map(|r| r.best_epoch).collect::<Vec<_>>(),
+        ),
+        col("final_train_loss", f(|r| r.final_train_loss)),
+        col("final_train_acc", f(|r| r.final_train_acc)),
+        col("final_val_loss", f(|r| r.final_val_loss)),
+        col("final_val_acc", f(|r| r.final_val_acc)),
+        col("best_val_loss", f(|r| r.best_val_loss)),
+        col("best_val_acc", f(|r| r.best_val_acc)),
+        col("test_loss", f(|r| r.test_loss)),
+        col("test_acc", f(|r| r.test_acc)),
+        col(
+            "diverged",
+            runs.iter().map(|r| r.diverged).collect::<Vec<_>>(),
+        ),
+        col(
+            "diverged_step",
+            runs.iter().map(|r| r.diverged_step).collect::<Vec<_>>(),
+        ),
+        col("wall_seconds", f(|r| r.wall_seconds)),
+        col("samples_per_sec", f(|r| r.samples_per_sec)),
+        col("trainbench_version", s(|r| &r.trainbench_version)),
+        col("git_commit", s(|r| &r.git_commit)),
+        col("dfdx_version", s(|r| &r.dfdx_version)),
+        col("device", s(|r| &r.device)),
+        col("started_at", s(|r| &r.started_at)),
+    ]);
+    DataFrame::new(runs.len(), columns)
+}
+
+fn epochs_frame(epochs: &[EpochRecord]) -> PolarsResult<DataFrame> {
+    let f = |f: fn(&EpochRecord) -> f64| epochs.iter().map(f).collect::<Vec<_>>();
+    let columns = vec![
+        col("schema_version", vec![SCHEMA_VERSION; epochs.len()]),
+        col(
+            "study",
+            epochs.iter().map(|e| e.study.as_str()).collect::<Vec<_>>(),
+        ),
+        col(
+            "cell_id",
+            epochs
+                .iter()
+                .map(|e| e.cell_id.as_str())
+                .collect::<Vec<_>>(),
+        ),
+        col("seed", epochs.iter().map(|e| e.seed).collect::<Vec<_>>()),
+        col("epoch", epochs.iter().map(|e| e.epoch).collect::<Vec<_>>()),
+        col("train_loss", f(|e| e.train_loss)),
+        col("train_acc", f(|e| e.train_acc)),
+        col("val_loss", f(|e| e.val_loss)),
+        col("val_acc", f(|e| e.val_acc)),
+        col("learning_rate", f(|e| e.learning_rate)),
+        col("wall_seconds", f(|e| e.wall_seconds)),
+    ];
+    DataFrame::new(epochs.len(), columns)
+}
+
+/// Checks the table's schema version; an older or newer layout gets a message saying what to do.
+fn check_version(df: &DataFrame) -> PolarsResult<()> {
+    let version = match df.column("schema_version") {
+        Ok(c) => c.u32()?.get(0),
+        Err(_) => None,
+    };
+    match version {
+        Some(SCHEMA_VERSION) => Ok(()),
+        _ if df.height() == 0 => Ok(()),
+        other => Err(polars_err!(
+            ComputeError:
+            "written with results schema {} but this trainbench reads schema {SCHEMA_VERSION}; \
+             re-run the study into a new --results directory",
+            other.map_or("(none)".to_string(), |v| v.to_string())
+        )),
+    }
+}
+
+fn strings(df: &DataFrame, name: &str) -> PolarsResult<Vec<String>> {
+    Ok(df
+        .column(name)?
+        .str()?
+        .iter()
+        .map(|v| v.unwrap_or_default().to_string())
+        .collect())
+}
+
+fn floats(df: &DataFrame, name: &str) -> PolarsResult<Vec<f64>> {
+    Ok(df
+        .column(name)?
+        .f64()?
+        .iter()
+        .map(|v| v.unwrap_or(f64::NAN))
+        .collect())
+}
+
+fn u32s(df: &DataFrame, name: &str) -> PolarsResult<Vec<u32>> {
+    Ok(df
+        .column(name)?
+        .u32()?
+        .iter()
+        .map(|v| v.unwrap_or(0))
+        .collect())
+}
+
+fn u64s(df: &DataFrame, name: &str) -> PolarsResult<Vec<Option<u64>>> {
+    Ok(df.column(name)?.u64()?.iter().collect())
+}
+
+fn runs_from_frame(df: &DataFrame) -> PolarsResult<Vec<RunRecord>> {
+    check_version(df)?;
+    let axis_columns: Vec<(String, Vec<String>)> = df
+        .get_column_names()
+        .into_iter()
+        .filter_map(|n| {
+            n.strip_prefix(AXIS_PREFIX)
+                .map(|a| (a.to_string(), n.to_string()))
+        })
+        .map(|(axis, column)| Ok((axis, strings(df, &column)?)))
+        .collect::<PolarsResult<_>>()?;
+    let study = strings(df, "study")?;
+    let cell_id = strings(df, "cell_id")?;
+    let cell_label = strings(df, "cell_label")?;
+    let seed = u64s(df, "seed")?;
+    let config_json = strings(df, "config_json")?;
+    let dataset = strings(df, "dataset")?;
+    let dataset_sha256 = strings(df, "dataset_sha256")?;
+    let epochs_run = u32s(df, "epochs_run")?;
+    let best_epoch = u32s(df, "best_epoch")?;
+    let final_train_loss = floats(df, "final_train_loss")?;
+    let final_train_acc = floats(df, "final_train_acc")?;
+    let final_val_loss = floats(df, "final_val_loss")?;
+    let final_val_acc = floats(df, "final_val_acc")?;
+    let best_val_loss = floats(df, "best_val_loss")?;
+    let best_val_acc = floats(df, "best_val_acc")?;
+    let test_loss = floats(df, "test_loss")?;
+    let test_acc = floats(df, "test_acc")?;
+    let diverged: Vec<bool> = df
+        .column("diverged")?
+        .bool()?
+        .iter()
+        .map(|v| v.unwrap_or(false))
+        .collect();
+    let diverged_step = u64s(df, "diverged_step")?;
+    let wall_seconds = floats(df, "wall_seconds")?;
+    let samples_per_sec = floats(df, "samples_per_sec")?;
+    let trainbench_version = strings(df, "trainbench_version")?;
+    let git_commit = strings(df, "git_commit")?;
+    let dfdx_version = strings(df, "dfdx_version")?;
+    let device = strings(df, "device")?;
+    let started_at = strings(df, "started_at")?;
+    Ok((0..df.height())
+        .map(|i| RunRecord {
+            study: study[i].clone(),
+            cell_id: cell_id[i].clone(),
+            cell_label: cell_label[i].clone(),
+            axes: axis_columns
+                .iter()
+                .map(|(axis, values)| (axis.clone(), values[i].clone()))
+                .collect(),
+            seed: seed[i].unwrap_or(0),
+            config_json: config_json[i].clone(),
+            dataset: dataset[i].clone(),
+            dataset_sha256: dataset_sha256[i].clone(),
+            epochs_run: epochs_run[i],
+            best_epoch: best_epoch[i],
+            final_train_loss: final_train_loss[i],
+            final_train_acc: final_train_acc[i],
+            final_val_loss: final_val_loss[i],
+            final_val_acc: final_val_acc[i],
+            best_val_loss: best_val_loss[i],
+            best_val_acc: best_val_acc[i],
+            test_loss: test_loss[i],
+            test_acc: test_acc[i],
+            diverged: diverged[i],
+            diverged_step: diverged_step[i],
+            wall_seconds: wall_seconds[i],
+            samples_per_sec: samples_per_sec[i],
+            trainbench_version: trainbench_version[i].clone(),
+            git_commit: git_commit[i].clone(),
+            dfdx_version: dfdx_version[i].clone(),
+            device: device[i].clone(),
+            started_at: started_at[i].clone(),
+        })
+        .collect())
+}
+
+fn epochs_from_frame(df: &DataFrame) -> PolarsResult<Vec<EpochRecord>> {
+    check_version(df)?;
+    let study = strings(df, "study")?;
+    let cell_id = strings(df, "cell_id")?;
+    let seed = u64s(df, "seed")?;
+    let epoch = u32s(df, "epoch")?;
+    let train_loss = floats(df, "train_loss")?;
+    let train_acc = floats(df, "train_acc")?;
+    let val_loss = floats(df, "val_loss")?;
+    let val_acc = floats(df, "val_acc")?;
+    let learning_rate = floats(df, "learning_rate")?;
+    let wall_seconds = floats(df, "wall_seconds")?;
+    Ok((0..df.height())
+        .map(|i| EpochRecord {
+            study: study[i].clone(),
+            cell_id: cell_id[i].clone(),
+            seed: seed[i].unwrap_or(0),
+            epoch: epoch[i],
+            train_loss: train_loss[i],
+            train_acc: train_acc[i],
+            val_loss: val_loss[i],
+            val_acc: val_acc[i],
+            learning_rate: learning_rate[i],
+            wall_seconds: wall_seconds[i],
+        })
+        .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(seed: u64, diverged: bool) -> RunRecord {
+        RunRecord {
+            study: "s".into(),
+            cell_id: "abc".into(),
+            cell_label: "optimizer=adam".into(),
+            axes: vec![("optimizer".into(), "adam".into())],
+            seed,
+            config_json: "{}".into(),
+            dataset: "fashion-mnist".into(),
+            dataset_sha256: "00".into(),
+            epochs_run: 3,
+            best_epoch: 2,
+            final_train_loss: 0.5,
+            final_train_acc: 0.8,
+            final_val_loss: if diverged { f64::NAN } else { 0.6 },
+            final_val_acc: 0.75,
+            best_val_loss: 0.55,
+            best_val_acc: 0.77,
+            test_loss: 0.61,
+            test_acc: 0.74,
+            diverged,
+            diverged_step: diverged.then_some(17),
+            wall_seconds: 1.5,
+            samples_per_sec: 1000.0,
+            trainbench_version: "0.1.0".into(),
+            git_commit: "deadbeef".into(),
+            dfdx_version: "0.13.0".into(),
+            device: "cpu".into(),
+            started_at: "2026-01-01T00:00:00Z".into(),
+        }
+    }
+
+    #[test]
+    fn tables_round_trip_through_parquet() {
+        let dir = tempfile::tempdir().unwrap();
+        let runs = vec![run(0, false), run(1, true)];
+        let epochs = vec![EpochRecord {
+            study: "s".into(),
+            cell_id: "abc".into(),
+            seed: 0,
+            epoch: 1,
+            train_loss: 0.5,
+            train_acc: 0.8,
+            val_loss: 0.6,
+            val_acc: 0.7,
+            learning_rate: 0.001,
+            wall_seconds: 0.1,
+        }];
+        save(dir.path(), &runs, &epochs).unwrap();
+        let (r, e) = load(dir.path()).unwrap();
+        assert_eq!(e, epochs);
+        assert_eq!(r.len(), 2);
+        assert_eq!(r[0], runs[0]);
+        assert!(r[1].final_val_loss.is_nan());
+        assert_eq!(r[1].diverged_step, Some(17));
+        // No temp files are left behind.
+        let names: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        assert_eq!(names.len(), 2, "{names:?}");
+    }
+
+    #[test]
+    fn orphan_epoch_rows_are_dropped() {
+        let dir = tempfile::tempdir().unwrap();
+        let epochs = vec![EpochRecord {
+            study: "s".into(),
+            cell_id: "zzz".into(),
+            seed: 4,
+            epoch: 1,
+            train_loss: 0.5,
+            train_acc: 0.8,
+            val_loss: 0.6,
+            val_acc: 0.7,
+            learning_rate: 0.001,
+            wall_seconds: 0.1,
+        }];
+        save(dir.path(), &[run(0, false)], &epochs).unwrap();
+        let (_, e) = load(dir.path()).unwrap();
+        assert!(e.is_empty());
+    }
+
+    #[test]
+    fn garbage_file_gives_a_clear_error() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(runs_path(dir.path()), b"not parquet").unwrap();
+        let message = load(dir.path()).unwrap_err().to_string();
+        assert!(message.contains("runs.parquet"), "{message}");
+        assert!(
+            message.contains("not a readable Parquet table"),
+            "{message}"
+        );
+    }
+}

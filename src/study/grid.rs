@@ -1,0 +1,135 @@
+//! The grid: the cross product of a study's axes over its base config, each cell with a stable id
+//! (a hash of its canonical resolved config) and a human-readable label.
+
+use sha2::{Digest, Sha256};
+
+use super::spec::RunConfig;
+
+/// One cell of the grid: a fully resolved config.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Cell {
+    /// 16 hex digits of SHA-256 over `config_json`.
+    pub id: String,
+    /// `axis=value` pairs joined by `, ` (or `base` for a grid without axes).
+    pub label: String,
+    /// (axis, value label) per axis.
+    pub axes: Vec<(String, String)>,
+    /// The resolved config.
+    pub config: RunConfig,
+    /// Its canonical JSON (struct field order, every default filled in).
+    pub config_json: String,
+}
+
+/// A failed cell: (axis, value index, message).
+pub type CellError = (String, usize, String);
+
+/// Expands `axes` over `base`, first axis varying slowest.
+pub fn expand(
+    base: &toml::Table,
+    axes: &[(String, Vec<toml::Value>)],
+) -> Result<Vec<Cell>, CellError> {
+    let mut combos: Vec<Vec<usize>> = vec![vec![]];
+    for (_, values) in axes {
+        combos = combos
+            .into_iter()
+            .flat_map(|c| {
+                (0..values.len()).map(move |i| {
+                    let mut c = c.clone();
+                    c.push(i);
+                    c
+                })
+            })
+            .collect();
+    }
+    let mut cells = Vec::with_capacity(combos.len());
+    for combo in combos {
+        let mut table = base.clone();
+        let mut labels = Vec::new();
+        for ((name, values), &i) in axes.iter().zip(&combo) {
+            set_path(&mut table, name, values[i].clone());
+            labels.push((name.clone(), label_of(&values[i])));
+        }
+        let config: RunConfig =
+            toml::Value::Table(table)
+                .try_into()
+                .map_err(|e: toml::de::Error| {
+                    let (axis, i) = first_axis(axes, &combo);
+                    (axis, i, e.message().to_string())
+                })?;
+        if let Err(e) = config.check() {
+            let (axis, i) = first_axis(axes, &combo);
+            return Err((axis, i, e.to_string()));
+        }
+        let config_json = serde_json::to_string(&config).expect("a RunConfig always serializes");
+        let label = if labels.is_empty() {
+            "base".to_string()
+        } else {
+            labels
+                .iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        cells.push(Cell {
+            id: cell_id(&config_json),
+            label,
+            axes: labels,
+            config,
+            config_json,
+        });
+    }
+    Ok(cells)
+}
+
+/// The error is reported at the last axis's value (the one most likely to be at fault when
+/// several axes combine); with one axis that is exact.
+fn first_axis(axes: &[(String, Vec<toml::Value>)], combo: &[usize]) -> (String, usize) {
+    match axes.last() {
+        Some((name, _)) => (name.clone(), *combo.last().unwrap_or(&0)),
+        None => ("base".into(), 0),
+    }
+}
+
+/// Sets a dotted key (`model.activation`) in a table, creating intermediate tables.
+fn set_path(table: &mut toml::Table, path: &str, value: toml::Value) {
+    let mut parts: Vec<&str> = path.split('.').collect();
+    let last = parts.pop().unwrap_or(path);
+    let mut current = table;
+    for part in parts {
+        let entry = current
+            .entry(part.to_string())
+            .or_insert_with(|| toml::Value::Table(toml::Table::new()));
+        if !entry.is_table() {
+            *entry = toml::Value::Table(toml::Table::new());
+        }
+        current = entry.as_table_mut().expect("just made a table");
+    }
+    current.insert(last.to_string(), value);
+}
+
+/// A value's label: a string as is, a `{ name = .. }` table as `name(k=v, ..)`, else its TOML.
+pub fn label_of(value: &toml::Value) -> String {
+    match value {
+        toml::Value::String(s) => s.clone(),
+        toml::Value::Table(t) => {
+            let name = t.get("name").and_then(|v| v.as_str());
+            let params: Vec<String> = t
+                .iter()
+                .filter(|(k, _)| k.as_str() != "name")
+                .map(|(k, v)| format!("{k}={}", label_of(v)))
+                .collect();
+            match (name, params.is_empty()) {
+                (Some(n), true) => n.to_string(),
+                (Some(n), false) => format!("{n}({})", params.join(", ")),
+                (None, _) => format!("{{{}}}", params.join(", ")),
+            }
+        }
+        other => other.to_string(),
+    }
+}
+
+/// 16 hex digits of SHA-256 of the canonical config.
+pub fn cell_id(config_json: &str) -> String {
+    let digest = Sha256::digest(config_json.as_bytes());
+    digest[..8].iter().map(|b| format!("{b:02x}")).collect()
+}

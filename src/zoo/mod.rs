@@ -1,0 +1,9 @@
+//! The techniques themselves: pure math, no IO. Each technique is a serde enum variant carrying its
+//! parameters (the study-file name is the Keras name) with a `build()`/`check()` that validates
+//! ranges and returns a `Result`.
+
+pub mod activation;
+pub mod init;
+pub mod named;
+pub mod optim;
+pub mod rng;

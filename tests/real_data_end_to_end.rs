@@ -1,0 +1,90 @@
+//! End to end on the real Fashion-MNIST (needs the data: `apt-get install dataset-fashion-mnist`,
+//! or TRAINBENCH_DATA_DIR, as .ci/run arranges): the README's `study optimizers --quick` through
+//! the binary, then the Parquet tables read back with polars and the report checked.
+
+use std::process::Command;
+
+use polars::prelude::*;
+
+#[test]
+fn real_data_quick_optimizers_study_records_every_run_and_reports() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_trainbench"))
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args([
+            "study",
+            "optimizers",
+            "--quick",
+            "--epochs",
+            "1",
+            "--no-progress",
+            "--results",
+        ])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "stderr:\n{stderr}\nstdout:\n{stdout}");
+
+    let study_dir = dir.path().join("optimizers");
+    let runs = ParquetReader::new(std::fs::File::open(study_dir.join("runs.parquet")).unwrap())
+        .finish()
+        .unwrap();
+    assert_eq!(runs.height(), 27, "9 optimizers × 3 seeds");
+    let optimizers = runs.column("axis.optimizer").unwrap().str().unwrap();
+    let mut names: Vec<&str> = optimizers.iter().flatten().collect();
+    names.sort();
+    names.dedup();
+    assert_eq!(
+        names,
+        ["adagrad", "adam", "adamax", "adamw", "momentum", "nadam", "nesterov", "rmsprop", "sgd"]
+    );
+    let dataset = runs.column("dataset_sha256").unwrap().str().unwrap();
+    assert!(dataset.iter().all(|d| d.is_some_and(|d| d.len() == 64)));
+    // One epoch on 5,000 real images already beats chance by far for every optimizer but the slow
+    // adaptive ones, and never by accident reaches near-perfect accuracy.
+    let acc = runs.column("test_acc").unwrap().f64().unwrap();
+    for (name, a) in optimizers.iter().zip(acc.iter()) {
+        let (name, a) = (name.unwrap(), a.unwrap());
+        assert!(a > 0.3 && a < 0.95, "{name}: test accuracy {a}");
+    }
+
+    let epochs = ParquetReader::new(std::fs::File::open(study_dir.join("epochs.parquet")).unwrap())
+        .finish()
+        .unwrap();
+    assert_eq!(epochs.height(), 27);
+
+    let report = std::fs::read_to_string(study_dir.join("report.md")).unwrap();
+    assert!(report.contains("optimizer=adamw"), "{report}");
+    for file in [
+        "test_acc.png",
+        "test_acc.svg",
+        "val_loss_curves.png",
+        "val_loss_curves.svg",
+    ] {
+        assert!(
+            std::fs::metadata(study_dir.join(file)).unwrap().len() > 1000,
+            "{file}"
+        );
+    }
+    assert!(
+        stdout.contains("optimizer=sgd"),
+        "summary table printed: {stdout}"
+    );
+}
+
+#[test]
+fn unknown_study_is_a_clear_error() {
+    let out = Command::new(env!("CARGO_BIN_EXE_trainbench"))
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args(["study", "optimisers"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("no study named 'optimisers'") && stderr.contains("optimizers"),
+        "{stderr}"
+    );
+}
