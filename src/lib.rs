@@ -4,6 +4,7 @@
 #![warn(missing_docs)]
 
 pub mod cli;
+pub mod commands;
 
 pub mod data;
 pub mod error;
