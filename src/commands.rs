@@ -54,7 +54,11 @@ fn data_command(cli: &Cli, action: &DataAction) -> anyhow::Result<ExitCode> {
         DataAction::Fetch => data::fetch(&data_options(cli, true, true))?,
         DataAction::Info => data::locate(&data_options(cli, false, false))?,
     };
-    println!("Fashion-MNIST in {} ({:?})", located.dir.display(), located.kind);
+    println!(
+        "Fashion-MNIST in {} ({:?})",
+        located.dir.display(),
+        located.kind
+    );
     for file in &located.files {
         println!(
             "  {:<26} {:>10} bytes  sha256 {}  ok",
