@@ -144,5 +144,5 @@ fn a_diverging_run_is_recorded_with_its_step() {
     let diverged: Vec<_> = runs.iter().filter(|r| r.diverged).collect();
     assert_eq!(diverged.len(), 1);
     let step = diverged[0].diverged_step.unwrap();
-    assert!(step >= 1 && step <= 2 * 600 / 16 + 2, "step {step}");
+    assert!((1..=2 * 600 / 16 + 2).contains(&step), "step {step}");
 }

@@ -1,29 +1,34 @@
-//! Where Fashion-MNIST comes from: the sources tried in order (a user-named directory, the cache,
-//! Debian's package directory), each file checked by the SHA-256 of its decompressed bytes, and
-//! the fetchers (the official release over HTTPS, else Debian's archive via `apt-get download`).
+//! Where Fashion-MNIST's files come from and how they are checked: the four expected files (name,
+//! size, SHA-256 of the decompressed bytes, from DATA.md), reading a directory's files (plain or
+//! `.gz`) and checking them, atomic writes into the cache, and the two fetchers (the official
+//! release over HTTP(S), Debian's archive via `apt-get download` + `dpkg-deb -x`). The order in
+//! which places are tried lives in `mod.rs`; the IDX format in `idx.rs`.
 
-use std::fs;
-use std::io::Read;
+use std::fs::{self, File};
+use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
+use indicatif::{ProgressBar, ProgressStyle};
 use sha2::{Digest, Sha256};
 
 use crate::error::{Error, Result};
 
-/// One of the four files: name, decompressed size and SHA-256 (from DATA.md).
-#[derive(Debug, Clone, Copy)]
+/// One of the four files: name, decompressed size and SHA-256.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Expected {
     /// File name without `.gz`.
     pub name: &'static str,
     /// Decompressed size in bytes.
     pub bytes: u64,
-    /// SHA-256 of the decompressed bytes, hex.
+    /// SHA-256 of the decompressed bytes, lowercase hex.
     pub sha256: &'static str,
 }
 
-/// The official files (DATA.md's table).
+/// The four files, in the fixed order used everywhere (train images, train labels, test images,
+/// test labels). Sizes and checksums are copied from the table in `shared/design/DATA.md`; they
+/// hold for the official release and for Debian's `dataset-fashion-mnist` alike.
 pub const FILES: [Expected; 4] = [
     Expected {
         name: "train-images-idx3-ubyte",
@@ -47,31 +52,56 @@ pub const FILES: [Expected; 4] = [
     },
 ];
 
-/// Debian's `dataset-fashion-mnist` installs the files here.
+/// Debian's `dataset-fashion-mnist` installs the four `.gz` files here.
 pub const DEBIAN_DIR: &str = "/usr/share/datasets/fashion-mnist";
-/// The official release.
+/// Debian's package name.
+pub const DEBIAN_PACKAGE: &str = "dataset-fashion-mnist";
+/// The official release (zalandoresearch/fashion-mnist's README links these files). This S3
+/// website endpoint serves plain HTTP only; integrity comes from the SHA-256 check, not the
+/// transport.
 pub const OFFICIAL_URL: &str = "http://fashion-mnist.s3-website.eu-central-1.amazonaws.com";
-/// The command that gets the data without root, for error messages.
-pub const HINT: &str = "apt-get download dataset-fashion-mnist && dpkg-deb -x dataset-fashion-mnist_*.deb /tmp/fm && export TRAINBENCH_DATA_DIR=/tmp/fm/usr/share/datasets/fashion-mnist   (or: trainbench data fetch)";
+/// The exact command that gets the data without root, for error messages.
+pub const HINT: &str = "apt-get download dataset-fashion-mnist && dpkg-deb -x \
+                        dataset-fashion-mnist_*.deb /tmp/fm && export \
+                        TRAINBENCH_DATA_DIR=/tmp/fm/usr/share/datasets/fashion-mnist   \
+                        (or: trainbench data fetch)";
 
-/// Hex of a digest.
+/// Lowercase hex of a byte string (sha2 0.11's digests no longer format with `{:x}`).
 pub fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut s = String::with_capacity(2 * bytes.len());
+    for &b in bytes {
+        s.push(DIGITS[usize::from(b >> 4)] as char);
+        s.push(DIGITS[usize::from(b & 15)] as char);
+    }
+    s
 }
 
-/// The file's path in `dir`, plain or `.gz`, if either exists.
+/// SHA-256 of `bytes`, hex.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    hex(&Sha256::digest(bytes))
+}
+
+/// The file's path in `dir`, plain or `.gz` (plain first), if either exists.
 pub fn find_file(dir: &Path, name: &str) -> Option<PathBuf> {
     [dir.join(name), dir.join(format!("{name}.gz"))]
         .into_iter()
         .find(|p| p.is_file())
 }
 
-/// Reads a file, decompressing `.gz`.
-pub fn read_decompressed(path: &Path) -> Result<Vec<u8>> {
-    let raw = fs::read(path).map_err(|e| Error::io("reading", path, e))?;
-    if path.extension().is_some_and(|e| e == "gz") {
-        let mut out = Vec::with_capacity(raw.len() * 2);
-        flate2::read::GzDecoder::new(&raw[..])
+fn is_gz(path: &Path) -> bool {
+    path.extension().is_some_and(|e| e == "gz")
+}
+
+/// Reads a file, decompressing it when its name ends in `.gz`. Reads at most `limit + 1`
+/// decompressed bytes (enough to tell that a file is too long without reading all of it).
+pub fn read_decompressed(path: &Path, limit: u64) -> Result<Vec<u8>> {
+    let file = File::open(path).map_err(|e| Error::io("reading", path, e))?;
+    // Sized for the expected file, so the buffer is allocated once.
+    let mut out = Vec::with_capacity(usize::try_from(limit).unwrap_or(0).saturating_add(1));
+    if is_gz(path) {
+        flate2::read::GzDecoder::new(file)
+            .take(limit + 1)
             .read_to_end(&mut out)
             .map_err(|e| Error::DataCorrupt {
                 path: path.to_path_buf(),
@@ -79,144 +109,402 @@ pub fn read_decompressed(path: &Path) -> Result<Vec<u8>> {
                     "not a readable gzip file ({e}); delete it and run `trainbench data fetch`"
                 ),
             })?;
-        Ok(out)
     } else {
-        Ok(raw)
+        file.take(limit + 1)
+            .read_to_end(&mut out)
+            .map_err(|e| Error::io("reading", path, e))?;
     }
+    Ok(out)
 }
 
 /// Checks decompressed bytes against the expected size and SHA-256; returns the checksum.
 pub fn verify(path: &Path, bytes: &[u8], expected: &Expected) -> Result<String> {
-    let sha = hex(&Sha256::digest(bytes));
+    let sha = sha256_hex(bytes);
     if bytes.len() as u64 != expected.bytes || sha != expected.sha256 {
+        let size = if bytes.len() as u64 > expected.bytes {
+            format!("more than {} bytes", expected.bytes)
+        } else {
+            format!("{} bytes", bytes.len())
+        };
         return Err(Error::DataCorrupt {
             path: path.to_path_buf(),
             message: format!(
-                "{} bytes with SHA-256 {sha}, expected {} bytes with SHA-256 {} (truncated or \
-                 altered); delete it and run `trainbench data fetch`",
-                bytes.len(),
-                expected.bytes,
-                expected.sha256
+                "{} is {size} with SHA-256 {sha}, expected {} bytes with SHA-256 {} (truncated \
+                 or altered); delete this file and run `trainbench data fetch`",
+                expected.name, expected.bytes, expected.sha256
             ),
         });
     }
     Ok(sha)
 }
 
+/// One file found and checked.
+pub struct Checked {
+    /// Where it is (plain or `.gz`).
+    pub path: PathBuf,
+    /// The decompressed bytes.
+    pub bytes: Vec<u8>,
+    /// Their SHA-256, hex.
+    pub sha256: String,
+}
+
+impl std::fmt::Debug for Checked {
+    // Not the 47 MB of bytes.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Checked")
+            .field("path", &self.path)
+            .field("bytes", &format_args!("[{} bytes]", self.bytes.len()))
+            .field("sha256", &self.sha256)
+            .finish()
+    }
+}
+
 /// Why a directory did not hold the data.
+#[derive(Debug)]
 pub enum Miss {
-    /// A file is absent.
+    /// The directory or some files are absent (the text says which).
     NotFound(String),
     /// A file is there but wrong.
     Corrupt(Error),
 }
 
-/// Finds all four files in `dir` and checks them; returns (path, decompressed bytes, sha256) each.
-pub fn check_dir(
-    dir: &Path,
-    files: &[Expected],
-) -> std::result::Result<Vec<(PathBuf, Vec<u8>, String)>, Miss> {
-    let mut found = Vec::new();
-    for expected in files {
-        let Some(path) = find_file(dir, expected.name) else {
-            return Err(Miss::NotFound(format!("{} not found", expected.name)));
-        };
-        let bytes = read_decompressed(&path).map_err(Miss::Corrupt)?;
-        let sha = verify(&path, &bytes, expected).map_err(Miss::Corrupt)?;
-        found.push((path, bytes, sha));
+/// Finds all the `expected` files in `dir` (plain or `.gz`) and checks each. The files are read
+/// and hashed on parallel threads (the training images dominate the time).
+pub fn check_dir(dir: &Path, expected: &[Expected]) -> std::result::Result<Vec<Checked>, Miss> {
+    if !dir.is_dir() {
+        return Err(Miss::NotFound("no such directory".into()));
     }
-    Ok(found)
+    let paths: Vec<Option<PathBuf>> = expected.iter().map(|e| find_file(dir, e.name)).collect();
+    let missing: Vec<&str> = paths
+        .iter()
+        .zip(expected)
+        .filter(|(p, _)| p.is_none())
+        .map(|(_, e)| e.name)
+        .collect();
+    if !missing.is_empty() {
+        return Err(Miss::NotFound(if missing.len() == expected.len() {
+            "not found (no Fashion-MNIST files there)".into()
+        } else {
+            format!("not found: {} (plain or .gz) missing", missing.join(", "))
+        }));
+    }
+    let results: Vec<Result<Checked>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = paths
+            .into_iter()
+            .flatten()
+            .zip(expected)
+            .map(|(path, e)| {
+                scope.spawn(move || {
+                    let bytes = read_decompressed(&path, e.bytes)?;
+                    let sha256 = verify(&path, &bytes, e)?;
+                    Ok(Checked {
+                        path,
+                        bytes,
+                        sha256,
+                    })
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("a file-checking thread panicked"))
+            .collect()
+    });
+    results
+        .into_iter()
+        .collect::<Result<_>>()
+        .map_err(Miss::Corrupt)
 }
 
-/// Writes `bytes` to `path` atomically (temp file in the same directory, then rename).
+/// Writes `bytes` to `path` atomically: a temporary file in the same directory, synced, then
+/// renamed over `path`, so a reader never sees half a file.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
-    let tmp = path.with_extension("part");
-    fs::write(&tmp, bytes).map_err(|e| Error::io("writing", &tmp, e))?;
-    fs::rename(&tmp, path).map_err(|e| Error::io("renaming into", path, e))
+    let name = path
+        .file_name()
+        .map_or_else(|| "data".into(), |n| n.to_string_lossy().into_owned());
+    let tmp = path.with_file_name(format!(".{name}.{}.tmp", std::process::id()));
+    let written = File::create(&tmp)
+        .and_then(|mut f| f.write_all(bytes).and_then(|()| f.sync_all()))
+        .map_err(|e| Error::io("writing", &tmp, e))
+        .and_then(|()| fs::rename(&tmp, path).map_err(|e| Error::io("renaming into", path, e)));
+    if written.is_err() {
+        let _ = fs::remove_file(&tmp);
+    }
+    written
 }
 
-/// Downloads the four official .gz files into `cache` (decompressed, checked, atomic).
-pub fn fetch_official(cache: &Path, progress: bool) -> std::result::Result<(), String> {
+/// A progress bar (bytes, rate and ETA when `total` is known, else a spinner), hidden unless
+/// `show`. Drawn on stderr.
+fn progress_bar(show: bool, total: Option<u64>, message: &str) -> ProgressBar {
+    if !show {
+        return ProgressBar::hidden();
+    }
+    let bar = match total {
+        Some(n) => ProgressBar::new(n).with_style(
+            ProgressStyle::with_template(
+                "{msg:26} {bar:30} {bytes}/{total_bytes} {bytes_per_sec} ETA {eta}",
+            )
+            .expect("a valid progress template"),
+        ),
+        None => {
+            let s = ProgressBar::new_spinner().with_style(
+                ProgressStyle::with_template("{spinner} {msg} ({elapsed})")
+                    .expect("a valid spinner template"),
+            );
+            s.enable_steady_tick(Duration::from_millis(120));
+            s
+        }
+    };
+    bar.set_message(message.to_string());
+    bar
+}
+
+/// Downloads the official `.gz` files into `cache`, decompressed, each checked before it is
+/// written (atomically). Fails fast (10 s to resolve and connect) when there is no network.
+pub fn fetch_official(
+    cache: &Path,
+    expected: &[Expected],
+    progress: bool,
+) -> std::result::Result<(), String> {
     let agent = ureq::Agent::config_builder()
+        .timeout_resolve(Some(Duration::from_secs(10)))
         .timeout_connect(Some(Duration::from_secs(10)))
-        .timeout_global(Some(Duration::from_secs(600)))
+        .timeout_recv_response(Some(Duration::from_secs(30)))
+        .timeout_per_read(Some(Duration::from_secs(30)))
         .build()
         .new_agent();
-    for expected in &FILES {
-        let url = format!("{OFFICIAL_URL}/{}.gz", expected.name);
-        let mut response = agent.get(&url).call().map_err(|e| format!("{url}: {e}"))?;
+    for e in expected {
+        let file = format!("{}.gz", e.name);
+        let url = format!("{OFFICIAL_URL}/{file}");
+        let mut response = agent
+            .get(&url)
+            .call()
+            .map_err(|err| format!("{file}: {err}"))?;
         let total = response
             .headers()
             .get("content-length")
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.parse::<u64>().ok());
-        let bar = super::progress_bar(progress, total, expected.name);
-        let mut gz = Vec::new();
-        let mut reader = bar.wrap_read(response.body_mut().as_reader());
-        reader
-            .read_to_end(&mut gz)
-            .map_err(|e| format!("{url}: {e}"))?;
+        let bar = progress_bar(progress, total, &file);
+        let mut bytes = Vec::with_capacity(usize::try_from(e.bytes).unwrap_or(0) + 1);
+        let read = flate2::read::GzDecoder::new(bar.wrap_read(response.body_mut().as_reader()))
+            .take(e.bytes + 1)
+            .read_to_end(&mut bytes);
         bar.finish_and_clear();
-        let mut bytes = Vec::new();
-        flate2::read::GzDecoder::new(&gz[..])
-            .read_to_end(&mut bytes)
-            .map_err(|e| format!("{url}: not gzip: {e}"))?;
-        let target = cache.join(expected.name);
-        verify(&target, &bytes, expected).map_err(|e| e.to_string())?;
-        write_atomic(&target, &bytes).map_err(|e| e.to_string())?;
+        read.map_err(|err| format!("{file}: {err}"))?;
+        let target = cache.join(e.name);
+        verify(&target, &bytes, e).map_err(|err| format!("{file}: {err}"))?;
+        write_atomic(&target, &bytes).map_err(|err| err.to_string())?;
     }
     Ok(())
 }
 
-/// Gets Debian's package with `apt-get download` (no root needed), extracts it with `dpkg-deb`
-/// and copies the four files into `cache` (decompressed, checked, atomic).
-pub fn fetch_debian(cache: &Path, progress: bool) -> std::result::Result<(), String> {
-    let spinner = super::progress_bar(progress, None, "apt-get download dataset-fashion-mnist");
-    let work = cache.join(".debian-download");
+/// A command's failure as one line: its stderr (or stdout) lines joined.
+fn command_error(what: &str, out: &std::process::Output) -> String {
+    let text = if out.stderr.is_empty() {
+        &out.stdout
+    } else {
+        &out.stderr
+    };
+    let text = String::from_utf8_lossy(text);
+    let lines: Vec<&str> = text
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect();
+    format!("`{what}` failed ({}): {}", out.status, lines.join(" | "))
+}
+
+/// Gets Debian's package with `apt-get download` (no root needed) in a temporary directory in
+/// the cache, extracts it with `dpkg-deb -x`, checks the four files and copies them,
+/// decompressed, into `cache` (atomically). The temporary directory is removed afterwards.
+pub fn fetch_debian(
+    cache: &Path,
+    expected: &[Expected],
+    progress: bool,
+) -> std::result::Result<(), String> {
+    let download = format!("apt-get download {DEBIAN_PACKAGE}");
+    let spinner = progress_bar(progress, None, &download);
+    let work = cache.join(format!(".apt-{}", std::process::id()));
     let _ = fs::remove_dir_all(&work);
-    fs::create_dir_all(&work).map_err(|e| format!("{}: {e}", work.display()))?;
+    fs::create_dir_all(&work).map_err(|e| format!("creating {}: {e}", work.display()))?;
     let result = (|| {
         let out = Command::new("apt-get")
-            .args(["download", "dataset-fashion-mnist"])
+            .args(["download", DEBIAN_PACKAGE])
             .current_dir(&work)
             .output()
-            .map_err(|e| format!("apt-get: {e}"))?;
+            .map_err(|e| format!("cannot run apt-get (not a Debian/Ubuntu system?): {e}"))?;
         if !out.status.success() {
-            return Err(format!(
-                "apt-get download dataset-fashion-mnist failed: {}",
-                String::from_utf8_lossy(&out.stderr).trim()
-            ));
+            return Err(command_error(&download, &out));
         }
         let deb = fs::read_dir(&work)
-            .map_err(|e| e.to_string())?
-            .filter_map(|e| e.ok().map(|e| e.path()))
+            .map_err(|e| format!("{}: {e}", work.display()))?
+            .filter_map(|entry| entry.ok().map(|entry| entry.path()))
             .find(|p| p.extension().is_some_and(|e| e == "deb"))
-            .ok_or("apt-get download left no .deb")?;
-        spinner.set_message("dpkg-deb -x dataset-fashion-mnist");
+            .ok_or_else(|| format!("`{download}` succeeded but left no .deb"))?;
         let root = work.join("root");
+        let extract = format!("dpkg-deb -x {} {}", deb.display(), root.display());
+        spinner.set_message(extract.clone());
         let out = Command::new("dpkg-deb")
             .arg("-x")
             .arg(&deb)
             .arg(&root)
             .output()
-            .map_err(|e| format!("dpkg-deb: {e}"))?;
+            .map_err(|e| format!("cannot run dpkg-deb: {e}"))?;
         if !out.status.success() {
-            return Err(format!(
-                "dpkg-deb -x failed: {}",
-                String::from_utf8_lossy(&out.stderr).trim()
-            ));
+            return Err(command_error(&extract, &out));
         }
+        spinner.set_message(format!("checking and copying into {}", cache.display()));
         let dir = root.join(DEBIAN_DIR.trim_start_matches('/'));
-        let found = check_dir(&dir, &FILES).map_err(|m| match m {
-            Miss::NotFound(s) => format!("the package holds no {s}"),
+        let found = check_dir(&dir, expected).map_err(|m| match m {
+            Miss::NotFound(why) => format!("the package's {}: {why}", DEBIAN_DIR),
             Miss::Corrupt(e) => e.to_string(),
         })?;
-        for ((_, bytes, _), expected) in found.iter().zip(&FILES) {
-            write_atomic(&cache.join(expected.name), bytes).map_err(|e| e.to_string())?;
+        for (file, e) in found.iter().zip(expected) {
+            write_atomic(&cache.join(e.name), &file.bytes).map_err(|e| e.to_string())?;
         }
         Ok(())
     })();
     spinner.finish_and_clear();
     let _ = fs::remove_dir_all(&work);
     result
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fake(name: &'static str, content: &[u8]) -> Expected {
+        Expected {
+            name,
+            bytes: content.len() as u64,
+            sha256: Box::leak(sha256_hex(content).into_boxed_str()),
+        }
+    }
+
+    #[test]
+    fn hex_encodes_like_sha256sum() {
+        assert_eq!(hex(&[0x00, 0x0f, 0xab, 0xff]), "000fabff");
+        assert_eq!(
+            sha256_hex(b"abc"),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+    }
+
+    #[test]
+    fn reads_plain_and_gz_alike_and_checks_them() {
+        let dir = tempfile::tempdir().unwrap();
+        let content = b"hello idx".repeat(100);
+        let e = fake("a-idx1-ubyte", &content);
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        gz.write_all(&content).unwrap();
+        fs::write(dir.path().join("a-idx1-ubyte.gz"), gz.finish().unwrap()).unwrap();
+        let found = check_dir(dir.path(), &[e]).unwrap();
+        assert_eq!(found[0].bytes, content);
+        assert_eq!(found[0].path, dir.path().join("a-idx1-ubyte.gz"));
+        // A plain file is preferred to the .gz.
+        fs::write(dir.path().join("a-idx1-ubyte"), &content).unwrap();
+        let found = check_dir(dir.path(), &[e]).unwrap();
+        assert_eq!(found[0].path, dir.path().join("a-idx1-ubyte"));
+        assert_eq!(found[0].sha256, e.sha256);
+    }
+
+    #[test]
+    fn a_wrong_checksum_names_the_file_both_checksums_and_the_fix() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(FILES[1].name);
+        fs::write(&path, b"not the labels").unwrap();
+        let err = verify(&path, &fs::read(&path).unwrap(), &FILES[1]).unwrap_err();
+        let Error::DataCorrupt { path: p, message } = &err else {
+            panic!("{err}")
+        };
+        assert_eq!(p, &path);
+        assert!(message.contains(FILES[1].sha256), "{message}");
+        assert!(
+            message.contains(&sha256_hex(b"not the labels")),
+            "{message}"
+        );
+        assert!(
+            message.contains("delete this file and run `trainbench data fetch`"),
+            "{message}"
+        );
+        assert!(err.to_string().contains("train-labels-idx1-ubyte"), "{err}");
+    }
+
+    #[test]
+    fn a_same_size_altered_file_is_caught_by_the_checksum() {
+        let e = fake("x", b"0123456789");
+        let err = verify(Path::new("x"), b"0123456780", &e).unwrap_err();
+        assert!(
+            err.to_string().contains("is 10 bytes with SHA-256"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn truncated_or_overlong_files_are_corrupt() {
+        let dir = tempfile::tempdir().unwrap();
+        let content = vec![7u8; 1000];
+        let e = fake("b-idx1-ubyte", &content);
+        fs::write(dir.path().join("b-idx1-ubyte"), &content[..999]).unwrap();
+        let Err(Miss::Corrupt(err)) = check_dir(dir.path(), &[e]) else {
+            panic!("not corrupt")
+        };
+        assert!(err.to_string().contains("is 999 bytes"), "{err}");
+        fs::write(dir.path().join("b-idx1-ubyte"), vec![7u8; 5000]).unwrap();
+        let Err(Miss::Corrupt(err)) = check_dir(dir.path(), &[e]) else {
+            panic!("not corrupt")
+        };
+        assert!(err.to_string().contains("is more than 1000 bytes"), "{err}");
+        // A truncated .gz is an unreadable gzip file.
+        fs::remove_file(dir.path().join("b-idx1-ubyte")).unwrap();
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        gz.write_all(&content).unwrap();
+        let gz = gz.finish().unwrap();
+        fs::write(dir.path().join("b-idx1-ubyte.gz"), &gz[..gz.len() - 6]).unwrap();
+        let Err(Miss::Corrupt(err)) = check_dir(dir.path(), &[e]) else {
+            panic!("not corrupt")
+        };
+        assert!(
+            err.to_string().contains("not a readable gzip file"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn missing_files_are_listed() {
+        let dir = tempfile::tempdir().unwrap();
+        let Err(Miss::NotFound(why)) = check_dir(&dir.path().join("nope"), &FILES) else {
+            panic!()
+        };
+        assert_eq!(why, "no such directory");
+        let Err(Miss::NotFound(why)) = check_dir(dir.path(), &FILES) else {
+            panic!()
+        };
+        assert_eq!(why, "not found (no Fashion-MNIST files there)");
+        fs::write(dir.path().join("train-images-idx3-ubyte.gz"), b"").unwrap();
+        fs::write(dir.path().join("t10k-labels-idx1-ubyte"), b"").unwrap();
+        let Err(Miss::NotFound(why)) = check_dir(dir.path(), &FILES) else {
+            panic!()
+        };
+        assert_eq!(
+            why,
+            "not found: train-labels-idx1-ubyte, t10k-images-idx3-ubyte (plain or .gz) missing"
+        );
+    }
+
+    #[test]
+    fn atomic_writes_replace_and_leave_no_temp_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("f");
+        write_atomic(&path, b"one").unwrap();
+        write_atomic(&path, b"two").unwrap();
+        assert_eq!(fs::read(&path).unwrap(), b"two");
+        let names: Vec<_> = fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(names, ["f"]);
+        assert!(write_atomic(&dir.path().join("no/such/dir/f"), b"x").is_err());
+    }
 }

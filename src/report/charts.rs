@@ -1,5 +1,7 @@
-//! Charts, one function per kind, from plain data; each writes `<stem>.png` and `<stem>.svg`. Text
-//! uses the bundled DejaVu Sans, so no system font library is needed.
+//! Charts, one function per kind, from plain data (no records, no IO beyond the chart files):
+//! each writes `<stem>.png` (1000×600) and `<stem>.svg`. Text uses the bundled DejaVu Sans,
+//! registered once, so no system font library is needed. Every seed is drawn, diverged ones
+//! included, behind the aggregate.
 
 use std::error::Error as StdError;
 use std::path::Path;
@@ -16,23 +18,33 @@ use crate::error::{Error, Result};
 /// Pixel size of every chart.
 const SIZE: (u32, u32) = (1000, 600);
 
-/// Tableau's ten colours plus two, distinct for up to 12 cells.
+/// The font family every text uses; registered from the bundled DejaVu Sans.
+const FONT: &str = "sans-serif";
+
+/// Twelve distinct colours (Tableau 10 reordered, plus indigo and mustard). Red comes last so
+/// that, below 12 cells, red means only "diverged".
 const PALETTE: [RGBColor; 12] = [
-    RGBColor(31, 119, 180),
-    RGBColor(255, 127, 14),
-    RGBColor(44, 160, 44),
-    RGBColor(214, 39, 40),
-    RGBColor(148, 103, 189),
-    RGBColor(140, 86, 75),
-    RGBColor(227, 119, 194),
-    RGBColor(127, 127, 127),
-    RGBColor(188, 189, 34),
-    RGBColor(23, 190, 207),
-    RGBColor(0, 0, 128),
-    RGBColor(128, 128, 0),
+    RGBColor(31, 119, 180),  // blue
+    RGBColor(255, 127, 14),  // orange
+    RGBColor(44, 160, 44),   // green
+    RGBColor(148, 103, 189), // purple
+    RGBColor(140, 86, 75),   // brown
+    RGBColor(227, 119, 194), // pink
+    RGBColor(127, 127, 127), // grey
+    RGBColor(188, 189, 34),  // olive
+    RGBColor(23, 190, 207),  // cyan
+    RGBColor(57, 59, 121),   // indigo
+    RGBColor(140, 109, 49),  // mustard
+    RGBColor(214, 39, 40),   // red
 ];
 
-/// The colour of cell `i`.
+/// The most pixels rotated category labels may take below the plot.
+const MAX_LABEL_PX: u32 = 180;
+
+/// The marker colour of diverged runs.
+const DIVERGED: RGBColor = RGBColor(220, 0, 0);
+
+/// The colour of cell `i` (the palette repeats after 12 cells).
 pub fn colour(i: usize) -> RGBColor {
     PALETTE[i % PALETTE.len()]
 }
@@ -40,18 +52,16 @@ pub fn colour(i: usize) -> RGBColor {
 fn register_font() {
     static ONCE: Once = Once::new();
     ONCE.call_once(|| {
-        // The bundled font is valid; a failure would only mean text is missing, so it is ignored.
-        let _ = plotters::style::register_font(
-            "sans-serif",
-            FontStyle::Normal,
-            dejavu::sans::regular(),
-        );
+        // The bundled fonts are valid; a failure could only mean missing text, so it is ignored.
+        let _ = plotters::style::register_font(FONT, FontStyle::Normal, dejavu::sans::regular());
+        let _ = plotters::style::register_font(FONT, FontStyle::Bold, dejavu::sans::bold());
     });
 }
 
 type DrawResult = std::result::Result<(), Box<dyn StdError>>;
 
-/// Renders with `draw` to PNG and SVG beside `stem`.
+/// Draws with `$draw` (an expression using the drawing area `$root`) into `<stem>.png` and
+/// `<stem>.svg`. A macro, not a function: the drawing code is generic over the backend.
 macro_rules! render {
     ($stem:expr, $root:ident => $draw:expr) => {{
         register_font();
@@ -80,42 +90,210 @@ macro_rules! render {
     }};
 }
 
-/// A deterministic horizontal offset in [-0.18, 0.18] for a seed's point.
+/// A deterministic horizontal offset in [-0.15, 0.15] (in cell widths) for a seed's point.
 fn jitter(seed: u64) -> f64 {
     // A fixed odd multiplier scatters consecutive seeds (Fibonacci hashing).
     let h = seed.wrapping_add(1).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 11;
-    (h as f64 / (1u64 << 53) as f64 - 0.5) * 0.36
+    (h as f64 / (1u64 << 53) as f64 - 0.5) * 0.3
 }
 
-/// The y range covering `values`, padded; robust to outliers when `robust` (2nd–98th percentile).
-fn y_range(values: &[f64], robust: bool) -> (f64, f64) {
-    let mut v: Vec<f64> = values.iter().copied().filter(|x| x.is_finite()).collect();
-    if v.is_empty() {
-        return (0.0, 1.0);
-    }
+/// `v` sorted, finite values only.
+fn sorted_finite(values: impl IntoIterator<Item = f64>) -> Vec<f64> {
+    let mut v: Vec<f64> = values.into_iter().filter(|x| x.is_finite()).collect();
     v.sort_by(f64::total_cmp);
-    let (lo, hi) = if robust && v.len() >= 20 {
-        let at = |q: f64| v[((v.len() - 1) as f64 * q).round() as usize];
-        (
-            at(0.02).min(v[0].max(at(0.02) - (at(0.98) - at(0.02)))),
-            at(0.98),
-        )
-    } else {
-        (v[0], v[v.len() - 1])
-    };
-    let pad = ((hi - lo) * 0.08).max(1e-3);
+    v
+}
+
+/// Pads `lo..hi` by 6% on each side (and gives a flat range some height).
+fn padded(lo: f64, hi: f64) -> (f64, f64) {
+    let pad = ((hi - lo) * 0.06).max(1e-3 * lo.abs().max(hi.abs()).max(1e-3));
     (lo - pad, hi + pad)
 }
 
-/// Every seed's value per cell as a point (diverged runs as red crosses at the bottom), with the
-/// cell's mean and its 95% bootstrap interval.
+/// The y range of a learning-curve chart: the 2nd–98th percentile span of the finite values,
+/// stretched to the true minimum / maximum when those lie within half a span of it (so ordinary
+/// early-epoch losses stay visible) and padded. Returns the range and whether values fall outside.
+fn robust_range(values: &[f64]) -> ((f64, f64), bool) {
+    let v = sorted_finite(values.iter().copied());
+    if v.is_empty() {
+        return ((0.0, 1.0), false);
+    }
+    let at = |q: f64| v[((v.len() - 1) as f64 * q).round() as usize];
+    let (p_lo, p_hi) = (at(0.02), at(0.98));
+    let span = p_hi - p_lo;
+    let (min, max) = (v[0], v[v.len() - 1]);
+    let lo = if min >= p_lo - 0.5 * span { min } else { p_lo };
+    let hi = if max <= p_hi + 0.5 * span { max } else { p_hi };
+    (padded(lo, hi), lo > min || hi < max)
+}
+
+/// Clips the segment a→b to `y0 ≤ y ≤ y1` (x is always in range here).
+fn clip_segment(a: (f64, f64), b: (f64, f64), y0: f64, y1: f64) -> Option<[(f64, f64); 2]> {
+    let dy = b.1 - a.1;
+    let (mut t0, mut t1) = (0.0f64, 1.0f64);
+    if dy == 0.0 {
+        if a.1 < y0 || a.1 > y1 {
+            return None;
+        }
+    } else {
+        let (ta, tb) = ((y0 - a.1) / dy, (y1 - a.1) / dy);
+        t0 = t0.max(ta.min(tb));
+        t1 = t1.min(ta.max(tb));
+        if t0 > t1 {
+            return None;
+        }
+    }
+    let at = |t: f64| (a.0 + t * (b.0 - a.0), a.1 + t * dy);
+    Some([
+        if t0 == 0.0 { a } else { at(t0) },
+        if t1 == 1.0 { b } else { at(t1) },
+    ])
+}
+
+/// A curve (value per 1-based epoch) as polylines clipped to the y range: a non-finite value
+/// breaks the line, a stretch beyond the range is cut where it leaves. Isolated points (between
+/// gaps) come back as one-point polylines.
+fn clip_curve(curve: &[f64], y0: f64, y1: f64) -> Vec<Vec<(f64, f64)>> {
+    let pts: Vec<(f64, f64)> = curve
+        .iter()
+        .enumerate()
+        .map(|(e, &v)| (e as f64 + 1.0, v))
+        .collect();
+    let mut out = Vec::new();
+    let mut line: Vec<(f64, f64)> = Vec::new();
+    for (i, &p) in pts.iter().enumerate() {
+        let finite = |j: Option<usize>| j.and_then(|j| pts.get(j)).is_some_and(|q| q.1.is_finite());
+        if p.1.is_finite()
+            && !finite(i.checked_sub(1))
+            && !finite(Some(i + 1))
+            && (y0..=y1).contains(&p.1)
+        {
+            out.push(vec![p]);
+        }
+    }
+    for w in pts.windows(2) {
+        let (a, b) = (w[0], w[1]);
+        let clipped = (a.1.is_finite() && b.1.is_finite())
+            .then(|| clip_segment(a, b, y0, y1))
+            .flatten();
+        match clipped {
+            None => {
+                if line.len() > 1 {
+                    out.push(std::mem::take(&mut line));
+                }
+                line.clear();
+            }
+            Some([p, q]) => {
+                if line.last() != Some(&p) {
+                    if line.len() > 1 {
+                        out.push(std::mem::take(&mut line));
+                    }
+                    line.clear();
+                    line.push(p);
+                }
+                line.push(q);
+            }
+        }
+    }
+    if line.len() > 1 {
+        out.push(line);
+    }
+    out
+}
+
+/// Which corner of the plot holds the fewest of `points` (data coordinates), for the legend.
+fn emptiest_corner(
+    points: &[(f64, f64)],
+    (x0, x1): (f64, f64),
+    (y0, y1): (f64, f64),
+    legend_height: f64,
+) -> SeriesLabelPosition {
+    let (w, h) = (0.4, legend_height.clamp(0.15, 0.6));
+    let count = |right: bool, upper: bool| {
+        points
+            .iter()
+            .filter(|&&(x, y)| {
+                let (u, v) = ((x - x0) / (x1 - x0), (y - y0) / (y1 - y0));
+                let in_x = if right { u >= 1.0 - w } else { u <= w };
+                let in_y = if upper { v >= 1.0 - h } else { v <= h };
+                in_x && in_y
+            })
+            .count()
+    };
+    [
+        (SeriesLabelPosition::UpperRight, count(true, true)),
+        (SeriesLabelPosition::LowerRight, count(true, false)),
+        (SeriesLabelPosition::UpperLeft, count(false, true)),
+        (SeriesLabelPosition::LowerLeft, count(false, false)),
+    ]
+    .into_iter()
+    .min_by_key(|(_, c)| *c)
+    .map_or(SeriesLabelPosition::UpperRight, |(p, _)| p)
+}
+
+/// Samples along polylines so that a legend is not put over a line.
+fn sample_lines(lines: &[Vec<(f64, f64)>]) -> Vec<(f64, f64)> {
+    let mut out = Vec::new();
+    for line in lines {
+        out.extend(line.iter().copied());
+        for w in line.windows(2) {
+            for k in 1..8 {
+                let t = k as f64 / 8.0;
+                out.push((
+                    w[0].0 + t * (w[1].0 - w[0].0),
+                    w[0].1 + t * (w[1].1 - w[0].1),
+                ));
+            }
+        }
+    }
+    out
+}
+
+/// Decimals that tell apart the ~8 ticks plotters puts on `lo..hi`, the same on every tick.
+fn tick_decimals(lo: f64, hi: f64) -> usize {
+    let step = (hi - lo).abs() / 10.0;
+    if !(step.is_finite() && step > 0.0) {
+        return 2;
+    }
+    (-step.log10()).ceil().clamp(0.0, 8.0) as usize
+}
+
+/// `label` cut in the middle with an ellipsis to at most `max` characters.
+fn shorten(label: &str, max: usize) -> String {
+    let chars: Vec<char> = label.chars().collect();
+    if chars.len() <= max || max < 5 {
+        return label.to_string();
+    }
+    let head = (max - 1) / 2;
+    let tail = max - 1 - head;
+    let mut s: String = chars[..head].iter().collect();
+    s.push('…');
+    s.extend(&chars[chars.len() - tail..]);
+    s
+}
+
+/// A strip plot: x = cell, every seed's value as a point (jittered by a hash of the seed), the
+/// cell's mean as a black bar with its 95% bootstrap interval beside it (bootstrap seed 0; see
+/// [`seed_points_seeded`] to match a report's intervals). Non-finite values (diverged runs) are
+/// red crosses along the bottom edge, with a "diverged" legend entry.
 pub fn seed_points(
     stem: &Path,
     title: &str,
     y_label: &str,
     cells: &[(String, Vec<(u64, f64)>)],
 ) -> Result<()> {
-    render!(stem, root => draw_seed_points(&root, title, y_label, cells))
+    seed_points_seeded(stem, title, y_label, cells, 0)
+}
+
+/// [`seed_points`] with the intervals bootstrapped from `ci_seed`.
+pub fn seed_points_seeded(
+    stem: &Path,
+    title: &str,
+    y_label: &str,
+    cells: &[(String, Vec<(u64, f64)>)],
+    ci_seed: u64,
+) -> Result<()> {
+    render!(stem, root => draw_seed_points(&root, title, y_label, cells, ci_seed))
 }
 
 fn draw_seed_points<DB: DrawingBackend>(
@@ -123,138 +301,200 @@ fn draw_seed_points<DB: DrawingBackend>(
     title: &str,
     y_label: &str,
     cells: &[(String, Vec<(u64, f64)>)],
+    ci_seed: u64,
 ) -> DrawResult
 where
     DB::ErrorType: 'static,
 {
     root.fill(&WHITE)?;
     let n = cells.len().max(1);
-    let all: Vec<f64> = cells
+    let finite = sorted_finite(cells.iter().flat_map(|(_, v)| v.iter().map(|p| p.1)));
+    let any_diverged = cells
         .iter()
-        .flat_map(|(_, v)| v.iter().map(|p| p.1))
-        .collect();
-    let (y0, y1) = y_range(&all, false);
-    let longest = cells
-        .iter()
-        .map(|(l, _)| l.chars().count())
-        .max()
-        .unwrap_or(0);
-    // Horizontal labels when they fit (~8 px a character), else vertical.
-    let rotate = longest * 8 > (SIZE.0 as usize - 120) / n;
-    let label_area = if rotate {
-        (longest * 8 + 20).min(260) as u32
-    } else {
-        50
+        .any(|(_, v)| v.iter().any(|p| !p.1.is_finite()));
+    let (mut y0, y1) = match (finite.first(), finite.last()) {
+        (Some(&lo), Some(&hi)) => padded(lo, hi),
+        _ => (0.0, 1.0),
     };
-    let labels: Vec<String> = cells.iter().map(|(l, _)| l.clone()).collect();
+    // A strip below every finite value for the diverged markers.
+    let diverged_y = y0;
+    if any_diverged {
+        y0 -= (y1 - y0) * 0.06;
+    }
+
+    // Category labels: horizontal when they fit their column, else rotated (reading upwards)
+    // and, when still too long, shortened in the middle.
+    let label_font = (FONT, 15).into_font();
+    let column_px = (SIZE.0 as f64 - 120.0) / n as f64;
+    let widest = |labels: &[String]| {
+        labels
+            .iter()
+            .map(|l| {
+                root.estimate_text_size(l, &label_font.clone().into())
+                    .map_or(0, |s| s.0)
+            })
+            .max()
+            .unwrap_or(0)
+    };
+    let mut labels: Vec<String> = cells.iter().map(|(l, _)| l.clone()).collect();
+    let rotate = f64::from(widest(&labels)) > column_px - 8.0;
+    if rotate {
+        // At most a third of the height goes to labels; longer ones lose their middle.
+        let full = labels.clone();
+        let mut max = 40;
+        while max > 8 && widest(&labels) > MAX_LABEL_PX {
+            max -= 2;
+            labels = full.iter().map(|l| shorten(l, max)).collect();
+        }
+    }
+    let label_area = if rotate { widest(&labels) + 16 } else { 40 };
+
+    let decimals = tick_decimals(y0, y1);
     let mut chart = ChartBuilder::on(root)
-        .caption(title, ("sans-serif", 24))
+        .caption(title, (FONT, 22, FontStyle::Bold))
         .margin(15)
+        .margin_right(25)
         .x_label_area_size(label_area)
         .y_label_area_size(80)
         .build_cartesian_2d(-0.5f64..n as f64 - 0.5, y0..y1)?;
     chart
         .configure_mesh()
         .disable_x_mesh()
+        .bold_line_style(RGBColor(225, 225, 225))
         .light_line_style(WHITE)
         .x_labels(0)
+        .y_labels(8)
         .y_desc(y_label)
-        .y_label_style(("sans-serif", 15))
-        .axis_desc_style(("sans-serif", 17))
+        .y_label_style((FONT, 15))
+        .y_label_formatter(&|y| format!("{y:.decimals$}"))
+        .axis_desc_style((FONT, 17))
         .draw()?;
-    // Category labels under each cell's column, drawn by hand: a category axis with jittered points.
+    // Category labels are drawn by hand under each column: the x axis is numeric so points can
+    // be jittered within a column.
     for (i, label) in labels.iter().enumerate() {
         let (px, py) = chart.backend_coord(&(i as f64, y0));
         let style = if rotate {
-            ("sans-serif", 15)
-                .into_font()
-                .transform(FontTransform::Rotate90)
+            label_font
+                .clone()
+                .transform(FontTransform::Rotate270)
                 .color(&BLACK)
-                .pos(Pos::new(HPos::Left, VPos::Center))
+                .pos(Pos::new(HPos::Right, VPos::Center))
         } else {
-            ("sans-serif", 15)
-                .into_font()
+            label_font
+                .clone()
                 .color(&BLACK)
                 .pos(Pos::new(HPos::Center, VPos::Top))
         };
         root.draw(&Text::new(label.clone(), (px, py + 8), style))?;
     }
 
-    let mut diverged_any = false;
+    let mut drawn: Vec<(f64, f64)> = Vec::new();
     for (i, (_, values)) in cells.iter().enumerate() {
         let x = i as f64;
         let c = colour(i);
+        let points: Vec<(f64, f64)> = values
+            .iter()
+            .filter(|(_, v)| v.is_finite())
+            .map(|&(s, v)| (x - 0.08 + jitter(s), v))
+            .collect();
         chart.draw_series(
-            values
+            points
                 .iter()
-                .filter(|(_, v)| v.is_finite())
-                .map(|&(s, v)| Circle::new((x - 0.05 + jitter(s), v), 4, c.mix(0.75).filled())),
+                .map(|&p| Circle::new(p, 4, c.mix(0.8).filled())),
         )?;
-        let diverged: Vec<u64> = values
+        drawn.extend(&points);
+        let crosses: Vec<(f64, f64)> = values
             .iter()
             .filter(|(_, v)| !v.is_finite())
-            .map(|p| p.0)
+            .map(|&(s, _)| (x - 0.08 + jitter(s), diverged_y))
             .collect();
-        if !diverged.is_empty() {
-            diverged_any = true;
-            let y = y0 + (y1 - y0) * 0.02;
-            chart.draw_series(
-                diverged
-                    .iter()
-                    .map(|&s| Cross::new((x + jitter(s), y), 6, RED.stroke_width(2))),
-            )?;
-        }
-        let finite: Vec<f64> = values.iter().map(|p| p.1).collect();
-        let s = summarize(&finite, 0);
-        if s.n > 0 {
-            // The interval stands beside the points so it hides none of them.
+        chart.draw_series(
+            crosses
+                .iter()
+                .map(|&p| Cross::new(p, 6, DIVERGED.stroke_width(2))),
+        )?;
+        drawn.extend(&crosses);
+        let s = summarize(&values.iter().map(|p| p.1).collect::<Vec<_>>(), ci_seed);
+        if values.is_empty() {
+            let (px, py) = chart.backend_coord(&(x, (y0 + y1) / 2.0));
+            root.draw(&Text::new(
+                "no runs yet",
+                (px, py),
+                (FONT, 14)
+                    .into_font()
+                    .color(&RGBColor(120, 120, 120))
+                    .pos(Pos::new(HPos::Center, VPos::Center)),
+            ))?;
+        } else if s.n > 0 {
+            // The interval stands to the right of the points so it hides none of them.
             let bar = x + 0.3;
+            let cap = 0.05;
+            let whisker = BLACK.stroke_width(2);
             chart.draw_series([
                 PathElement::new(
-                    vec![(x - 0.22, s.mean), (x + 0.38, s.mean)],
+                    vec![(x - 0.25, s.mean), (bar, s.mean)],
                     BLACK.stroke_width(3),
                 ),
+                PathElement::new(vec![(bar, s.ci_low), (bar, s.ci_high)], whisker),
+                PathElement::new(vec![(bar - cap, s.ci_low), (bar + cap, s.ci_low)], whisker),
                 PathElement::new(
-                    vec![(bar, s.ci_low), (bar, s.ci_high)],
-                    BLACK.stroke_width(2),
-                ),
-                PathElement::new(
-                    vec![(bar - 0.06, s.ci_low), (bar + 0.06, s.ci_low)],
-                    BLACK.stroke_width(2),
-                ),
-                PathElement::new(
-                    vec![(bar - 0.06, s.ci_high), (bar + 0.06, s.ci_high)],
-                    BLACK.stroke_width(2),
+                    vec![(bar - cap, s.ci_high), (bar + cap, s.ci_high)],
+                    whisker,
                 ),
             ])?;
+            drawn.extend([
+                (x - 0.25, s.mean),
+                (bar, s.mean),
+                (bar, s.ci_low),
+                (bar, s.ci_high),
+            ]);
         }
     }
-    // Legend entries, drawn off-chart so they only label.
+
+    // Legend entries from empty series: they label, they draw nothing.
     chart
         .draw_series(std::iter::empty::<Circle<(f64, f64), i32>>())?
         .label("one seed")
-        .legend(|(x, y)| Circle::new((x + 10, y), 4, colour(0).mix(0.75).filled()));
+        .legend(|(x, y)| Circle::new((x + 10, y), 4, RGBColor(90, 90, 90).filled()));
     chart
         .draw_series(std::iter::empty::<PathElement<(f64, f64)>>())?
-        .label("mean, 95% bootstrap CI")
-        .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], BLACK.stroke_width(3)));
-    if diverged_any {
+        .label("mean, and its 95% bootstrap CI")
+        .legend(|(x, y)| {
+            EmptyElement::at((x, y))
+                + PathElement::new(vec![(0, 0), (14, 0)], BLACK.stroke_width(3))
+                + PathElement::new(vec![(18, -6), (18, 6)], BLACK.stroke_width(2))
+        });
+    let mut entries = 2;
+    if any_diverged {
+        entries += 1;
         chart
             .draw_series(std::iter::empty::<PathElement<(f64, f64)>>())?
-            .label("diverged (no value)")
-            .legend(|(x, y)| Cross::new((x + 10, y), 5, RED.stroke_width(2)));
+            .label("diverged (no value; along the bottom)")
+            .legend(|(x, y)| Cross::new((x + 10, y), 5, DIVERGED.stroke_width(2)));
     }
+    let corner = emptiest_corner(
+        &drawn,
+        (-0.5, n as f64 - 0.5),
+        (y0, y1),
+        0.05 + 0.055 * entries as f64,
+    );
     chart
         .configure_series_labels()
-        .position(SeriesLabelPosition::LowerRight)
-        .label_font(("sans-serif", 14))
-        .background_style(WHITE.mix(0.85))
-        .border_style(BLACK)
+        .position(corner)
+        .label_font((FONT, 14))
+        .background_style(WHITE.mix(0.9))
+        .border_style(RGBColor(150, 150, 150))
         .draw()?;
     Ok(())
 }
 
-/// Per-epoch curves: each seed thin and faint in its cell's colour, the cell's mean thick on top.
+/// Per-epoch curves (x = 1-based epoch): each seed thin and translucent in its cell's colour,
+/// the cell's mean thick on top, a legend of cells. The mean at an epoch is over the seeds that
+/// reached it and never turned non-finite: a diverged run is drawn (thin, ending in a cross) but
+/// left out of the mean, as the report's statistics leave it out. The y range covers the bulk of the finite values (2nd–98th percentile, stretched to
+/// the extremes when they are near), so one diverging seed cannot flatten the rest; lines beyond
+/// it are clipped at the edge and the x-axis title says how many points lie outside. A curve
+/// that turns non-finite (a diverged run) gets a red cross on the top edge at that epoch.
 pub fn learning_curves(
     stem: &Path,
     title: &str,
@@ -284,21 +524,37 @@ where
         .iter()
         .flat_map(|(_, s)| s.iter().flatten().copied())
         .collect();
-    let (y0, y1) = y_range(&all, true);
+    let ((y0, y1), clamped) = robust_range(&all);
+    let outside = all
+        .iter()
+        .filter(|v| v.is_finite() && (**v < y0 || **v > y1))
+        .count();
+    let x_desc = if clamped {
+        format!("epoch   ({outside} value(s) beyond the y range are clipped at its edge)")
+    } else {
+        "epoch".to_string()
+    };
+    let (x0, x1) = (0.7, epochs as f64 + 0.3);
+    let decimals = tick_decimals(y0, y1);
     let mut chart = ChartBuilder::on(root)
-        .caption(title, ("sans-serif", 24))
+        .caption(title, (FONT, 22, FontStyle::Bold))
         .margin(15)
-        .x_label_area_size(50)
+        .margin_right(25)
+        .x_label_area_size(55)
         .y_label_area_size(80)
-        .build_cartesian_2d(0.5f64..epochs as f64 + 0.5, y0..y1)?;
+        .build_cartesian_2d(x0..x1, y0..y1)?;
     chart
         .configure_mesh()
+        .bold_line_style(RGBColor(225, 225, 225))
         .light_line_style(WHITE)
-        .x_desc("epoch")
+        .x_desc(x_desc)
         .y_desc(y_label)
-        .x_label_style(("sans-serif", 15))
-        .y_label_style(("sans-serif", 15))
-        .axis_desc_style(("sans-serif", 17))
+        .x_labels(epochs.min(20) + 1)
+        .y_labels(8)
+        .x_label_style((FONT, 15))
+        .y_label_style((FONT, 15))
+        .y_label_formatter(&|y| format!("{y:.decimals$}"))
+        .axis_desc_style((FONT, 17))
         .x_label_formatter(&|x| {
             if (x - x.round()).abs() < 1e-6 {
                 format!("{}", x.round())
@@ -307,44 +563,113 @@ where
             }
         })
         .draw()?;
-    let inside = |v: f64| v.is_finite() && v >= y0 && v <= y1;
-    for (i, (label, seeds)) in cells.iter().enumerate() {
+
+    let mut drawn: Vec<Vec<(f64, f64)>> = Vec::new();
+    // Epoch index → how many runs turned non-finite there.
+    let mut diverged_at: std::collections::BTreeMap<usize, usize> = Default::default();
+    for (i, (_, seeds)) in cells.iter().enumerate() {
         let c = colour(i);
         for curve in seeds {
-            chart.draw_series(LineSeries::new(
-                curve
-                    .iter()
-                    .enumerate()
-                    .filter(|(_, v)| inside(**v))
-                    .map(|(e, &v)| (e as f64 + 1.0, v)),
-                c.mix(0.35).stroke_width(1),
-            ))?;
-        }
-        let mean: Vec<(f64, f64)> = (0..epochs)
-            .filter_map(|e| {
-                let v: Vec<f64> = seeds
-                    .iter()
-                    .filter_map(|s| s.get(e).copied())
-                    .filter(|v| v.is_finite())
-                    .collect();
-                (!v.is_empty()).then(|| (e as f64 + 1.0, v.iter().sum::<f64>() / v.len() as f64))
-            })
-            .filter(|(_, v)| inside(*v))
-            .collect();
-        chart
-            .draw_series(LineSeries::new(mean.clone(), c.stroke_width(3)))?
-            .label(label.as_str())
-            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], c.stroke_width(3)));
-        if epochs <= 3 {
-            chart.draw_series(mean.iter().map(|&p| Circle::new(p, 4, c.filled())))?;
+            for line in clip_curve(curve, y0, y1) {
+                if line.len() == 1 {
+                    chart.draw_series([Circle::new(line[0], 2, c.mix(0.5).filled())])?;
+                } else {
+                    chart
+                        .draw_series(LineSeries::new(line.clone(), c.mix(0.45).stroke_width(1)))?;
+                }
+                drawn.push(line);
+            }
+            if let Some(e) = curve.iter().position(|v| !v.is_finite()) {
+                *diverged_at.entry(e).or_default() += 1;
+            }
         }
     }
+    let any_diverged = !diverged_at.is_empty();
+    let top = y1 - (y1 - y0) * 0.015;
+    for (&e, &count) in &diverged_at {
+        let at = (e as f64 + 1.0, top);
+        chart.draw_series([Cross::new(at, 6, DIVERGED.stroke_width(2))])?;
+        if count > 1 {
+            // Crosses at one epoch coincide; say how many there are.
+            let (px, py) = chart.backend_coord(&at);
+            root.draw(&Text::new(
+                format!("×{count}"),
+                (px + 9, py),
+                (FONT, 13)
+                    .into_font()
+                    .color(&DIVERGED)
+                    .pos(Pos::new(HPos::Left, VPos::Center)),
+            ))?;
+        }
+        drawn.push(vec![at, (at.0 + 0.3, at.1)]);
+    }
+    // The means go on top of every cell's seeds.
+    for (i, (label, seeds)) in cells.iter().enumerate() {
+        let c = colour(i);
+        // Diverged seeds are left out of the mean, as they are out of the report's statistics.
+        let finite: Vec<&Vec<f64>> = seeds
+            .iter()
+            .filter(|s| s.iter().all(|v| v.is_finite()))
+            .collect();
+        let mean: Vec<f64> = (0..epochs)
+            .map(|e| {
+                let v: Vec<f64> = finite.iter().filter_map(|s| s.get(e).copied()).collect();
+                if v.is_empty() {
+                    f64::NAN
+                } else {
+                    v.iter().sum::<f64>() / v.len() as f64
+                }
+            })
+            .collect();
+        let lines = clip_curve(&mean, y0, y1);
+        for line in &lines {
+            chart.draw_series(LineSeries::new(line.clone(), c.stroke_width(3)))?;
+        }
+        if epochs <= 3 {
+            chart.draw_series(
+                lines
+                    .iter()
+                    .flatten()
+                    .map(|&p| Circle::new(p, 4, c.filled())),
+            )?;
+        }
+        drawn.extend(lines);
+        chart
+            .draw_series(std::iter::empty::<PathElement<(f64, f64)>>())?
+            .label(shorten(label, 40))
+            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], c.stroke_width(3)));
+    }
+    chart
+        .draw_series(std::iter::empty::<PathElement<(f64, f64)>>())?
+        .label("thin: one seed; thick: mean of non-diverged seeds")
+        .legend(|(x, y)| {
+            EmptyElement::at((x, y))
+                + PathElement::new(
+                    vec![(0, -4), (20, -4)],
+                    RGBColor(120, 120, 120).stroke_width(1),
+                )
+                + PathElement::new(vec![(0, 3), (20, 3)], RGBColor(90, 90, 90).stroke_width(3))
+        });
+    let mut entries = cells.len() + 1;
+    if any_diverged {
+        entries += 1;
+        chart
+            .draw_series(std::iter::empty::<PathElement<(f64, f64)>>())?
+            .label("diverged (loss non-finite) at this epoch")
+            .legend(|(x, y)| Cross::new((x + 10, y), 5, DIVERGED.stroke_width(2)));
+    }
+    let corner = emptiest_corner(
+        &sample_lines(&drawn),
+        (x0, x1),
+        (y0, y1),
+        0.05 + 0.055 * entries as f64,
+    );
     chart
         .configure_series_labels()
-        .position(SeriesLabelPosition::UpperRight)
-        .label_font(("sans-serif", 14))
-        .background_style(WHITE.mix(0.85))
-        .border_style(BLACK)
+        .position(corner)
+        .label_font((FONT, 14))
+        .background_style(WHITE.mix(0.9))
+        .border_style(RGBColor(150, 150, 150))
         .draw()?;
     Ok(())
 }
@@ -353,36 +678,62 @@ where
 mod tests {
     use super::*;
 
+    fn strip_cells(
+        n_cells: usize,
+        label: impl Fn(usize) -> String,
+    ) -> Vec<(String, Vec<(u64, f64)>)> {
+        (0..n_cells)
+            .map(|c| {
+                (
+                    label(c),
+                    (0..10)
+                        .map(|s| {
+                            let wiggle = ((s * 7 + c * 3) % 10) as f64 * 0.002;
+                            (s as u64, 0.84 + 0.004 * c as f64 + wiggle)
+                        })
+                        .collect(),
+                )
+            })
+            .collect()
+    }
+
+    fn curve_cells(n_cells: usize) -> Vec<(String, Vec<Vec<f64>>)> {
+        (0..n_cells)
+            .map(|c| {
+                (
+                    format!("optimizer=opt{c}"),
+                    (0..5)
+                        .map(|s| {
+                            (0..20)
+                                .map(|e| {
+                                    0.3 + 0.4 / (1.0 + e as f64 * (0.3 + 0.1 * c as f64))
+                                        + 0.01 * s as f64
+                                })
+                                .collect()
+                        })
+                        .collect(),
+                )
+            })
+            .collect()
+    }
+
     #[test]
     fn charts_are_written_as_png_and_svg() {
         let dir = tempfile::tempdir().unwrap();
-        let cells: Vec<(String, Vec<(u64, f64)>)> = (0..4)
-            .map(|c| {
-                (
-                    format!("cell{c}"),
-                    (0..5).map(|s| (s, 0.8 + 0.01 * (c + s) as f64)).collect(),
-                )
-            })
-            .collect();
-        let mut with_nan = cells.clone();
-        with_nan[1].1[2].1 = f64::NAN;
+        let mut cells = strip_cells(4, |c| format!("cell{c}"));
+        cells[1].1[2].1 = f64::NAN;
+        cells.push(("empty".into(), Vec::new()));
         seed_points(
             &dir.path().join("points"),
             "Test accuracy",
             "accuracy",
-            &with_nan,
+            &cells,
         )
         .unwrap();
-        let curves: Vec<(String, Vec<Vec<f64>>)> = (0..3)
-            .map(|c| {
-                (
-                    format!("cell{c}"),
-                    (0..4)
-                        .map(|s| (0..10).map(|e| 1.0 / (e + c + s + 1) as f64).collect())
-                        .collect(),
-                )
-            })
-            .collect();
+        let mut curves = curve_cells(3);
+        curves[2].1[1].truncate(8);
+        curves[2].1[1].push(f64::NAN);
+        curves[1].1[0][4] = 1e6;
         learning_curves(
             &dir.path().join("curves"),
             "Validation loss",
@@ -391,21 +742,120 @@ mod tests {
         )
         .unwrap();
         for f in ["points.png", "points.svg", "curves.png", "curves.svg"] {
-            assert!(
-                std::fs::metadata(dir.path().join(f)).unwrap().len() > 2000,
-                "{f}"
-            );
+            let len = std::fs::metadata(dir.path().join(f)).unwrap().len();
+            assert!(len > 5000, "{f}: {len} bytes");
         }
+        let png = std::fs::read(dir.path().join("points.png")).unwrap();
+        assert_eq!(&png[1..4], b"PNG");
         let svg = std::fs::read_to_string(dir.path().join("points.svg")).unwrap();
         assert!(svg.contains("diverged"), "the legend names diverged runs");
+        assert!(svg.contains("cell3") && svg.contains("no runs yet"));
+        let svg = std::fs::read_to_string(dir.path().join("curves.svg")).unwrap();
+        assert!(svg.contains("optimizer=opt2") && svg.contains("diverged"));
+        assert!(
+            svg.contains("1 value(s) beyond the y range"),
+            "the 1e6 point is clipped"
+        );
+    }
+
+    #[test]
+    fn degenerate_inputs_still_draw() {
+        let dir = tempfile::tempdir().unwrap();
+        seed_points(&dir.path().join("a"), "t", "y", &[]).unwrap();
+        let nan_only = vec![("x".to_string(), vec![(0, f64::NAN), (1, f64::INFINITY)])];
+        seed_points(&dir.path().join("b"), "t", "y", &nan_only).unwrap();
+        let one = vec![("x".to_string(), vec![(0, 0.5)])];
+        seed_points(&dir.path().join("c"), "t", "y", &one).unwrap();
+        learning_curves(&dir.path().join("d"), "t", "y", &[]).unwrap();
+        let one_epoch = vec![("x".to_string(), vec![vec![0.5], vec![f64::NAN]])];
+        learning_curves(&dir.path().join("e"), "t", "y", &one_epoch).unwrap();
     }
 
     #[test]
     fn jitter_is_small_and_deterministic() {
         for s in 0..100 {
-            assert!(jitter(s).abs() <= 0.18);
+            assert!(jitter(s).abs() <= 0.15);
             assert_eq!(jitter(s), jitter(s));
         }
         assert_ne!(jitter(0), jitter(1));
+    }
+
+    #[test]
+    fn robust_range_ignores_a_diverging_seed_but_keeps_early_epochs() {
+        let mut v: Vec<f64> = (0..100).map(|i| 0.3 + 0.003 * i as f64).collect();
+        let ((lo, hi), clamped) = robust_range(&v);
+        assert!(!clamped && lo < 0.3 && hi > 0.597 && hi < 0.7);
+        v.push(1e6);
+        v.push(f64::NAN);
+        let ((lo, hi), clamped) = robust_range(&v);
+        assert!(clamped && lo < 0.3 && hi < 0.7, "{lo}..{hi}");
+    }
+
+    #[test]
+    fn curves_are_clipped_not_bent() {
+        // 0.5 → 1.5 leaves the range [0, 1] halfway between epochs 1 and 2.
+        let lines = clip_curve(&[0.5, 1.5, 0.5, f64::NAN, 0.2, 0.3], 0.0, 1.0);
+        assert_eq!(
+            lines,
+            vec![
+                vec![(1.0, 0.5), (1.5, 1.0)],
+                vec![(2.5, 1.0), (3.0, 0.5)],
+                vec![(5.0, 0.2), (6.0, 0.3)],
+            ]
+        );
+        assert_eq!(clip_curve(&[0.5], 0.0, 1.0), vec![vec![(1.0, 0.5)]]);
+        assert_eq!(
+            clip_curve(&[f64::NAN, 0.5, f64::NAN], 0.0, 1.0),
+            vec![vec![(2.0, 0.5)]]
+        );
+    }
+
+    #[test]
+    fn long_labels_are_shortened_in_the_middle() {
+        assert_eq!(shorten("short", 10), "short");
+        let s = shorten("optimizer=adam,learning_rate=0.001,batch=32", 21);
+        assert_eq!(s.chars().count(), 21);
+        assert_eq!(s, "optimizer=…1,batch=32");
+    }
+
+    /// Renders examples to /tmp/report_preview for a person to look at (run with --ignored).
+    #[test]
+    #[ignore]
+    fn preview() {
+        let dir = Path::new("/tmp/report_preview");
+        std::fs::create_dir_all(dir).unwrap();
+        let mut cells = strip_cells(5, |c| {
+            ["sgd", "momentum", "nesterov", "adam", "rmsprop"][c].to_string()
+        });
+        cells[3].1[4].1 = f64::NAN;
+        cells[3].1[7].1 = f64::INFINITY;
+        seed_points(
+            &dir.join("points"),
+            "fashion-mnist: test accuracy, every seed",
+            "test accuracy",
+            &cells,
+        )
+        .unwrap();
+        let many = strip_cells(12, |c| {
+            format!("optimizer=optimizer{c}, learning_rate=0.00{c}")
+        });
+        seed_points(
+            &dir.join("points_many"),
+            "12 cells with long labels",
+            "test accuracy",
+            &many,
+        )
+        .unwrap();
+        let mut curves = curve_cells(4);
+        curves[2].1[1].truncate(8);
+        curves[2].1[1].push(f64::NAN);
+        curves[1].1[0][4] = 40.0;
+        learning_curves(
+            &dir.join("curves"),
+            "fashion-mnist: validation loss per epoch",
+            "validation loss",
+            &curves,
+        )
+        .unwrap();
     }
 }

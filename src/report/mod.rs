@@ -1,29 +1,30 @@
-//! Reports: every seed, always. From a study's recorded runs this writes `report.md` (per-cell
-//! distributions with bootstrap intervals, paired differences against the baseline, what a
-//! cherry-picker keeping the best of k seeds would report, a per-seed table, diverged runs) and
-//! its charts, and returns the console summary. `report/` never trains.
+//! Reports: every seed, always. From a study's recorded runs and epochs, [`write_report`] writes
+//! `report.md` (per-cell distributions with bootstrap intervals, paired differences against the
+//! baseline, what a cherry-picker keeping the best of k seeds would report, a per-seed table, the
+//! diverged runs) and its charts, and returns the console summary. The numbers live in
+//! [`stats`], the drawing in [`charts`], the text in `markdown`; `report/` never trains and never
+//! reads the clock, so the same input gives the same files.
 
 pub mod charts;
+mod markdown;
 pub mod stats;
 
-use std::collections::BTreeSet;
-use std::fmt::Write as _;
 use std::path::Path;
 
 use crate::error::{Error, Result};
 use crate::results::{EpochRecord, RunRecord};
-use stats::{expected_best_of_k, paired, summarize, Paired, Summary};
+use stats::{paired, summarize, Paired, Summary};
 
 /// What a report is made from.
 #[derive(Debug, Clone, Copy)]
 pub struct ReportInput<'a> {
     /// Study name.
     pub study: &'a str,
-    /// Its one-line description.
+    /// Its description (Markdown allowed).
     pub description: &'a str,
-    /// (cell id, cell label) in grid order.
+    /// (cell id, cell label) in grid order; cells without runs are listed as "no runs yet".
     pub cells: &'a [(String, String)],
-    /// The cell the others are compared with.
+    /// The cell the others are compared with, seed by seed.
     pub baseline_cell_id: &'a str,
     /// Every recorded run.
     pub runs: &'a [RunRecord],
@@ -33,182 +34,167 @@ pub struct ReportInput<'a> {
     pub seed: u64,
 }
 
-/// One cell's numbers, gathered once.
-struct CellData<'a> {
+/// How a cell stands against the baseline.
+enum VsBaseline {
+    /// The cell is the baseline.
+    IsBaseline,
+    /// The baseline cell is not among the report's cells.
+    NoBaseline,
+    /// Paired by seed (possibly with n = 0 when no seed is finite in both).
+    Paired(Paired),
+}
+
+/// One cell's runs and numbers, gathered once for the Markdown, the console table and charts.
+struct CellReport<'a> {
     id: &'a str,
     label: &'a str,
+    /// Its runs, by seed.
     runs: Vec<&'a RunRecord>,
+    /// (seed, test accuracy); NaN for a diverged run, whose model is not a result.
     acc: Vec<(u64, f64)>,
+    /// (seed, final validation loss); NaN for a diverged run.
     val_loss: Vec<(u64, f64)>,
+    acc_summary: Summary,
+    loss_summary: Summary,
+    acc_vs_baseline: VsBaseline,
+    loss_vs_baseline: VsBaseline,
 }
 
-fn fmt(x: f64, decimals: usize) -> String {
-    if x.is_finite() {
-        format!("{x:.decimals$}")
+impl CellReport<'_> {
+    fn diverged(&self) -> usize {
+        self.runs.iter().filter(|r| r.diverged).count()
+    }
+}
+
+/// The value a run contributes: its metric, or NaN when it diverged.
+fn metric(run: &RunRecord, value: f64) -> f64 {
+    if run.diverged {
+        f64::NAN
     } else {
-        "–".into()
+        value
     }
 }
 
-fn signed(x: f64) -> String {
-    if x.is_finite() {
-        format!("{x:+.4}")
-    } else {
-        "–".into()
-    }
-}
-
-fn ci(s_low: f64, s_high: f64, signed_values: bool) -> String {
-    if signed_values {
-        format!("[{}, {}]", signed(s_low), signed(s_high))
-    } else {
-        format!("[{}, {}]", fmt(s_low, 4), fmt(s_high, 4))
-    }
-}
-
-/// The label charts show: the value alone when every cell varies the same single axis.
-fn short_label(runs: &[&RunRecord], label: &str) -> String {
-    match runs.first().map(|r| r.axes.as_slice()) {
-        Some([(_, value)]) => value.clone(),
-        _ => label.to_string(),
-    }
-}
-
-/// Writes `<out_dir>/report.md`, `test_acc.{png,svg}` and `val_loss_curves.{png,svg}`; returns the
-/// console summary table.
-pub fn write_report(out_dir: &Path, input: &ReportInput) -> Result<String> {
-    let cells: Vec<CellData> = input
+fn analyze<'a>(input: &ReportInput<'a>) -> Vec<CellReport<'a>> {
+    let seed = input.seed;
+    let mut cells: Vec<CellReport<'a>> = input
         .cells
         .iter()
         .map(|(id, label)| {
             let mut runs: Vec<&RunRecord> =
                 input.runs.iter().filter(|r| &r.cell_id == id).collect();
             runs.sort_by_key(|r| r.seed);
-            let acc = runs
+            let acc: Vec<(u64, f64)> = runs
                 .iter()
-                .map(|r| (r.seed, if r.diverged { f64::NAN } else { r.test_acc }))
+                .map(|r| (r.seed, metric(r, r.test_acc)))
                 .collect();
-            let val_loss = runs.iter().map(|r| (r.seed, r.final_val_loss)).collect();
-            CellData {
+            let val_loss: Vec<(u64, f64)> = runs
+                .iter()
+                .map(|r| (r.seed, metric(r, r.final_val_loss)))
+                .collect();
+            let values = |v: &[(u64, f64)]| v.iter().map(|p| p.1).collect::<Vec<_>>();
+            CellReport {
                 id,
                 label,
+                acc_summary: summarize(&values(&acc), seed),
+                loss_summary: summarize(&values(&val_loss), seed),
                 runs,
                 acc,
                 val_loss,
+                acc_vs_baseline: VsBaseline::NoBaseline,
+                loss_vs_baseline: VsBaseline::NoBaseline,
             }
         })
         .collect();
-    let baseline = cells.iter().find(|c| c.id == input.baseline_cell_id);
-    let seed = input.seed;
-
-    let acc_summaries: Vec<Summary> = cells
-        .iter()
-        .map(|c| summarize(&values(&c.acc), seed))
-        .collect();
-    let loss_summaries: Vec<Summary> = cells
-        .iter()
-        .map(|c| summarize(&values(&c.val_loss), seed))
-        .collect();
-    let acc_paired: Vec<Option<Paired>> = cells
-        .iter()
-        .map(|c| {
-            baseline
-                .filter(|b| b.id != c.id)
-                .map(|b| paired(&c.acc, &b.acc, true, seed))
-        })
-        .collect();
-    let loss_paired: Vec<Option<Paired>> = cells
-        .iter()
-        .map(|c| {
-            baseline
-                .filter(|b| b.id != c.id)
-                .map(|b| paired(&c.val_loss, &b.val_loss, false, seed))
-        })
-        .collect();
-
-    let mut md = String::new();
-    let w = &mut md;
-    let _ = writeln!(w, "# Study `{}`\n\n{}\n", input.study, input.description);
-    provenance(w, input);
-
-    let _ = writeln!(w, "## Test accuracy per cell\n");
-    distribution_table(w, &cells, &acc_summaries);
-    let _ = writeln!(w, "## Final validation loss per cell\n");
-    distribution_table(w, &cells, &loss_summaries);
-
-    let baseline_label = baseline.map_or("(none)", |b| b.label);
-    let _ = writeln!(
-        w,
-        "## Versus the baseline `{baseline_label}`, paired by seed\n\nEach cell's runs are compared with \
-         the baseline run of the same seed (same initial draws and data order). P(improvement) is the \
-         fraction of seeds that improved; the best-of-k gap is how much larger the best single seed's \
-         gain is than the median gain: what reporting one lucky run adds.\n"
-    );
-    let _ = writeln!(w, "### Test accuracy (positive = higher accuracy)\n");
-    paired_table(w, &cells, &acc_paired);
-    let _ = writeln!(w, "### Final validation loss (positive = lower loss)\n");
-    paired_table(w, &cells, &loss_paired);
-
-    let _ = writeln!(
-        w,
-        "## What a cherry-picker would report\n\nExpected test-accuracy gain over the baseline when one \
-         tries k seeds and reports the best of them (exact expectation over all k-subsets of the \
-         recorded seeds), next to the median gain.\n"
-    );
-    let _ = writeln!(
-        w,
-        "| cell | n | median gain | best of 1 | best of 3 | best of 5 | best of n |"
-    );
-    let _ = writeln!(w, "| --- | ---: | ---: | ---: | ---: | ---: | ---: |");
-    for (c, p) in cells.iter().zip(&acc_paired) {
-        if let Some(p) = p.as_ref().filter(|p| p.n > 0) {
-            let k = |k: usize| {
-                if k <= p.n {
-                    signed(expected_best_of_k(&p.diffs, k))
-                } else {
-                    "–".into()
-                }
-            };
-            let _ = writeln!(
-                w,
-                "| {} | {} | {} | {} | {} | {} | {} |",
-                c.label,
-                p.n,
-                signed(p.median_gain),
-                k(1),
-                k(3),
-                k(5),
-                k(p.n)
-            );
+    let Some(b) = cells.iter().position(|c| c.id == input.baseline_cell_id) else {
+        return cells;
+    };
+    let (base_acc, base_loss) = (cells[b].acc.clone(), cells[b].val_loss.clone());
+    for (i, c) in cells.iter_mut().enumerate() {
+        if i == b || c.id == input.baseline_cell_id {
+            c.acc_vs_baseline = VsBaseline::IsBaseline;
+            c.loss_vs_baseline = VsBaseline::IsBaseline;
+        } else {
+            c.acc_vs_baseline = VsBaseline::Paired(paired(&c.acc, &base_acc, true, seed));
+            c.loss_vs_baseline = VsBaseline::Paired(paired(&c.val_loss, &base_loss, false, seed));
         }
     }
+    cells
+}
 
-    let _ = writeln!(
-        w,
-        "\n## Charts\n\n![Test accuracy of every seed per cell](test_acc.png)\n\n\
-         ![Validation loss per epoch, every seed](val_loss_curves.png)\n"
-    );
-
-    per_seed_table(w, &cells);
-    diverged_section(w, &cells);
-
-    std::fs::create_dir_all(out_dir).map_err(|e| Error::io("creating", out_dir, e))?;
-    let report = out_dir.join("report.md");
-    std::fs::write(&report, &md).map_err(|e| Error::io("writing", &report, e))?;
-
-    let chart_cells: Vec<(String, Vec<(u64, f64)>)> = cells
+/// Labels for the charts and what they vary: when every cell with runs varies the same grid
+/// axes, a cell is labelled by its axis values alone and the axis names go in the title
+/// (" by optimizer × learning_rate"); otherwise cells keep their full labels.
+fn chart_labels(cells: &[CellReport]) -> (Vec<String>, String) {
+    fn names<'a>(c: &CellReport<'a>) -> Option<Vec<&'a str>> {
+        let r = c.runs.first()?;
+        Some(r.axes.iter().map(|(k, _)| k.as_str()).collect())
+    }
+    let mut shared: Option<Vec<&str>> = None;
+    for c in cells {
+        match (names(c), &shared) {
+            (None, _) => {}
+            (Some(n), None) if !n.is_empty() => shared = Some(n),
+            (Some(n), Some(s)) if n == *s => {}
+            _ => {
+                return (
+                    cells.iter().map(|c| c.label.to_string()).collect(),
+                    String::new(),
+                )
+            }
+        }
+    }
+    let Some(names) = shared else {
+        return (
+            cells.iter().map(|c| c.label.to_string()).collect(),
+            String::new(),
+        );
+    };
+    let labels = cells
         .iter()
-        .map(|c| (short_label(&c.runs, c.label), c.acc.clone()))
+        .map(|c| match c.runs.first() {
+            Some(r) => r
+                .axes
+                .iter()
+                .map(|(_, v)| v.as_str())
+                .collect::<Vec<_>>()
+                .join(", "),
+            None => c.label.to_string(),
+        })
         .collect();
-    charts::seed_points(
+    (labels, format!(" by {}", names.join(" × ")))
+}
+
+/// Writes `<out_dir>/report.md` and the charts `test_acc.{png,svg}` (every seed's test accuracy
+/// per cell) and `val_loss_curves.{png,svg}` (validation loss per epoch, every seed), creating
+/// `out_dir` if needed. Returns the console summary: one aligned plain-text row per cell with n,
+/// mean test accuracy and its 95% CI, median, min, max, the paired difference to the baseline
+/// with its CI, P(improvement) and the number of diverged runs.
+pub fn write_report(out_dir: &Path, input: &ReportInput) -> Result<String> {
+    let cells = analyze(input);
+    std::fs::create_dir_all(out_dir).map_err(|e| Error::io("creating", out_dir, e))?;
+
+    let md = markdown::report(input, &cells);
+    let report = out_dir.join("report.md");
+    std::fs::write(&report, md).map_err(|e| Error::io("writing", &report, e))?;
+
+    let (labels, by) = chart_labels(&cells);
+    let points: Vec<(String, Vec<(u64, f64)>)> = cells
+        .iter()
+        .zip(&labels)
+        .map(|(c, l)| (l.clone(), c.acc.clone()))
+        .collect();
+    charts::seed_points_seeded(
         &out_dir.join("test_acc"),
-        &format!("{}: test accuracy, every seed", input.study),
+        &format!("{}: test accuracy{by}, every seed", input.study),
         "test accuracy",
-        &chart_cells,
+        &points,
+        input.seed,
     )?;
     let curves: Vec<(String, Vec<Vec<f64>>)> = cells
         .iter()
-        .map(|c| {
+        .zip(&labels)
+        .map(|(c, label)| {
             let per_seed = c
                 .runs
                 .iter()
@@ -222,259 +208,17 @@ pub fn write_report(out_dir: &Path, input: &ReportInput) -> Result<String> {
                     e.iter().map(|e| e.val_loss).collect()
                 })
                 .collect();
-            (short_label(&c.runs, c.label), per_seed)
+            (label.clone(), per_seed)
         })
         .collect();
     charts::learning_curves(
         &out_dir.join("val_loss_curves"),
-        &format!(
-            "{}: validation loss (thin: one seed, thick: mean)",
-            input.study
-        ),
+        &format!("{}: validation loss per epoch{by}, every seed", input.study),
         "validation loss",
         &curves,
     )?;
 
-    Ok(console_table(
-        &cells,
-        &acc_summaries,
-        &acc_paired,
-        baseline_label,
-    ))
-}
-
-fn values(pairs: &[(u64, f64)]) -> Vec<f64> {
-    pairs.iter().map(|p| p.1).collect()
-}
-
-fn provenance(w: &mut String, input: &ReportInput) {
-    let distinct = |f: fn(&RunRecord) -> &str| -> String {
-        let set: BTreeSet<&str> = input.runs.iter().map(f).collect();
-        set.into_iter()
-            .map(|s| format!("`{s}`"))
-            .collect::<Vec<_>>()
-            .join(", ")
-    };
-    let seeds: BTreeSet<u64> = input.runs.iter().map(|r| r.seed).collect();
-    let _ = writeln!(w, "## Provenance\n");
-    let _ = writeln!(
-        w,
-        "- runs: {} ({} cells; seeds {})",
-        input.runs.len(),
-        input.cells.len(),
-        seed_ranges(&seeds)
-    );
-    let _ = writeln!(
-        w,
-        "- code: commit {}; trainbench {}; dfdx {}; device {}",
-        distinct(|r| &r.git_commit),
-        distinct(|r| &r.trainbench_version),
-        distinct(|r| &r.dfdx_version),
-        distinct(|r| &r.device)
-    );
-    let _ = writeln!(
-        w,
-        "- data: {}, fingerprint {} (SHA-256 over the four files' SHA-256)",
-        distinct(|r| &r.dataset),
-        distinct(|r| &r.dataset_sha256)
-    );
-    let _ = writeln!(w, "- configs: each cell's full config is in `runs.parquet` (`config_json`); intervals are 95% percentile bootstraps with {} resamples, seed {}\n", stats::RESAMPLES, input.seed);
-}
-
-/// "0–9" or "0–4, 7".
-fn seed_ranges(seeds: &BTreeSet<u64>) -> String {
-    let mut parts = Vec::new();
-    let mut iter = seeds.iter().copied().peekable();
-    while let Some(start) = iter.next() {
-        let mut end = start;
-        while iter.peek() == Some(&(end + 1)) {
-            end = iter.next().unwrap_or(end);
-        }
-        parts.push(if start == end {
-            start.to_string()
-        } else {
-            format!("{start}–{end}")
-        });
-    }
-    parts.join(", ")
-}
-
-fn distribution_table(w: &mut String, cells: &[CellData], summaries: &[Summary]) {
-    let _ = writeln!(
-        w,
-        "| cell | n | mean | std | median | IQM | min | max | 95% CI of the mean |"
-    );
-    let _ = writeln!(
-        w,
-        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |"
-    );
-    for (c, s) in cells.iter().zip(summaries) {
-        if c.runs.is_empty() {
-            let _ = writeln!(w, "| {} | 0 | no runs yet | | | | | | |", c.label);
-            continue;
-        }
-        let _ = writeln!(
-            w,
-            "| {} | {} | {} | {} | {} | {} | {} | {} | {} |",
-            c.label,
-            s.n,
-            fmt(s.mean, 4),
-            fmt(s.std, 4),
-            fmt(s.median, 4),
-            fmt(s.iqm, 4),
-            fmt(s.min, 4),
-            fmt(s.max, 4),
-            ci(s.ci_low, s.ci_high, false)
-        );
-    }
-    let _ = writeln!(w);
-}
-
-fn paired_table(w: &mut String, cells: &[CellData], paired: &[Option<Paired>]) {
-    let _ = writeln!(w, "| cell | n | mean Δ | 95% CI | P(improvement) | best seed's gain | median gain | best-of-k gap |");
-    let _ = writeln!(w, "| --- | ---: | ---: | --- | ---: | ---: | ---: | ---: |");
-    for (c, p) in cells.iter().zip(paired) {
-        match p {
-            None => {
-                let _ = writeln!(w, "| {} | | baseline | | | | | |", c.label);
-            }
-            Some(p) if p.n == 0 => {
-                let _ = writeln!(w, "| {} | 0 | no paired seeds yet | | | | | |", c.label);
-            }
-            Some(p) => {
-                let _ = writeln!(
-                    w,
-                    "| {} | {} | {} | {} | {:.2} | {} | {} | {} |",
-                    c.label,
-                    p.n,
-                    signed(p.mean_diff),
-                    ci(p.ci_low, p.ci_high, true),
-                    p.p_improvement,
-                    signed(p.best_gain),
-                    signed(p.median_gain),
-                    fmt(p.best_of_k_gap, 4)
-                );
-            }
-        }
-    }
-    let _ = writeln!(w);
-}
-
-fn per_seed_table(w: &mut String, cells: &[CellData]) {
-    let seeds: BTreeSet<u64> = cells
-        .iter()
-        .flat_map(|c| c.runs.iter().map(|r| r.seed))
-        .collect();
-    let _ = writeln!(w, "## Every seed: test accuracy\n");
-    let _ = writeln!(
-        w,
-        "| seed | {} |",
-        cells
-            .iter()
-            .map(|c| c.label)
-            .collect::<Vec<_>>()
-            .join(" | ")
-    );
-    let _ = writeln!(w, "| ---: |{}", " ---: |".repeat(cells.len()));
-    for s in seeds {
-        let row: Vec<String> = cells
-            .iter()
-            .map(|c| match c.runs.iter().find(|r| r.seed == s) {
-                None => "not run".into(),
-                Some(r) if r.diverged => format!("diverged@step {}", r.diverged_step.unwrap_or(0)),
-                Some(r) => fmt(r.test_acc, 4),
-            })
-            .collect();
-        let _ = writeln!(w, "| {s} | {} |", row.join(" | "));
-    }
-    let _ = writeln!(w);
-}
-
-fn diverged_section(w: &mut String, cells: &[CellData]) {
-    let _ = writeln!(w, "## Diverged runs\n");
-    let diverged: Vec<String> = cells
-        .iter()
-        .flat_map(|c| {
-            c.runs.iter().filter(|r| r.diverged).map(move |r| {
-                format!(
-                    "- {} seed {}: loss non-finite at step {} (epoch {})",
-                    c.label,
-                    r.seed,
-                    r.diverged_step.unwrap_or(0),
-                    r.epochs_run
-                )
-            })
-        })
-        .collect();
-    if diverged.is_empty() {
-        let _ = writeln!(w, "none");
-    } else {
-        let _ = writeln!(w, "{}", diverged.join("\n"));
-    }
-}
-
-fn console_table(
-    cells: &[CellData],
-    acc: &[Summary],
-    paired: &[Option<Paired>],
-    baseline: &str,
-) -> String {
-    let header = vec![
-        "cell".to_string(),
-        "n".into(),
-        "test acc mean [95% CI]".into(),
-        "median".into(),
-        "min".into(),
-        "max".into(),
-        format!("Δ vs {baseline} [95% CI]"),
-        "P(impr.)".into(),
-        "diverged".into(),
-    ];
-    let mut rows = vec![header];
-    for ((c, s), p) in cells.iter().zip(acc).zip(paired) {
-        let diverged = c.runs.iter().filter(|r| r.diverged).count();
-        let (delta, p_impr) = match p {
-            Some(p) if p.n > 0 => (
-                format!("{} {}", signed(p.mean_diff), ci(p.ci_low, p.ci_high, true)),
-                format!("{:.2}", p.p_improvement),
-            ),
-            Some(_) => ("–".into(), "–".into()),
-            None => ("baseline".into(), "".into()),
-        };
-        rows.push(vec![
-            c.label.to_string(),
-            c.runs.len().to_string(),
-            format!("{} {}", fmt(s.mean, 4), ci(s.ci_low, s.ci_high, false)),
-            fmt(s.median, 4),
-            fmt(s.min, 4),
-            fmt(s.max, 4),
-            delta,
-            p_impr,
-            diverged.to_string(),
-        ]);
-    }
-    let widths: Vec<usize> = (0..rows[0].len())
-        .map(|i| rows.iter().map(|r| r[i].chars().count()).max().unwrap_or(0))
-        .collect();
-    let mut out = String::new();
-    for row in rows {
-        let line: Vec<String> = row
-            .iter()
-            .zip(&widths)
-            .enumerate()
-            .map(|(i, (cell, &width))| {
-                let pad = width - cell.chars().count();
-                if i == 0 {
-                    format!("{cell}{}", " ".repeat(pad))
-                } else {
-                    format!("{}{cell}", " ".repeat(pad))
-                }
-            })
-            .collect();
-        out.push_str(line.join("  ").trim_end());
-        out.push('\n');
-    }
-    out
+    Ok(markdown::console_table(&cells))
 }
 
 #[cfg(test)]
@@ -500,7 +244,7 @@ mod tests {
             best_val_loss: 0.3,
             best_val_acc: acc,
             test_loss: 0.4,
-            test_acc: acc,
+            test_acc: if diverged { 0.1 } else { acc },
             diverged,
             diverged_step: diverged.then_some(42),
             wall_seconds: 1.0,
@@ -513,19 +257,15 @@ mod tests {
         }
     }
 
-    #[test]
-    fn report_shows_every_seed_the_baseline_comparison_and_divergence() {
+    /// 3 cells × 5 seeds, cell 2 seed 3 diverged; cell 1 beats cell 0 by 0.01 on every seed.
+    fn study() -> (Vec<RunRecord>, Vec<EpochRecord>, Vec<(String, String)>) {
         let mut runs = Vec::new();
         let mut epochs = Vec::new();
         for cell in 0..3 {
             for seed in 0..5 {
                 let diverged = cell == 2 && seed == 3;
-                runs.push(run(
-                    cell,
-                    seed,
-                    0.80 + 0.01 * cell as f64 + 0.001 * seed as f64,
-                    diverged,
-                ));
+                let acc = 0.80 + 0.01 * cell as f64 + 0.002 * ((seed * 3) % 5) as f64;
+                runs.push(run(cell, seed, acc, diverged));
                 for epoch in 1..=3 {
                     epochs.push(EpochRecord {
                         study: "t".into(),
@@ -534,10 +274,10 @@ mod tests {
                         epoch,
                         train_loss: 1.0 / epoch as f64,
                         train_acc: 0.8,
-                        val_loss: if diverged {
+                        val_loss: if diverged && epoch == 3 {
                             f64::NAN
                         } else {
-                            1.0 / epoch as f64 + 0.01 * seed as f64
+                            0.5 / epoch as f64 + 0.01 * (seed + cell as u64) as f64
                         },
                         val_acc: 0.8,
                         learning_rate: 0.01,
@@ -546,10 +286,17 @@ mod tests {
                 }
             }
         }
-        let cells: Vec<(String, String)> = (0..3)
+        let cells = (0..3)
             .map(|c| (format!("id{c}"), format!("optimizer=o{c}")))
             .collect();
+        (runs, epochs, cells)
+    }
+
+    #[test]
+    fn report_shows_every_seed_the_baseline_comparison_and_divergence() {
+        let (runs, epochs, cells) = study();
         let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("study");
         let input = ReportInput {
             study: "t",
             description: "a test",
@@ -559,48 +306,164 @@ mod tests {
             epochs: &epochs,
             seed: 1,
         };
-        let table = write_report(dir.path(), &input).unwrap();
-        let md = std::fs::read_to_string(dir.path().join("report.md")).unwrap();
+        let table = write_report(&out, &input).unwrap();
+        let md = std::fs::read_to_string(out.join("report.md")).unwrap();
         for seed in 0..5 {
-            assert!(md.contains(&format!("\n| {seed} | ")), "seed {seed} row");
+            assert!(
+                md.contains(&format!("\n| {seed} | ")),
+                "seed {seed} row:\n{md}"
+            );
         }
-        assert!(md.contains("diverged@step 42"), "{md}");
         assert!(
-            md.contains("- optimizer=o2 seed 3: loss non-finite at step 42"),
+            md.contains("| 3 | 0.8080 | 0.8180 | diverged@step 42 |"),
+            "{md}"
+        );
+        assert!(
+            md.contains("- optimizer=o2, seed 3: diverged at step 42"),
             "{md}"
         );
         // Cell 1 beats the baseline by exactly 0.01 on every seed.
         assert!(
-            md.contains("| optimizer=o1 | 5 | +0.0100 | [+0.0100, +0.0100] | 1.00 |"),
+            md.contains("| optimizer=o1 | 5 | 0 | +0.0100 | [+0.0100, +0.0100] | 1.00 | +0.0100 | +0.0100 | 0.0000 |"),
             "{md}"
         );
+        // Lower loss is better: cell 1's loss is 0.01 lower on every seed, a gain of +0.0100.
+        assert!(md.contains("| optimizer=o1 | 5 | 0 | +0.0100 | [+0.0100, +0.0100] | 1.00 |"));
+        assert!(md.contains("| optimizer=o0 | baseline |"), "{md}");
+        assert!(
+            md.contains("| optimizer=o2 | 4 | 1 | +0.0200 |"),
+            "the diverged seed is left out of the pairing, and counted: {md}"
+        );
+        // The diverged run is excluded from the statistics and counted.
+        assert!(md.contains("| optimizer=o2 | 4 | 1 |"), "{md}");
         assert!(
             md.contains("commit `abc123`") && md.contains("`f00d`"),
             "{md}"
+        );
+        assert!(md.contains("seeds 0–4"), "{md}");
+        assert!(
+            md.contains("![")
+                && md.contains("(test_acc.png)")
+                && md.contains("(val_loss_curves.png)")
         );
         assert!(
             table.contains("optimizer=o1") && table.contains("baseline"),
             "{table}"
         );
+        let lines: Vec<&str> = table.lines().collect();
+        assert_eq!(lines.len(), 4, "{table}");
+        assert!(lines[3].ends_with(" 1"), "o2 has one diverged run: {table}");
         for f in [
             "test_acc.png",
             "test_acc.svg",
             "val_loss_curves.png",
             "val_loss_curves.svg",
         ] {
-            assert!(dir.path().join(f).exists(), "{f}");
+            let len = std::fs::metadata(out.join(f)).unwrap().len();
+            assert!(len > 1000, "{f}");
         }
         // Deterministic: the same input gives the same report.
-        write_report(dir.path(), &input).unwrap();
-        assert_eq!(
-            md,
-            std::fs::read_to_string(dir.path().join("report.md")).unwrap()
-        );
+        write_report(&out, &input).unwrap();
+        assert_eq!(md, std::fs::read_to_string(out.join("report.md")).unwrap());
+        println!("{md}\n{table}");
     }
 
     #[test]
-    fn seed_ranges_compress() {
-        let s: BTreeSet<u64> = [0, 1, 2, 3, 7, 9, 10].into_iter().collect();
-        assert_eq!(seed_ranges(&s), "0–3, 7, 9–10");
+    fn cells_without_runs_and_a_missing_baseline_are_said_so() {
+        let (runs, epochs, mut cells) = study();
+        cells.push(("id9".into(), "optimizer=o9".into()));
+        let dir = tempfile::tempdir().unwrap();
+        let input = ReportInput {
+            study: "t",
+            description: "",
+            cells: &cells,
+            baseline_cell_id: "nope",
+            runs: &runs,
+            epochs: &epochs,
+            seed: 1,
+        };
+        let table = write_report(dir.path(), &input).unwrap();
+        let md = std::fs::read_to_string(dir.path().join("report.md")).unwrap();
+        assert!(md.contains("| optimizer=o9 | no runs yet |"), "{md}");
+        assert!(
+            md.contains("baseline cell `nope` has no runs in this report"),
+            "{md}"
+        );
+        assert!(!md.contains("| baseline |"), "{md}");
+        assert!(table.contains("optimizer=o9"), "{table}");
+    }
+
+    /// Writes a realistic report to /tmp/report_preview/report for a person to read and look
+    /// at (run with --ignored).
+    #[test]
+    #[ignore]
+    fn preview() {
+        use rand::{Rng, SeedableRng};
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(5);
+        let (mut runs, mut epochs, mut cells) = (Vec::new(), Vec::new(), Vec::new());
+        let optimizers = ["sgd", "momentum", "adam"];
+        let rates = ["0.01", "0.1"];
+        for (o, opt) in optimizers.iter().enumerate() {
+            for (l, lr) in rates.iter().enumerate() {
+                let cell = o * 2 + l;
+                let id = format!("{cell:016x}");
+                let label = format!("optimizer={opt}, learning_rate={lr}");
+                cells.push((id.clone(), label.clone()));
+                for seed in 0..10u64 {
+                    let diverged = opt == &"adam" && lr == &"0.1" && seed % 4 == 1;
+                    let skill = 0.02 * o as f64 - 0.01 * l as f64;
+                    let acc = 0.85 + skill + rng.gen_range(-0.01..0.01);
+                    let mut r = run(cell, seed, acc, diverged);
+                    r.cell_id = id.clone();
+                    r.cell_label = label.clone();
+                    r.axes = vec![
+                        ("optimizer".into(), opt.to_string()),
+                        ("learning_rate".into(), lr.to_string()),
+                    ];
+                    r.epochs_run = if diverged { 4 } else { 15 };
+                    runs.push(r);
+                    let noise = rng.gen_range(0.0..0.03);
+                    for epoch in 1..=r_epochs(diverged) {
+                        let val_loss = if diverged && epoch == 4 {
+                            f64::NAN
+                        } else if diverged && epoch == 3 {
+                            25.0
+                        } else {
+                            0.32 - skill + 0.5 / epoch as f64 + noise
+                        };
+                        epochs.push(EpochRecord {
+                            study: "optimizers".into(),
+                            cell_id: id.clone(),
+                            seed,
+                            epoch,
+                            train_loss: val_loss,
+                            train_acc: 0.8,
+                            val_loss,
+                            val_acc: 0.8,
+                            learning_rate: 0.01,
+                            wall_seconds: 0.1,
+                        });
+                    }
+                }
+            }
+        }
+        fn r_epochs(diverged: bool) -> u32 {
+            if diverged {
+                4
+            } else {
+                15
+            }
+        }
+        let input = ReportInput {
+            study: "optimizers",
+            description: "SGD, momentum and Adam at two learning rates.",
+            cells: &cells,
+            baseline_cell_id: &cells[0].0,
+            runs: &runs,
+            epochs: &epochs,
+            seed: 0,
+        };
+        let table = write_report(Path::new("/tmp/report_preview/report"), &input).unwrap();
+        println!("{table}");
     }
 }

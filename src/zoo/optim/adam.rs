@@ -7,6 +7,10 @@ pub struct Hyper {
     b1: f32,
     b2: f32,
     eps: f32,
+    /// 1 − β1 and 1 − β2 formed in f64 and then rounded, as Keras's `1 - self.beta_1` is a Python
+    /// float subtraction (1 − 0.8f32 would differ in the last bit). Nadam casts first (f32).
+    one_minus_b1: f32,
+    one_minus_b2: f32,
 }
 
 impl Hyper {
@@ -15,6 +19,8 @@ impl Hyper {
             b1: beta_1 as f32,
             b2: beta_2 as f32,
             eps: epsilon as f32,
+            one_minus_b1: (1.0 - beta_1) as f32,
+            one_minus_b2: (1.0 - beta_2) as f32,
         }
     }
 }
@@ -47,8 +53,8 @@ pub fn adam(
         .zip(m.iter_mut())
         .zip(s.iter_mut())
     {
-        *m += (g - *m) * (1.0 - h.b1);
-        *s += (g * g - *s) * (1.0 - h.b2);
+        *m += (g - *m) * h.one_minus_b1;
+        *s += (g * g - *s) * h.one_minus_b2;
         *p -= (*m * alpha) / (s.sqrt() + h.eps);
     }
 }
@@ -70,7 +76,7 @@ pub fn adamax(
         .zip(m.iter_mut())
         .zip(u.iter_mut())
     {
-        *m += (g - *m) * (1.0 - h.b1);
+        *m += (g - *m) * h.one_minus_b1;
         *u = (h.b2 * *u).max(g.abs());
         *p -= (lr * *m) / (correction * (*u + h.eps));
     }

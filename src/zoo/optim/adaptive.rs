@@ -9,10 +9,19 @@ pub fn adagrad(lr: f32, epsilon: f32, param: &mut [f32], grad: &[f32], s: &mut [
     }
 }
 
-/// s ← ρs + (1 − ρ)g²; θ ← θ − η·g / sqrt(s + ε).
-pub fn rmsprop(lr: f32, rho: f32, epsilon: f32, param: &mut [f32], grad: &[f32], s: &mut [f32]) {
+/// s ← ρs + (1 − ρ)g²; θ ← θ − η·g / sqrt(s + ε), with 1 − ρ formed in f64 and rounded as
+/// Keras's Python-float `1 - rho` is.
+pub fn rmsprop(
+    lr: f32,
+    rho: f32,
+    one_minus_rho: f32,
+    epsilon: f32,
+    param: &mut [f32],
+    grad: &[f32],
+    s: &mut [f32],
+) {
     for ((p, &g), s) in param.iter_mut().zip(grad).zip(s.iter_mut()) {
-        *s = rho * *s + (1.0 - rho) * (g * g);
+        *s = rho * *s + one_minus_rho * (g * g);
         *p -= lr * g / (*s + epsilon).sqrt();
     }
 }

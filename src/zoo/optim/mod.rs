@@ -339,7 +339,9 @@ impl Optimizer {
     pub fn begin_step(&mut self) {
         self.step += 1;
         if let OptimizerConfig::Nadam { beta_1, .. } = self.config {
-            self.nadam_u_product *= adam::nadam_u(beta_1 as f32, self.step);
+            // Keras: u_product · β1 · (1 − 0.5·0.96^t), multiplied left to right.
+            let decay = 1.0 - 0.5 * 0.96f32.powf(self.step as f32);
+            self.nadam_u_product = self.nadam_u_product * beta_1 as f32 * decay;
         }
     }
 
@@ -360,9 +362,15 @@ impl Optimizer {
             OptimizerConfig::Adagrad { epsilon, .. } => {
                 adaptive::adagrad(lr, epsilon as f32, param, grad, &mut state[0])
             }
-            OptimizerConfig::Rmsprop { rho, epsilon, .. } => {
-                adaptive::rmsprop(lr, rho as f32, epsilon as f32, param, grad, &mut state[0])
-            }
+            OptimizerConfig::Rmsprop { rho, epsilon, .. } => adaptive::rmsprop(
+                lr,
+                rho as f32,
+                (1.0 - rho) as f32,
+                epsilon as f32,
+                param,
+                grad,
+                &mut state[0],
+            ),
             OptimizerConfig::Adam {
                 beta_1,
                 beta_2,

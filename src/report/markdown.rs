@@ -1,0 +1,515 @@
+//! The text of a report: `report.md` and the console summary table, from the numbers gathered
+//! in `report/mod.rs`. Numbers have fixed decimals and nothing reads the clock, so the same
+//! input gives byte-identical text. No statistics are computed here beyond formatting, and no
+//! files are written.
+
+use std::collections::BTreeSet;
+use std::fmt::Write as _;
+
+use super::stats::{expected_best_of_k, Paired, Summary, RESAMPLES};
+use super::{CellReport, ReportInput, VsBaseline};
+use crate::results::RunRecord;
+
+/// Decimals of accuracies, losses and their differences.
+const DECIMALS: usize = 4;
+
+/// The k of the best-of-k table (plus n, every paired seed).
+const BEST_OF: [usize; 3] = [1, 3, 5];
+
+fn num(x: f64) -> String {
+    if x.is_finite() {
+        format!("{x:.DECIMALS$}")
+    } else {
+        "–".into()
+    }
+}
+
+fn signed(x: f64) -> String {
+    if x.is_finite() {
+        format!("{x:+.DECIMALS$}")
+    } else {
+        "–".into()
+    }
+}
+
+fn interval(low: f64, high: f64) -> String {
+    format!("[{}, {}]", num(low), num(high))
+}
+
+fn signed_interval(low: f64, high: f64) -> String {
+    format!("[{}, {}]", signed(low), signed(high))
+}
+
+/// A label safe inside a Markdown table cell.
+fn cell_text(s: &str) -> String {
+    s.replace('|', "\\|")
+}
+
+/// A run's test accuracy as the per-seed table shows it.
+fn seed_value(run: &RunRecord) -> String {
+    if run.diverged {
+        match run.diverged_step {
+            Some(step) => format!("diverged@step {step}"),
+            None => "diverged@step ?".into(),
+        }
+    } else if run.test_acc.is_finite() {
+        num(run.test_acc)
+    } else {
+        "non-finite".into()
+    }
+}
+
+/// `report.md`.
+pub(super) fn report(input: &ReportInput, cells: &[CellReport]) -> String {
+    let mut md = String::new();
+    let w = &mut md;
+    let _ = writeln!(w, "# Study `{}`\n", input.study);
+    if !input.description.trim().is_empty() {
+        let _ = writeln!(w, "{}\n", input.description.trim());
+    }
+    provenance(w, input);
+
+    let _ = writeln!(
+        w,
+        "## Test accuracy per cell\n\nn counts the runs with a value; `excluded` counts the runs \
+         left out of the statistics because they diverged (listed under \"Diverged runs\").\n"
+    );
+    distribution_table(w, cells, |c| &c.acc_summary);
+    let _ = writeln!(w, "## Final validation loss per cell (lower is better)\n");
+    distribution_table(w, cells, |c| &c.loss_summary);
+
+    versus_baseline(w, input, cells);
+    best_of_k(w, cells);
+
+    let _ = writeln!(
+        w,
+        "## Charts\n\n![Test accuracy of every seed per cell, with the mean and its 95% bootstrap \
+         interval](test_acc.png)\n\nEach point is one seed; red crosses along the bottom are \
+         diverged runs. Also as [SVG](test_acc.svg).\n\n![Validation loss per epoch: every seed \
+         thin, the mean thick](val_loss_curves.png)\n\nThin lines are single seeds, thick lines \
+         the mean over the seeds that reached that epoch without diverging; a red cross on the \
+         top edge marks the epoch where a run diverged. Also as \
+         [SVG](val_loss_curves.svg).\n"
+    );
+
+    per_seed_table(w, cells);
+    diverged_section(w, cells);
+    md
+}
+
+fn provenance(w: &mut String, input: &ReportInput) {
+    let distinct = |f: fn(&RunRecord) -> &str| -> String {
+        let set: BTreeSet<&str> = input.runs.iter().map(f).collect();
+        if set.is_empty() {
+            return "–".into();
+        }
+        set.into_iter()
+            .map(|s| format!("`{s}`"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let seeds: BTreeSet<u64> = input.runs.iter().map(|r| r.seed).collect();
+    let _ = writeln!(w, "## Provenance\n");
+    let _ = writeln!(
+        w,
+        "- runs: {} recorded, {} cells in the report; seeds {}",
+        input.runs.len(),
+        input.cells.len(),
+        if seeds.is_empty() {
+            "–".into()
+        } else {
+            seed_ranges(&seeds)
+        }
+    );
+    let _ = writeln!(
+        w,
+        "- code: commit {}; trainbench {}; dfdx {}; device {}",
+        distinct(|r| &r.git_commit),
+        distinct(|r| &r.trainbench_version),
+        distinct(|r| &r.dfdx_version),
+        distinct(|r| &r.device)
+    );
+    let _ = writeln!(
+        w,
+        "- data: {}, SHA-256 {}",
+        distinct(|r| &r.dataset),
+        distinct(|r| &r.dataset_sha256)
+    );
+    let _ = writeln!(
+        w,
+        "- statistics: 95% percentile-bootstrap intervals of the mean, {RESAMPLES} resamples, \
+         bootstrap seed {}; each cell's full config is in `runs.parquet` (`config_json`)",
+        input.seed
+    );
+    let listed: BTreeSet<&str> = input.cells.iter().map(|(id, _)| id.as_str()).collect();
+    let others: BTreeSet<&str> = input
+        .runs
+        .iter()
+        .filter(|r| !listed.contains(r.cell_id.as_str()))
+        .map(|r| r.cell_label.as_str())
+        .collect();
+    if !others.is_empty() {
+        let n = input
+            .runs
+            .iter()
+            .filter(|r| !listed.contains(r.cell_id.as_str()))
+            .count();
+        let _ = writeln!(
+            w,
+            "- not in this report: {n} recorded run(s) of cells outside its grid: {}",
+            others
+                .into_iter()
+                .map(|l| format!("`{l}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    }
+    let _ = writeln!(w);
+}
+
+/// "0–9" or "0–4, 7".
+fn seed_ranges(seeds: &BTreeSet<u64>) -> String {
+    let mut parts = Vec::new();
+    let mut iter = seeds.iter().copied().peekable();
+    while let Some(start) = iter.next() {
+        let mut end = start;
+        while iter.peek() == Some(&(end + 1)) {
+            end += 1;
+            iter.next();
+        }
+        parts.push(if start == end {
+            start.to_string()
+        } else {
+            format!("{start}–{end}")
+        });
+    }
+    parts.join(", ")
+}
+
+fn distribution_table<'a>(
+    w: &mut String,
+    cells: &'a [CellReport<'a>],
+    summary: impl Fn(&'a CellReport<'a>) -> &'a Summary,
+) {
+    let _ = writeln!(
+        w,
+        "| cell | n | excluded | mean | std | median | IQM | min | max | 95% CI of the mean |"
+    );
+    let _ = writeln!(
+        w,
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |"
+    );
+    for c in cells {
+        let label = cell_text(c.label);
+        if c.runs.is_empty() {
+            let _ = writeln!(w, "| {label} | no runs yet | | | | | | | | |");
+            continue;
+        }
+        let s = summary(c);
+        let _ = writeln!(
+            w,
+            "| {label} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+            s.n,
+            c.runs.len() - s.n,
+            num(s.mean),
+            num(s.std),
+            num(s.median),
+            num(s.iqm),
+            num(s.min),
+            num(s.max),
+            interval(s.ci_low, s.ci_high)
+        );
+    }
+    let _ = writeln!(w);
+}
+
+fn versus_baseline(w: &mut String, input: &ReportInput, cells: &[CellReport]) {
+    let Some(baseline) = cells
+        .iter()
+        .find(|c| matches!(c.acc_vs_baseline, VsBaseline::IsBaseline))
+    else {
+        let _ = writeln!(
+            w,
+            "## Versus the baseline\n\nThe baseline cell `{}` has no runs in this report, so no \
+             cell is compared with it.\n",
+            input.baseline_cell_id
+        );
+        return;
+    };
+    let _ = writeln!(
+        w,
+        "## Versus the baseline `{}`, paired by seed\n\nEach run is compared with the baseline's \
+         run of the same seed (same initial draws and data order); seeds where either run \
+         diverged or is missing are left out (n = seeds paired; `excluded` = this cell's runs left \
+         out). A cell that often diverges can look good here on its surviving seeds alone, so \
+         read these rows with their `excluded` count. Δ is oriented so that positive is better. P(improvement) is the fraction of seeds that improved (ties count half); the \
+         best-of-k gap is the best seed's gain minus the median gain: what reporting one lucky \
+         seed adds.\n",
+        cell_text(baseline.label)
+    );
+    let _ = writeln!(w, "### Test accuracy (positive = higher accuracy)\n");
+    paired_table(w, cells, |c| &c.acc_vs_baseline);
+    let _ = writeln!(w, "### Final validation loss (positive = lower loss)\n");
+    paired_table(w, cells, |c| &c.loss_vs_baseline);
+}
+
+fn paired_table<'a>(
+    w: &mut String,
+    cells: &'a [CellReport<'a>],
+    vs: impl Fn(&'a CellReport<'a>) -> &'a VsBaseline,
+) {
+    let _ = writeln!(
+        w,
+        "| cell | n | excluded | mean Δ | 95% CI | P(improvement) | best seed's gain | median gain | best-of-k gap |"
+    );
+    let _ = writeln!(
+        w,
+        "| --- | ---: | ---: | ---: | --- | ---: | ---: | ---: | ---: |"
+    );
+    for c in cells {
+        let label = cell_text(c.label);
+        match vs(c) {
+            VsBaseline::IsBaseline => {
+                let _ = writeln!(w, "| {label} | baseline | | | | | | | |");
+            }
+            VsBaseline::NoBaseline => {}
+            VsBaseline::Paired(_) if c.runs.is_empty() => {
+                let _ = writeln!(w, "| {label} | no runs yet | | | | | | | |");
+            }
+            VsBaseline::Paired(p) if p.n == 0 => {
+                let _ = writeln!(
+                    w,
+                    "| {label} | 0 | {} | no paired seeds | | | | | |",
+                    c.runs.len()
+                );
+            }
+            VsBaseline::Paired(p) => {
+                let _ = writeln!(
+                    w,
+                    "| {label} | {} | {} | {} | {} | {:.2} | {} | {} | {} |",
+                    p.n,
+                    c.runs.len() - p.n,
+                    signed(p.mean_diff),
+                    signed_interval(p.ci_low, p.ci_high),
+                    p.p_improvement,
+                    signed(p.best_gain),
+                    signed(p.median_gain),
+                    num(p.best_of_k_gap)
+                );
+            }
+        }
+    }
+    let _ = writeln!(w);
+}
+
+fn best_of_k(w: &mut String, cells: &[CellReport]) {
+    if !cells
+        .iter()
+        .any(|c| matches!(c.acc_vs_baseline, VsBaseline::IsBaseline))
+    {
+        return;
+    }
+    let _ = writeln!(
+        w,
+        "## What a cherry-picker would report\n\nExpected test-accuracy gain over the baseline \
+         when one tries k seeds and reports the best of them: the exact expectation over every \
+         k-subset of the paired seeds (best of 1 = the mean gain, best of n = the best seed's). \
+         Compare it with the median gain; \"–\" where fewer than k seeds are paired.\n"
+    );
+    let mut header = "| cell | n | median gain |".to_string();
+    for k in BEST_OF {
+        let _ = write!(header, " best of {k} |");
+    }
+    header.push_str(" best of n | best of n − median |");
+    let _ = writeln!(w, "{header}");
+    let _ = writeln!(
+        w,
+        "| --- | ---: | ---: |{}",
+        " ---: |".repeat(BEST_OF.len() + 2)
+    );
+    for c in cells {
+        let label = cell_text(c.label);
+        let empty = " |".repeat(BEST_OF.len() + 2);
+        match &c.acc_vs_baseline {
+            VsBaseline::IsBaseline => {
+                let _ = writeln!(w, "| {label} | baseline | |{empty}");
+            }
+            VsBaseline::NoBaseline => {}
+            VsBaseline::Paired(p) if p.n == 0 => {
+                let _ = writeln!(w, "| {label} | 0 | no paired seeds |{empty}");
+            }
+            VsBaseline::Paired(p) => {
+                let _ = writeln!(
+                    w,
+                    "| {label} | {} | {} |{}",
+                    p.n,
+                    signed(p.median_gain),
+                    best_row(p)
+                );
+            }
+        }
+    }
+    let _ = writeln!(w);
+}
+
+fn best_row(p: &Paired) -> String {
+    let mut row = String::new();
+    for k in BEST_OF {
+        let _ = write!(row, " {} |", signed(expected_best_of_k(&p.diffs, k)));
+    }
+    let best = expected_best_of_k(&p.diffs, p.n);
+    let _ = write!(
+        row,
+        " {} | {} |",
+        signed(best),
+        signed(best - p.median_gain)
+    );
+    row
+}
+
+fn per_seed_table(w: &mut String, cells: &[CellReport]) {
+    let seeds: BTreeSet<u64> = cells
+        .iter()
+        .flat_map(|c| c.runs.iter().map(|r| r.seed))
+        .collect();
+    let _ = writeln!(
+        w,
+        "## Every seed: test accuracy\n\nOne row per seed, one column per cell; `diverged@step N` \
+         is a run whose loss became non-finite at optimizer step N, `–` a run not recorded.\n"
+    );
+    let labels: Vec<String> = cells.iter().map(|c| cell_text(c.label)).collect();
+    let _ = writeln!(w, "| seed | {} |", labels.join(" | "));
+    let _ = writeln!(w, "| ---: |{}", " ---: |".repeat(cells.len()));
+    for s in &seeds {
+        let row: Vec<String> = cells
+            .iter()
+            .map(|c| match c.runs.iter().find(|r| r.seed == *s) {
+                None => "–".into(),
+                Some(r) => seed_value(r),
+            })
+            .collect();
+        let _ = writeln!(w, "| {s} | {} |", row.join(" | "));
+    }
+    if seeds.is_empty() {
+        let _ = writeln!(w, "| no runs yet |{}", " |".repeat(cells.len()));
+    }
+    let _ = writeln!(w);
+}
+
+fn diverged_section(w: &mut String, cells: &[CellReport]) {
+    let _ = writeln!(w, "## Diverged runs\n");
+    let lines: Vec<String> = cells
+        .iter()
+        .flat_map(|c| {
+            c.runs.iter().filter(|r| r.diverged).map(move |r| {
+                let step = r
+                    .diverged_step
+                    .map_or_else(|| "an unrecorded step".to_string(), |s| format!("step {s}"));
+                format!(
+                    "- {}, seed {}: diverged at {step} ({} epoch(s) run)",
+                    c.label, r.seed, r.epochs_run
+                )
+            })
+        })
+        .collect();
+    if lines.is_empty() {
+        let _ = writeln!(w, "none");
+    } else {
+        let _ = writeln!(w, "{}", lines.join("\n"));
+    }
+}
+
+/// The console summary: aligned plain-text columns, one row per cell.
+pub(super) fn console_table(cells: &[CellReport]) -> String {
+    let baseline = cells
+        .iter()
+        .find(|c| matches!(c.acc_vs_baseline, VsBaseline::IsBaseline))
+        .map_or("baseline", |c| c.label);
+    let header = vec![
+        "cell".to_string(),
+        "n".into(),
+        "test acc mean [95% CI]".into(),
+        "median".into(),
+        "min".into(),
+        "max".into(),
+        format!("Δ vs {baseline} [95% CI]"),
+        "P(impr.)".into(),
+        "diverged".into(),
+    ];
+    let mut rows = vec![header];
+    for c in cells {
+        let s = &c.acc_summary;
+        let (delta, p_impr) = match &c.acc_vs_baseline {
+            VsBaseline::IsBaseline => ("baseline".into(), String::new()),
+            VsBaseline::NoBaseline => ("–".into(), "–".into()),
+            VsBaseline::Paired(p) if p.n == 0 => ("–".into(), "–".into()),
+            VsBaseline::Paired(p) => (
+                format!(
+                    "{} {}",
+                    signed(p.mean_diff),
+                    signed_interval(p.ci_low, p.ci_high)
+                ),
+                format!("{:.2}", p.p_improvement),
+            ),
+        };
+        let mean = if c.runs.is_empty() {
+            "no runs yet".into()
+        } else {
+            format!("{} {}", num(s.mean), interval(s.ci_low, s.ci_high))
+        };
+        rows.push(vec![
+            c.label.to_string(),
+            c.runs.len().to_string(),
+            mean,
+            num(s.median),
+            num(s.min),
+            num(s.max),
+            delta,
+            p_impr,
+            c.diverged().to_string(),
+        ]);
+    }
+    let widths: Vec<usize> = (0..rows[0].len())
+        .map(|i| rows.iter().map(|r| r[i].chars().count()).max().unwrap_or(0))
+        .collect();
+    let mut out = String::new();
+    for row in rows {
+        let line: Vec<String> = row
+            .iter()
+            .zip(&widths)
+            .enumerate()
+            .map(|(i, (cell, &width))| {
+                let pad = " ".repeat(width - cell.chars().count());
+                if i == 0 {
+                    format!("{cell}{pad}")
+                } else {
+                    format!("{pad}{cell}")
+                }
+            })
+            .collect();
+        out.push_str(line.join("  ").trim_end());
+        out.push('\n');
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn seed_ranges_compress() {
+        let s: BTreeSet<u64> = [0, 1, 2, 3, 7, 9, 10].into_iter().collect();
+        assert_eq!(seed_ranges(&s), "0–3, 7, 9–10");
+        assert_eq!(seed_ranges(&[5].into_iter().collect()), "5");
+    }
+
+    #[test]
+    fn numbers_have_fixed_decimals() {
+        assert_eq!(num(0.5), "0.5000");
+        assert_eq!(num(f64::NAN), "–");
+        assert_eq!(signed(0.01), "+0.0100");
+        assert_eq!(signed(-0.012345), "-0.0123");
+        assert_eq!(cell_text("a|b"), "a\\|b");
+    }
+}
