@@ -4,6 +4,7 @@
 //! runs in flight; a second invocation skips what is recorded.
 
 use std::collections::{HashSet, VecDeque};
+use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{mpsc, Mutex};
@@ -187,7 +188,9 @@ pub fn run_study(
         return Ok(summary);
     }
 
-    let bar = if opts.progress {
+    let total = todo.len();
+    let log_lines = opts.progress && !std::io::stderr().is_terminal();
+    let bar = if opts.progress && !log_lines {
         ProgressBar::new(todo.len() as u64)
     } else {
         ProgressBar::hidden()
@@ -294,6 +297,18 @@ pub fn run_study(
                             store::save(&dir, &runs, &epochs)?;
                             summary.ran += 1;
                             bar.inc(1);
+                            if log_lines {
+                                // No terminal to draw a bar on (a CI log, nohup): one line a run.
+                                eprintln!(
+                                    "[{}/{total}] {label} seed {seed}: test acc {:.4}{} ({:.0} s)",
+                                    summary.ran + summary.failed.len(),
+                                    outcome.test_acc,
+                                    outcome.diverged_step.map_or(String::new(), |s| format!(
+                                        ", diverged at step {s}"
+                                    )),
+                                    outcome.wall_seconds
+                                );
+                            }
                         }
                         Err(Error::Interrupted) => summary.interrupted = true,
                         Err(e) => {
