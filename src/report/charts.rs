@@ -39,7 +39,7 @@ const PALETTE: [RGBColor; 12] = [
 ];
 
 /// The most pixels rotated category labels may take below the plot.
-const MAX_LABEL_PX: u32 = 180;
+const MAX_LABEL_PX: u32 = 210;
 
 /// The marker colour of diverged runs.
 const DIVERGED: RGBColor = RGBColor(220, 0, 0);
@@ -272,6 +272,103 @@ fn shorten(label: &str, max: usize) -> String {
     s
 }
 
+/// A grid label (`optimizer=adam(beta_1=0.9), learning_rate=0.01`) as its (key, value) pairs,
+/// split at top-level commas only (values may hold bracketed parameter lists); `None` when a
+/// part is not `key=value`.
+fn label_pairs(label: &str) -> Option<Vec<(&str, &str)>> {
+    let mut parts = Vec::new();
+    let (mut depth, mut start) = (0i32, 0);
+    for (i, ch) in label.char_indices() {
+        match ch {
+            '(' | '[' | '{' => depth += 1,
+            ')' | ']' | '}' => depth -= 1,
+            ',' if depth == 0 => {
+                parts.push(&label[start..i]);
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    parts.push(&label[start..]);
+    parts
+        .into_iter()
+        .map(|p| {
+            let (k, v) = p.trim().split_once('=')?;
+            let k = k.trim();
+            (!k.is_empty() && !k.contains(['(', '[', '{', ' '])).then_some((k, v.trim()))
+        })
+        .collect()
+}
+
+/// Category labels made short by saying the axis names once: when every label is `k=v, …`
+/// with the same keys in the same order, each becomes the values of the keys that vary across
+/// cells, and the second item names those keys (plus the keys every cell shares, with their
+/// value) for the axis title. Otherwise the labels come back as they are, with no title.
+fn factor_labels(labels: &[String]) -> (Vec<String>, String) {
+    let unchanged = || (labels.to_vec(), String::new());
+    let parsed: Option<Vec<Vec<(&str, &str)>>> = labels.iter().map(|l| label_pairs(l)).collect();
+    let Some(parsed) = parsed else {
+        return unchanged();
+    };
+    let Some(first) = parsed.first() else {
+        return unchanged();
+    };
+    let keys: Vec<&str> = first.iter().map(|p| p.0).collect();
+    if parsed
+        .iter()
+        .any(|p| p.iter().map(|q| q.0).ne(keys.iter().copied()))
+    {
+        return unchanged();
+    }
+    let varies: Vec<bool> = (0..keys.len())
+        .map(|i| parsed.iter().any(|p| p[i].1 != first[i].1))
+        .collect();
+    if !varies.contains(&true) {
+        return unchanged();
+    }
+    let short = parsed
+        .iter()
+        .map(|p| {
+            p.iter()
+                .zip(&varies)
+                .filter(|(_, &v)| v)
+                .map(|(q, _)| q.1)
+                .collect::<Vec<_>>()
+                .join(", ")
+        })
+        .collect();
+    let varying: Vec<&str> = keys
+        .iter()
+        .zip(&varies)
+        .filter(|(_, &v)| v)
+        .map(|(k, _)| *k)
+        .collect();
+    let fixed: Vec<String> = first
+        .iter()
+        .zip(&varies)
+        .filter(|(_, &v)| !v)
+        .map(|((k, v), _)| format!("{k}={v}"))
+        .collect();
+    let mut title = varying.join(", ");
+    if !fixed.is_empty() {
+        title.push_str(&format!("   (every cell: {})", fixed.join(", ")));
+    }
+    (short, title)
+}
+
+/// The title font: 22 px bold, smaller (down to 14 px) when the title would not fit the width.
+fn title_font<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, title: &str) -> FontDesc<'static> {
+    let mut size = 22.0;
+    while size > 14.0 {
+        let font = FontDesc::new(FontFamily::Name(FONT), size, FontStyle::Bold);
+        match root.estimate_text_size(title, &font.into()) {
+            Ok((w, _)) if w + 40 > SIZE.0 => size -= 1.0,
+            _ => break,
+        }
+    }
+    FontDesc::new(FontFamily::Name(FONT), size, FontStyle::Bold)
+}
+
 /// A strip plot: x = cell, every seed's value as a point (jittered by a hash of the seed), the
 /// cell's mean as a black bar with its 95% bootstrap interval beside it (bootstrap seed 0; see
 /// [`seed_points_seeded`] to match a report's intervals). Non-finite values (diverged runs) are
@@ -324,34 +421,43 @@ where
 
     // Category labels: horizontal when they fit their column, else rotated (reading upwards)
     // and, when still too long, shortened in the middle.
-    let label_font = (FONT, 15).into_font();
     let column_px = (SIZE.0 as f64 - 120.0) / n as f64;
-    let widest = |labels: &[String]| {
+    let widest = |labels: &[String], font: &FontDesc| {
         labels
             .iter()
             .map(|l| {
-                root.estimate_text_size(l, &label_font.clone().into())
+                root.estimate_text_size(l, &font.clone().into())
                     .map_or(0, |s| s.0)
             })
             .max()
             .unwrap_or(0)
     };
-    let mut labels: Vec<String> = cells.iter().map(|(l, _)| l.clone()).collect();
-    let rotate = f64::from(widest(&labels)) > column_px - 8.0;
+    let full: Vec<String> = cells.iter().map(|(l, _)| l.clone()).collect();
+    let (mut labels, x_desc) = factor_labels(&full);
+    let horizontal_font = (FONT, 15).into_font();
+    let rotate = f64::from(widest(&labels, &horizontal_font)) > column_px - 8.0;
+    // Rotated labels are a little smaller, so more of a long label fits.
+    let label_font = if rotate {
+        (FONT, 14).into_font()
+    } else {
+        horizontal_font
+    };
+    let widest = |labels: &[String]| widest(labels, &label_font);
     if rotate {
         // At most a third of the height goes to labels; longer ones lose their middle.
-        let full = labels.clone();
+        let unshortened = labels.clone();
         let mut max = 40;
         while max > 8 && widest(&labels) > MAX_LABEL_PX {
             max -= 2;
-            labels = full.iter().map(|l| shorten(l, max)).collect();
+            labels = unshortened.iter().map(|l| shorten(l, max)).collect();
         }
     }
-    let label_area = if rotate { widest(&labels) + 16 } else { 40 };
+    let desc_px = if x_desc.is_empty() { 0 } else { 30 };
+    let label_area = if rotate { widest(&labels) + 16 } else { 40 } + desc_px;
 
     let decimals = tick_decimals(y0, y1);
     let mut chart = ChartBuilder::on(root)
-        .caption(title, (FONT, 22, FontStyle::Bold))
+        .caption(title, title_font(root, title))
         .margin(15)
         .margin_right(25)
         .x_label_area_size(label_area)
@@ -363,6 +469,7 @@ where
         .bold_line_style(RGBColor(225, 225, 225))
         .light_line_style(WHITE)
         .x_labels(0)
+        .x_desc(x_desc)
         .y_labels(8)
         .y_desc(y_label)
         .y_label_style((FONT, 15))
@@ -413,6 +520,22 @@ where
                 .iter()
                 .map(|&p| Cross::new(p, 6, DIVERGED.stroke_width(2))),
         )?;
+        if crosses.len() > 1 {
+            // Crosses of nearby seeds overlap; say how many there are.
+            let right = crosses
+                .iter()
+                .map(|p| p.0)
+                .fold(f64::NEG_INFINITY, f64::max);
+            let (px, py) = chart.backend_coord(&(right, diverged_y));
+            root.draw(&Text::new(
+                format!("×{}", crosses.len()),
+                (px + 9, py),
+                (FONT, 13)
+                    .into_font()
+                    .color(&DIVERGED)
+                    .pos(Pos::new(HPos::Left, VPos::Center)),
+            ))?;
+        }
         drawn.extend(&crosses);
         let s = summarize(&values.iter().map(|p| p.1).collect::<Vec<_>>(), ci_seed);
         if values.is_empty() {
@@ -537,7 +660,7 @@ where
     let (x0, x1) = (0.7, epochs as f64 + 0.3);
     let decimals = tick_decimals(y0, y1);
     let mut chart = ChartBuilder::on(root)
-        .caption(title, (FONT, 22, FontStyle::Bold))
+        .caption(title, title_font(root, title))
         .margin(15)
         .margin_right(25)
         .x_label_area_size(55)
@@ -818,6 +941,32 @@ mod tests {
         assert_eq!(s, "optimizer=…1,batch=32");
     }
 
+    #[test]
+    fn grid_labels_are_factored_into_values_and_an_axis_title() {
+        let labels: Vec<String> = [
+            "optimizer=adam(beta_1=0.9, beta_2=0.99), learning_rate=0.01, batch=32",
+            "optimizer=sgd, learning_rate=0.1, batch=32",
+        ]
+        .map(String::from)
+        .to_vec();
+        let (short, title) = factor_labels(&labels);
+        assert_eq!(short, ["adam(beta_1=0.9, beta_2=0.99), 0.01", "sgd, 0.1"]);
+        assert_eq!(title, "optimizer, learning_rate   (every cell: batch=32)");
+        assert_eq!(
+            label_pairs("model.norm=batch(momentum=0.9)"),
+            Some(vec![("model.norm", "batch(momentum=0.9)")])
+        );
+        // Different keys, free text, or nothing varying: left as they are.
+        for labels in [
+            vec!["optimizer=sgd".to_string(), "learning_rate=0.1".to_string()],
+            vec!["sgd".to_string(), "adam".to_string()],
+            vec!["optimizer=sgd".to_string()],
+            vec![],
+        ] {
+            assert_eq!(factor_labels(&labels), (labels.clone(), String::new()));
+        }
+    }
+
     /// Renders examples to /tmp/report_preview for a person to look at (run with --ignored).
     #[test]
     #[ignore]
@@ -836,9 +985,16 @@ mod tests {
             &cells,
         )
         .unwrap();
-        let many = strip_cells(12, |c| {
-            format!("optimizer=optimizer{c}, learning_rate=0.00{c}")
+        let mut many = strip_cells(12, |c| {
+            let opt = ["sgd", "momentum(beta=0.9)", "adamw(weight_decay=0.01)"][c % 3];
+            format!(
+                "optimizer={opt}, learning_rate=0.00{}, batch_size=32",
+                c / 3 + 1
+            )
         });
+        for s in [1, 2, 3] {
+            many[11].1[s].1 = f64::NAN;
+        }
         seed_points(
             &dir.join("points_many"),
             "12 cells with long labels",

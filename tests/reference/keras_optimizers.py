@@ -1,14 +1,19 @@
 """Reference trajectories of Keras 3's optimizers, for trainbench's conformance tests.
 
-A fixed float32 problem: two parameter tensors (a 2x3 kernel and a 3-vector bias) and the loss
-L = sum_i 0.5 * a_i * (theta_i - c_i)^2. At each of 25 steps the gradient g = a * (theta - c) is
-computed in float32 from the current values (closed loop) and applied with
-`optimizer.apply_gradients`. The values after every step are written to JSON with the exact package
-versions. tests/optimizer_conformance.rs replays the same problem with trainbench's optimizers.
+A fixed float32 problem: two parameter tensors, "kernel" (2x3) and "bias" (3), and the loss
+L = sum_i 0.5 * a_i * (theta_i - c_i)^2 over the 9 values (kernel row-major, then bias). At each of
+25 steps the gradient g = a * (theta - c) is computed in float32 numpy from the current values
+(closed loop) and applied with `optimizer.apply_gradients(zip(grads, variables))` to float32
+`keras.Variable`s. The values after every step, the hyperparameters in effect (read back from
+`optimizer.get_config()`) and the exact package versions are written to JSON.
+tests/optimizer_conformance.rs replays the same problem with trainbench's optimizers.
 
-Regenerate:
-    python3 -m venv /tmp/kenv && /tmp/kenv/bin/pip install -r tests/reference/requirements.txt
-    KERAS_BACKEND=jax /tmp/kenv/bin/python tests/reference/keras_optimizers.py tests/reference/keras_optimizers.json
+Regenerate (from the repository root):
+    python3 -m venv /tmp/kerasenv
+    /tmp/kerasenv/bin/pip install -r tests/reference/requirements.txt
+    KERAS_BACKEND=jax /tmp/kerasenv/bin/python tests/reference/keras_optimizers.py tests/reference/keras_optimizers.json
+The output path defaults to keras_optimizers.json beside this script; "-" writes to stdout, so
+`... keras_optimizers.py - > tests/reference/keras_optimizers.json` works too.
 """
 
 import json
@@ -48,6 +53,16 @@ CASES = [
     ("nadam_custom", lambda: O.Nadam(learning_rate=0.05, beta_1=0.8, beta_2=0.99, epsilon=1e-4)),
     ("adamw_custom", lambda: O.AdamW(learning_rate=0.05, weight_decay=0.1, beta_1=0.8, beta_2=0.99, epsilon=1e-4)),
 ]
+# Hyperparameters every case's config must carry, by Keras class.
+REQUIRED = {
+    "SGD": ["learning_rate", "momentum"],
+    "Adagrad": ["learning_rate", "initial_accumulator_value", "epsilon"],
+    "RMSprop": ["learning_rate", "rho", "epsilon"],
+    "Adam": ["learning_rate", "beta_1", "beta_2", "epsilon"],
+    "Adamax": ["learning_rate", "beta_1", "beta_2", "epsilon"],
+    "Nadam": ["learning_rate", "beta_1", "beta_2", "epsilon"],
+    "AdamW": ["learning_rate", "beta_1", "beta_2", "epsilon", "weight_decay"],
+}
 KEYS = ["learning_rate", "momentum", "nesterov", "beta_1", "beta_2", "epsilon", "rho",
         "initial_accumulator_value", "weight_decay"]
 
@@ -61,7 +76,8 @@ def trajectory(optimizer):
     for _ in range(STEPS):
         theta = np.concatenate([np.asarray(kernel.value).ravel(), np.asarray(bias.value)]).astype(np.float32)
         g = (a * (theta - c)).astype(np.float32)
-        optimizer.apply_gradients([(g[:6].reshape(2, 3), kernel), (g[6:], bias)])
+        grads = [g[:6].reshape(2, 3), g[6:]]
+        optimizer.apply_gradients(zip(grads, [kernel, bias]))
         after = np.concatenate([np.asarray(kernel.value).ravel(), np.asarray(bias.value)])
         out.append([float(np.float32(x)) for x in after])
     return out
@@ -73,6 +89,8 @@ def main(path):
         optimizer = make()
         config = optimizer.get_config()
         kept = {k: config[k] for k in KEYS if k in config and config[k] is not None}
+        missing = [k for k in REQUIRED[type(optimizer).__name__] if k not in kept]
+        assert not missing, f"{name}: config lacks {missing}"
         cases.append({
             "name": name,
             "keras_class": type(optimizer).__name__,
@@ -93,10 +111,15 @@ def main(path):
         "problem": {"kernel0": sum(KERNEL0, []), "bias0": BIAS0, "a": A, "c": C, "steps": STEPS},
         "cases": cases,
     }
-    with open(path, "w") as f:
-        json.dump(doc, f, indent=1)
-        f.write("\n")
+    text = json.dumps(doc, indent=1) + "\n"
+    if path == "-":
+        sys.stdout.write(text)
+    else:
+        with open(path, "w") as f:
+            f.write(text)
 
 
 if __name__ == "__main__":
-    main(sys.argv[1] if len(sys.argv) > 1 else "keras_optimizers.json")
+    # Output path: first argument; "-" for stdout; default keras_optimizers.json next to this script.
+    default = os.path.join(os.path.dirname(os.path.abspath(__file__)), "keras_optimizers.json")
+    main(sys.argv[1] if len(sys.argv) > 1 else default)
