@@ -28,6 +28,21 @@ pub enum Command {
     Report(ReportArgs),
     /// List the studies with their descriptions.
     List,
+    /// Re-train recorded runs and check their numbers are bit-identical to the recorded ones.
+    Verify(VerifyArgs),
+    /// Fold the shards' run files into the study's tables; list and fail on missing runs.
+    Merge(MergeArgs),
+    /// Print the scheduler files that run a study as shards: a Slurm array script or a Kubernetes
+    /// Indexed Job.
+    Emit(EmitArgs),
+    /// Compare the reproducible numbers of two result directories (e.g. a merged sharded study and
+    /// the same study on one machine); exits non-zero on any difference.
+    Compare {
+        /// A study's results directory (holding runs.parquet).
+        first: PathBuf,
+        /// The other.
+        second: PathBuf,
+    },
     /// Find, fetch and check the Fashion-MNIST files.
     Data {
         /// What to do.
@@ -36,9 +51,9 @@ pub enum Command {
     },
 }
 
-/// Options every study command takes.
+/// Which study and which of its result sets: the options every study command takes.
 #[derive(Debug, Args)]
-pub struct StudyArgs {
+pub struct Selection {
     /// Study name (a file studies/<name>.toml) or a path to a study file.
     pub name: String,
     /// Seeds per cell (default: the study's).
@@ -47,9 +62,6 @@ pub struct StudyArgs {
     /// Epochs per run (default: the study's).
     #[arg(long)]
     pub epochs: Option<u32>,
-    /// Parallel runs, each single-threaded (default: all cores).
-    #[arg(long)]
-    pub jobs: Option<usize>,
     /// Results root; the study writes to <DIR>/<study>/.
     #[arg(long, default_value = "results")]
     pub results: PathBuf,
@@ -57,9 +69,92 @@ pub struct StudyArgs {
     /// 3 epochs and 3 seeds (a few minutes on two cores).
     #[arg(long)]
     pub quick: bool,
+}
+
+/// Options of `study`.
+#[derive(Debug, Args)]
+pub struct StudyArgs {
+    /// The study and its settings.
+    #[command(flatten)]
+    pub selection: Selection,
+    /// Parallel runs, each single-threaded (default: all cores).
+    #[arg(long)]
+    pub jobs: Option<usize>,
+    /// Train only shard I of N (0-based): runs k with k mod N = I, each into a write-once file;
+    /// `merge` joins the shards. Also taken from SLURM_ARRAY_TASK_ID/SLURM_ARRAY_TASK_COUNT.
+    #[arg(long, value_name = "I/N")]
+    pub shard: Option<crate::study::shard::Shard>,
+    /// The shard count when the index comes from JOB_COMPLETION_INDEX (Kubernetes Indexed Jobs).
+    #[arg(long, value_name = "N")]
+    pub shards: Option<usize>,
     /// Do not draw progress bars.
     #[arg(long)]
     pub no_progress: bool,
+}
+
+/// Options of `verify`.
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// The study and the result set to verify.
+    #[command(flatten)]
+    pub selection: Selection,
+    /// Re-train only K recorded runs, drawn with --draw-seed (default: all).
+    #[arg(long, value_name = "K")]
+    pub sample: Option<usize>,
+    /// Seed of the draw of --sample.
+    #[arg(long, default_value_t = 0)]
+    pub draw_seed: u64,
+    /// Parallel runs (default: all cores).
+    #[arg(long)]
+    pub jobs: Option<usize>,
+}
+
+/// Options of `merge`.
+#[derive(Debug, Args)]
+pub struct MergeArgs {
+    /// The study and the result set the shards wrote.
+    #[command(flatten)]
+    pub selection: Selection,
+    /// Succeed even when runs are missing (they are still listed).
+    #[arg(long)]
+    pub allow_missing: bool,
+}
+
+/// The schedulers `emit` writes for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Scheduler {
+    /// A bash script submitting an sbatch array job and its merge job.
+    Slurm,
+    /// A Kubernetes Indexed Job manifest and a merge Job.
+    K8s,
+}
+
+/// Options of `emit`.
+#[derive(Debug, Args)]
+pub struct EmitArgs {
+    /// The scheduler.
+    pub scheduler: Scheduler,
+    /// The study and its settings.
+    #[command(flatten)]
+    pub selection: Selection,
+    /// Number of shards (array tasks or pods).
+    #[arg(long)]
+    pub shards: usize,
+    /// Parallel runs, and CPUs, per shard.
+    #[arg(long, default_value_t = 1)]
+    pub jobs: usize,
+    /// Slurm partition.
+    #[arg(long)]
+    pub partition: Option<String>,
+    /// Slurm time limit per shard (e.g. 2:00:00).
+    #[arg(long)]
+    pub time: Option<String>,
+    /// Container image with trainbench (Kubernetes).
+    #[arg(long, default_value = "trainbench:latest")]
+    pub image: String,
+    /// PersistentVolumeClaim for the results (Kubernetes).
+    #[arg(long, default_value = "trainbench-results")]
+    pub pvc: String,
 }
 
 /// Options of `report`.

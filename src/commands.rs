@@ -8,12 +8,16 @@ use std::sync::Arc;
 
 use anyhow::Context;
 
-use crate::cli::{Cli, Command, DataAction, StudyArgs};
+use crate::cli::{
+    Cli, Command, DataAction, EmitArgs, MergeArgs, Scheduler, Selection, StudyArgs, VerifyArgs,
+};
 use crate::data::{self, DataOptions};
 use crate::report::{self, ReportInput};
-use crate::results::store;
+use crate::results::{compare, store};
+use crate::study::emit::{self, EmitSpec};
 use crate::study::runner::{self, RunnerOptions};
-use crate::study::{spec, Overrides, Study};
+use crate::study::shard::Shard;
+use crate::study::{merge, spec, verify, Overrides, Study};
 
 /// The bootstrap seed of every report, fixed so a report is a pure function of its results.
 pub const REPORT_SEED: u64 = 20_170_825;
@@ -37,7 +41,193 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Data { action } => data_command(&cli, action),
+        Command::Verify(args) => verify_command(&cli, args),
+        Command::Merge(args) => merge_command(&cli, args),
+        Command::Emit(args) => emit_command(&cli, args),
+        Command::Compare { first, second } => {
+            let a = store::load(first)?;
+            let b = store::load(second)?;
+            anyhow::ensure!(!a.0.is_empty(), "no recorded runs in {}", first.display());
+            anyhow::ensure!(!b.0.is_empty(), "no recorded runs in {}", second.display());
+            let differences = compare::table_differences((&a.0, &a.1), (&b.0, &b.1));
+            for d in &differences {
+                println!("{d}");
+            }
+            println!(
+                "{} and {}: {} runs vs {}, {} differences",
+                first.display(),
+                second.display(),
+                a.0.len(),
+                b.0.len(),
+                differences.len()
+            );
+            Ok(if differences.is_empty() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            })
+        }
     }
+}
+
+/// The study a command names, with the command line's changes to its settings.
+fn load_study(cli: &Cli, selection: &Selection) -> anyhow::Result<Study> {
+    let path = spec::find(&cli.studies, &selection.name)?;
+    let overrides = Overrides {
+        seeds: selection.seeds,
+        epochs: selection.epochs,
+        quick: selection.quick,
+    };
+    Ok(spec::load(&path, overrides)?)
+}
+
+/// `--jobs`, or every core.
+fn jobs_or_cores(jobs: Option<usize>) -> usize {
+    jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+}
+
+/// A stop flag set by Ctrl-C; a second Ctrl-C leaves at once (finished runs are on disk).
+fn ctrl_c_flag(what: &'static str) -> Arc<AtomicBool> {
+    let stop = Arc::new(AtomicBool::new(false));
+    let flag = Arc::clone(&stop);
+    let _ = ctrlc::set_handler(move || {
+        if flag.swap(true, Ordering::SeqCst) {
+            std::process::exit(130);
+        }
+        eprintln!("\nCtrl-C: stopping; {what}");
+    });
+    stop
+}
+
+fn verify_command(cli: &Cli, args: &VerifyArgs) -> anyhow::Result<ExitCode> {
+    let study = load_study(cli, &args.selection)?;
+    let dir = runner::study_dir(&args.selection.results, &study);
+    let (runs, epochs) = store::load(&dir)?;
+    anyhow::ensure!(
+        !runs.is_empty(),
+        "no recorded runs in {} to verify; run `trainbench study {}` first",
+        dir.display(),
+        study.name
+    );
+    runner::check_configs(&study, &runs, &dir)?;
+    let chosen = verify::choose(&runs, args.sample, args.draw_seed);
+    let data = data::load(&data_options(cli, true, false))?;
+    let jobs = jobs_or_cores(args.jobs);
+    eprintln!(
+        "verify {}: re-training {} of {} recorded runs ({jobs} at a time)",
+        study.name,
+        chosen.len(),
+        runs.len()
+    );
+    let stop = ctrl_c_flag("nothing is written by verify");
+    let checked = verify::verify(&runs, &epochs, &chosen, &data, jobs, &stop, |c| {
+        if c.differences.is_empty() {
+            eprintln!("  {} seed {}: identical", c.cell_label, c.seed);
+        } else {
+            eprintln!(
+                "  {} seed {}: {} DIFFERENCES",
+                c.cell_label,
+                c.seed,
+                c.differences.len()
+            );
+            for d in &c.differences {
+                eprintln!("    {d}");
+            }
+        }
+    })?;
+    anyhow::ensure!(
+        !stop.load(Ordering::SeqCst) && checked.len() == chosen.len(),
+        "interrupted after {} of {} runs",
+        checked.len(),
+        chosen.len()
+    );
+    let bad = checked.iter().filter(|c| !c.differences.is_empty()).count();
+    println!(
+        "verify {}: {} runs re-trained, {} bit-identical, {bad} differ",
+        study.name,
+        checked.len(),
+        checked.len() - bad
+    );
+    Ok(if bad == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}
+
+fn merge_command(cli: &Cli, args: &MergeArgs) -> anyhow::Result<ExitCode> {
+    let study = load_study(cli, &args.selection)?;
+    let summary = merge::merge(&study, &args.selection.results)?;
+    let dir = runner::study_dir(&args.selection.results, &study);
+    println!(
+        "merge {}: {} runs added from shards, {} duplicates dropped; {} of {} runs recorded in {}",
+        study.name,
+        summary.added,
+        summary.duplicates,
+        summary.recorded,
+        study.cells.len() * study.seeds.len(),
+        dir.display()
+    );
+    if summary.missing.is_empty() {
+        print!("{}", report(&study, &args.selection.results)?);
+        return Ok(ExitCode::SUCCESS);
+    }
+    eprintln!("{} runs missing:", summary.missing.len());
+    for (label, seed) in &summary.missing {
+        eprintln!("  {label} seed {seed}");
+    }
+    if args.allow_missing {
+        Ok(ExitCode::SUCCESS)
+    } else {
+        eprintln!("re-run the failed shards (or `trainbench study` here), then merge again");
+        Ok(ExitCode::FAILURE)
+    }
+}
+
+fn emit_command(cli: &Cli, args: &EmitArgs) -> anyhow::Result<ExitCode> {
+    anyhow::ensure!(args.shards >= 1, "--shards must be at least 1");
+    anyhow::ensure!(args.jobs >= 1, "--jobs must be at least 1");
+    // Checked now, so a typo fails here and not on the cluster.
+    let study = load_study(cli, &args.selection)?;
+    let absolute =
+        |p: &Path| -> anyhow::Result<String> { Ok(std::path::absolute(p)?.display().to_string()) };
+    let mut global_flags = vec!["--studies".to_string(), absolute(&cli.studies)?];
+    if let Some(dir) = &cli.data_dir {
+        global_flags.extend(["--data-dir".to_string(), absolute(dir)?]);
+    }
+    let sel = &args.selection;
+    let mut study_flags = Vec::new();
+    if sel.quick {
+        study_flags.push("--quick".to_string());
+    }
+    if let Some(seeds) = sel.seeds {
+        study_flags.extend(["--seeds".to_string(), seeds.to_string()]);
+    }
+    if let Some(epochs) = sel.epochs {
+        study_flags.extend(["--epochs".to_string(), epochs.to_string()]);
+    }
+    let spec = EmitSpec {
+        study: study.name.clone(),
+        study_flags,
+        shards: args.shards,
+        jobs: args.jobs,
+        exe: std::env::current_exe()?.display().to_string(),
+        workdir: absolute(Path::new("."))?,
+        global_flags,
+        results: absolute(&sel.results)?,
+        partition: args.partition.clone(),
+        time: args.time.clone(),
+        image: args.image.clone(),
+        pvc: args.pvc.clone(),
+    };
+    print!(
+        "{}",
+        match args.scheduler {
+            Scheduler::Slurm => emit::slurm(&spec),
+            Scheduler::K8s => emit::k8s(&spec),
+        }
+    );
+    Ok(ExitCode::SUCCESS)
 }
 
 fn data_options(cli: &Cli, fetch: bool, progress: bool) -> DataOptions {
@@ -83,42 +273,31 @@ fn data_command(cli: &Cli, action: &DataAction) -> anyhow::Result<ExitCode> {
 }
 
 fn study(cli: &Cli, args: &StudyArgs) -> anyhow::Result<ExitCode> {
-    let path = spec::find(&cli.studies, &args.name)?;
-    let overrides = Overrides {
-        seeds: args.seeds,
-        epochs: args.epochs,
-        quick: args.quick,
-    };
-    let study = spec::load(&path, overrides)?;
+    let study = load_study(cli, &args.selection)?;
+    let results = &args.selection.results;
+    let shard = Shard::resolve(args.shard, args.shards, |name| std::env::var(name).ok())?;
     let progress = !args.no_progress;
     let data = data::load(&data_options(cli, true, progress))?;
-    let jobs = args
-        .jobs
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    let jobs = jobs_or_cores(args.jobs);
     let runs = study.cells.len() * study.seeds.len();
     eprintln!(
-        "study {}: {} cells × {} seeds = {runs} runs, {jobs} at a time; results in {}",
+        "study {}: {} cells × {} seeds = {runs} runs{}, {jobs} at a time; results in {}",
         study.name,
         study.cells.len(),
         study.seeds.len(),
-        runner::study_dir(&args.results, &study).display()
+        shard.map_or(String::new(), |s| format!(
+            "; shard {s} trains runs k with k mod {} = {}",
+            s.count, s.index
+        )),
+        runner::study_dir(results, &study).display()
     );
 
-    let stop = Arc::new(AtomicBool::new(false));
-    {
-        let stop = Arc::clone(&stop);
-        // A second Ctrl-C while stopping leaves at once; finished runs are already on disk.
-        let _ = ctrlc::set_handler(move || {
-            if stop.swap(true, Ordering::SeqCst) {
-                std::process::exit(130);
-            }
-            eprintln!("\nCtrl-C: stopping; finished runs are kept, runs in flight are dropped");
-        });
-    }
+    let stop = ctrl_c_flag("finished runs are kept, runs in flight are dropped");
     let options = RunnerOptions {
         jobs,
-        results: args.results.clone(),
+        results: results.clone(),
         progress,
+        shard,
     };
     let summary = runner::run_study(&study, &data, &options, &stop)?;
     eprintln!(
@@ -135,11 +314,18 @@ fn study(cli: &Cli, args: &StudyArgs) -> anyhow::Result<ExitCode> {
         eprintln!(
             "interrupted: {} runs are recorded in {}; run the same command again to finish",
             summary.ran + summary.skipped,
-            runner::study_dir(&args.results, &study).display()
+            runner::study_dir(results, &study).display()
         );
         return Ok(ExitCode::from(130));
     }
-    print!("{}", report(&study, &args.results)?);
+    if let Some(s) = shard {
+        eprintln!(
+            "shard {s} done; when every shard is, join them with `trainbench merge {}`",
+            study.name
+        );
+    } else {
+        print!("{}", report(&study, results)?);
+    }
     for (label, seed, message) in &summary.failed {
         eprintln!("failed: {label} seed {seed}: {message}");
     }

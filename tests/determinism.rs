@@ -31,6 +31,7 @@ fn run(jobs: usize, results: &Path) -> Vec<(String, u64, [f64; 10])> {
         jobs,
         results: results.to_path_buf(),
         progress: false,
+        shard: None,
     };
     let summary = run_study(&study, &data, &opts, &AtomicBool::new(false)).unwrap();
     assert_eq!(summary.ran, 12);
@@ -72,6 +73,7 @@ fn a_second_invocation_skips_recorded_runs() {
         jobs: 2,
         results: dir.path().to_path_buf(),
         progress: false,
+        shard: None,
     };
     let again = run_study(&study, &data, &opts, &AtomicBool::new(false)).unwrap();
     assert_eq!((again.ran, again.skipped), (0, 12));
@@ -107,6 +109,7 @@ fn results_of_a_changed_study_are_refused_with_what_changed() {
         jobs: 1,
         results: dir.path().to_path_buf(),
         progress: false,
+        shard: None,
     };
     let e = run_study(&changed, &data, &opts, &AtomicBool::new(false))
         .unwrap_err()
@@ -136,6 +139,7 @@ fn a_diverging_run_is_recorded_with_its_step() {
         jobs: 1,
         results: dir.path().to_path_buf(),
         progress: false,
+        shard: None,
     };
     let summary = run_study(&study, &data, &opts, &AtomicBool::new(false)).unwrap();
     assert_eq!(summary.ran, 2);

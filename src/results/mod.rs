@@ -1,5 +1,8 @@
-//! Results: the flat record types of the two tables and their Parquet store.
+//! Results: the flat record types of the two tables, their Parquet store, the write-once parts
+//! of sharded runs, and comparisons of recorded numbers.
 
+pub mod compare;
+pub mod parts;
 pub mod record;
 pub mod store;
 

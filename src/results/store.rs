@@ -350,10 +350,27 @@ fn epochs_from_frame(df: &DataFrame) -> PolarsResult<Vec<EpochRecord>> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
-    fn run(seed: u64, diverged: bool) -> RunRecord {
+    /// An epoch row for tests.
+    pub(crate) fn epoch(cell_id: &str, seed: u64) -> EpochRecord {
+        EpochRecord {
+            study: "s".into(),
+            cell_id: cell_id.into(),
+            seed,
+            epoch: 1,
+            train_loss: 0.5,
+            train_acc: 0.8,
+            val_loss: 0.6,
+            val_acc: 0.7,
+            learning_rate: 0.001,
+            wall_seconds: 0.1,
+        }
+    }
+
+    /// A run row for tests (cell `abc`).
+    pub(crate) fn run(seed: u64, diverged: bool) -> RunRecord {
         RunRecord {
             study: "s".into(),
             cell_id: "abc".into(),

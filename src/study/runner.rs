@@ -3,22 +3,22 @@
 //! thread) records each finished run at once, atomically, so a crash or Ctrl-C loses only the
 //! runs in flight; a second invocation skips what is recorded.
 
-use std::collections::{HashSet, VecDeque};
+use std::collections::HashSet;
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{mpsc, Mutex};
 
-use dfdx::prelude::*;
 use indicatif::{ProgressBar, ProgressStyle};
 
+use super::pool::{run_parallel, Event, Task};
+use super::shard::Shard;
 use super::spec::Study;
 use crate::data::FashionMnist;
 use crate::error::{Error, Result};
 use crate::provenance;
-use crate::results::store;
+use crate::results::{compare, parts, store};
 use crate::results::{EpochRecord, RunRecord};
-use crate::train::{train_run, DataView, EpochMetrics, RunOutcome};
+use crate::train::{DataView, RunOutcome};
 
 /// How to run a study.
 #[derive(Debug, Clone)]
@@ -29,6 +29,8 @@ pub struct RunnerOptions {
     pub results: PathBuf,
     /// Draw a progress bar on stderr.
     pub progress: bool,
+    /// Train only this shard's runs, each into its own write-once part file.
+    pub shard: Option<Shard>,
 }
 
 /// What a study invocation did.
@@ -49,23 +51,6 @@ pub fn study_dir(results: &Path, study: &Study) -> PathBuf {
     results.join(&study.name)
 }
 
-/// A message from a worker to the writer.
-enum Event {
-    Epoch {
-        worker: usize,
-        cell: usize,
-        seed: u64,
-        epoch: u32,
-    },
-    Done {
-        worker: usize,
-        cell: usize,
-        seed: u64,
-        started_at: String,
-        result: Result<RunOutcome>,
-    },
-}
-
 /// Checks that recorded runs belong to this study as now defined and to this dataset; says what
 /// changed otherwise.
 pub fn check_compatible(
@@ -74,41 +59,44 @@ pub fn check_compatible(
     fingerprint: &str,
     dir: &Path,
 ) -> Result<()> {
-    let ids: HashSet<&str> = study.cells.iter().map(|c| c.id.as_str()).collect();
-    for run in runs {
-        if !ids.contains(run.cell_id.as_str()) {
-            let now = study
-                .cells
-                .iter()
-                .find(|c| c.label == run.cell_label)
-                .map(|c| describe_change(&run.config_json, &c.config_json))
-                .unwrap_or_else(|| {
-                    format!("cell '{}' is not in the study any more", run.cell_label)
-                });
-            return Err(Error::ResultsMismatch {
-                message: format!(
-                    "{} holds runs of study '{}' recorded under a different configuration \
-                     ({now}). Keep them apart: pass --results to write elsewhere, or delete {} \
-                     to start a new result set.",
-                    dir.display(),
-                    study.name,
-                    dir.display()
-                ),
-            });
-        }
-        if run.dataset_sha256 != fingerprint {
-            return Err(Error::ResultsMismatch {
-                message: format!(
-                    "{} holds runs made on dataset {} ({}), but the data found now has \
-                     fingerprint {fingerprint}; pass --results to write elsewhere.",
-                    dir.display(),
-                    run.dataset,
-                    run.dataset_sha256
-                ),
-            });
-        }
+    check_configs(study, runs, dir)?;
+    if let Some(run) = runs.iter().find(|r| r.dataset_sha256 != fingerprint) {
+        return Err(Error::ResultsMismatch {
+            message: format!(
+                "{} holds runs made on dataset {} ({}), but the data found now has \
+                 fingerprint {fingerprint}; pass --results to write elsewhere.",
+                dir.display(),
+                run.dataset,
+                run.dataset_sha256
+            ),
+        });
     }
     Ok(())
+}
+
+/// Checks that every recorded run is of a cell of the study as now defined; names what changed.
+pub fn check_configs(study: &Study, runs: &[RunRecord], dir: &Path) -> Result<()> {
+    let ids: HashSet<&str> = study.cells.iter().map(|c| c.id.as_str()).collect();
+    let Some(run) = runs.iter().find(|r| !ids.contains(r.cell_id.as_str())) else {
+        return Ok(());
+    };
+    let now = study
+        .cells
+        .iter()
+        .find(|c| c.label == run.cell_label)
+        .map(|c| describe_change(&run.config_json, &c.config_json))
+        .unwrap_or_else(|| format!("cell '{}' is not in the study any more", run.cell_label));
+    Err(Error::ResultsMismatch {
+        message: format!(
+            "{} holds runs of study '{}' recorded under a different configuration \
+             ({now}). Keep them apart: pass --results to write elsewhere (or the same \
+             --quick/--seeds/--epochs as when they were made), or delete {} to start a new \
+             result set.",
+            dir.display(),
+            study.name,
+            dir.display()
+        ),
+    })
 }
 
 /// "cell X: epochs 3 → 20, train_subset 5000 → (none)" from two canonical configs.
@@ -157,7 +145,18 @@ fn diff(prefix: &str, old: &serde_json::Value, new: &serde_json::Value, out: &mu
     }
 }
 
-/// Runs every run of `study` not yet recorded under `opts.results`. `stop` is set by Ctrl-C.
+/// The study's run list, (cell index, seed), seed-major: after k seeds' worth of runs every cell
+/// has k seeds to compare. Shards split this list (run k → shard k mod N).
+pub fn run_list(study: &Study) -> Vec<(usize, u64)> {
+    study
+        .seeds
+        .iter()
+        .flat_map(|&seed| (0..study.cells.len()).map(move |cell| (cell, seed)))
+        .collect()
+}
+
+/// Runs every run of `study` not yet recorded under `opts.results` (of `opts.shard` when set).
+/// `stop` is set by Ctrl-C.
 pub fn run_study(
     study: &Study,
     data: &FashionMnist,
@@ -166,22 +165,39 @@ pub fn run_study(
 ) -> Result<RunSummary> {
     let dir = study_dir(&opts.results, study);
     std::fs::create_dir_all(&dir).map_err(|e| Error::io("creating", &dir, e))?;
-    let _lock = Lock::acquire(&dir)?;
+    // A shard writes only its own write-once part files, so shards need no lock; a whole-study
+    // run first folds any parts into the tables, under the lock.
+    let _lock = match opts.shard {
+        Some(_) => None,
+        None => Some(Lock::acquire(&dir)?),
+    };
     let (mut runs, mut epochs) = store::load(&dir)?;
-    check_compatible(study, &runs, &data.fingerprint, &dir)?;
+    let mut recorded_runs = runs.clone();
+    if opts.shard.is_some() {
+        for (_, part_runs, _) in parts::load(&dir)? {
+            recorded_runs.extend(part_runs);
+        }
+    } else if absorb_parts(&dir, &mut runs, &mut epochs)?.0 > 0 {
+        store::save(&dir, &runs, &epochs)?;
+        parts::remove_all(&dir)?;
+        recorded_runs = runs.clone();
+    }
+    check_compatible(study, &recorded_runs, &data.fingerprint, &dir)?;
 
-    let recorded: HashSet<(String, u64)> =
-        runs.iter().map(|r| (r.cell_id.clone(), r.seed)).collect();
-    // Seed-major order: after k seeds' worth of runs every cell has k seeds to compare.
-    let mut todo = VecDeque::new();
+    let recorded: HashSet<(&str, u64)> = recorded_runs
+        .iter()
+        .map(|r| (r.cell_id.as_str(), r.seed))
+        .collect();
     let mut summary = RunSummary::default();
-    for &seed in &study.seeds {
-        for (i, cell) in study.cells.iter().enumerate() {
-            if recorded.contains(&(cell.id.clone(), seed)) {
-                summary.skipped += 1;
-            } else {
-                todo.push_back((i, seed));
-            }
+    let mut todo = Vec::new();
+    for (k, (cell, seed)) in run_list(study).into_iter().enumerate() {
+        if opts.shard.is_some_and(|s| !s.owns(k)) {
+            continue;
+        }
+        if recorded.contains(&(study.cells[cell].id.as_str(), seed)) {
+            summary.skipped += 1;
+        } else {
+            todo.push((cell, seed));
         }
     }
     if todo.is_empty() {
@@ -191,7 +207,7 @@ pub fn run_study(
     let total = todo.len();
     let log_lines = opts.progress && !std::io::stderr().is_terminal();
     let bar = if opts.progress && !log_lines {
-        ProgressBar::new(todo.len() as u64)
+        ProgressBar::new(total as u64)
     } else {
         ProgressBar::hidden()
     };
@@ -203,119 +219,94 @@ pub fn run_study(
     );
     bar.enable_steady_tick(std::time::Duration::from_millis(250));
 
-    let jobs = opts.jobs.max(1).min(todo.len());
-    let queue = Mutex::new(todo);
     let commit = provenance::git_commit();
     let view = DataView {
         train: &data.train,
         val: &data.val,
         test: &data.test,
     };
-    let mut in_flight: Vec<Option<String>> = vec![None; jobs];
-
-    std::thread::scope(|scope| -> Result<()> {
-        let (tx, rx) = mpsc::channel::<Event>();
-        for worker in 0..jobs {
-            let tx = tx.clone();
-            let queue = &queue;
-            scope.spawn(move || {
-                // A one-thread pool makes dfdx's matmuls single-threaded inside this run.
-                let pool = rayon::ThreadPoolBuilder::new()
-                    .num_threads(1)
-                    .build()
-                    .expect("a one-thread pool");
-                loop {
-                    if stop.load(Ordering::Relaxed) {
-                        break;
-                    }
-                    let Some((cell, seed)) = queue.lock().expect("queue lock").pop_front() else {
-                        break;
-                    };
-                    let started_at = provenance::now_rfc3339();
-                    let config = &study.cells[cell].config;
-                    let result = pool.install(|| {
-                        let dev = Cpu::seed_from_u64(seed);
-                        let mut on_epoch = |m: &EpochMetrics| {
-                            let _ = tx.send(Event::Epoch {
-                                worker,
-                                cell,
-                                seed,
-                                epoch: m.epoch,
-                            });
+    let tasks: Vec<Task> = todo
+        .iter()
+        .map(|&(cell, seed)| Task {
+            config: &study.cells[cell].config,
+            seed,
+        })
+        .collect();
+    let mut in_flight: Vec<Option<String>> = vec![None; opts.jobs.max(1)];
+    run_parallel(&tasks, opts.jobs, view, stop, |event| {
+        match event {
+            Event::Epoch {
+                worker,
+                task,
+                epoch,
+            } => {
+                let (cell, seed) = todo[task];
+                let total = study.cells[cell].config.epochs;
+                in_flight[worker] = Some(format!(
+                    "{} s{seed} ep {epoch}/{total}",
+                    study.cells[cell].label
+                ));
+                bar.set_message(
+                    in_flight
+                        .iter()
+                        .flatten()
+                        .cloned()
+                        .collect::<Vec<_>>()
+                        .join("; "),
+                );
+            }
+            Event::Done {
+                worker,
+                task,
+                started_at,
+                result,
+            } => {
+                in_flight[worker] = None;
+                let (cell, seed) = todo[task];
+                let label = &study.cells[cell].label;
+                match result {
+                    Ok(outcome) => {
+                        let meta = RunMeta {
+                            study: &study.name,
+                            cell_id: &study.cells[cell].id,
+                            cell_label: label,
+                            axes: &study.cells[cell].axes,
+                            config_json: &study.cells[cell].config_json,
+                            seed,
+                            dataset: dataset_name(data),
+                            dataset_sha256: &data.fingerprint,
+                            commit: &commit,
+                            started_at,
                         };
-                        train_run(&dev, config, view, seed, stop, &mut on_epoch)
-                    });
-                    let _ = tx.send(Event::Done {
-                        worker,
-                        cell,
-                        seed,
-                        started_at,
-                        result,
-                    });
-                }
-            });
-        }
-        drop(tx);
-        for event in rx {
-            match event {
-                Event::Epoch {
-                    worker,
-                    cell,
-                    seed,
-                    epoch,
-                } => {
-                    let total = study.cells[cell].config.epochs;
-                    in_flight[worker] = Some(format!(
-                        "{} s{seed} ep {epoch}/{total}",
-                        study.cells[cell].label
-                    ));
-                    bar.set_message(
-                        in_flight
-                            .iter()
-                            .flatten()
-                            .cloned()
-                            .collect::<Vec<_>>()
-                            .join("; "),
-                    );
-                }
-                Event::Done {
-                    worker,
-                    cell,
-                    seed,
-                    started_at,
-                    result,
-                } => {
-                    in_flight[worker] = None;
-                    let label = &study.cells[cell].label;
-                    match result {
-                        Ok(outcome) => {
-                            let (run, run_epochs) =
-                                records(study, cell, seed, &outcome, data, &commit, started_at);
+                        let (run, run_epochs) = records(&meta, &outcome);
+                        // Written at once: nothing finished is ever held only in memory.
+                        if opts.shard.is_some() {
+                            parts::save(&dir, &run, &run_epochs)?;
+                        } else {
                             runs.push(run);
                             epochs.extend(run_epochs);
-                            // Written at once: nothing finished is ever held only in memory.
                             store::save(&dir, &runs, &epochs)?;
-                            summary.ran += 1;
-                            bar.inc(1);
-                            if log_lines {
-                                // No terminal to draw a bar on (a CI log, nohup): one line a run.
-                                eprintln!(
-                                    "[{}/{total}] {label} seed {seed}: test acc {:.4}{} ({:.0} s)",
-                                    summary.ran + summary.failed.len(),
-                                    outcome.test_acc,
-                                    outcome.diverged_step.map_or(String::new(), |s| format!(
-                                        ", diverged at step {s}"
-                                    )),
-                                    outcome.wall_seconds
-                                );
-                            }
                         }
-                        Err(Error::Interrupted) => summary.interrupted = true,
-                        Err(e) => {
-                            bar.println(format!("run {label} seed {seed} failed: {e}"));
-                            summary.failed.push((label.clone(), seed, e.to_string()));
-                            bar.inc(1);
+                        summary.ran += 1;
+                        bar.inc(1);
+                        if log_lines {
+                            // No terminal to draw a bar on (a CI log, nohup): one line a run.
+                            eprintln!(
+                                "[{}/{total}] {label} seed {seed}: test acc {:.4}{} ({:.0} s)",
+                                summary.ran + summary.failed.len(),
+                                outcome.test_acc,
+                                outcome
+                                    .diverged_step
+                                    .map_or(String::new(), |s| format!(", diverged at step {s}")),
+                                outcome.wall_seconds
+                            );
                         }
+                    }
+                    Err(Error::Interrupted) => summary.interrupted = true,
+                    Err(e) => {
+                        bar.println(format!("run {label} seed {seed} failed: {e}"));
+                        summary.failed.push((label.clone(), seed, e.to_string()));
+                        bar.inc(1);
                     }
                 }
             }
@@ -327,17 +318,85 @@ pub fn run_study(
     Ok(summary)
 }
 
+/// Folds the parts under `dir` into `runs`/`epochs`: a part whose run is already there is an
+/// exact duplicate (dropped) or a conflict (an error naming both). Returns (parts added,
+/// duplicates dropped). The caller saves the tables and then removes the parts.
+pub fn absorb_parts(
+    dir: &Path,
+    runs: &mut Vec<RunRecord>,
+    epochs: &mut Vec<EpochRecord>,
+) -> Result<(usize, usize)> {
+    let (mut added, mut duplicates) = (0, 0);
+    for (path, part_runs, part_epochs) in parts::load(dir)? {
+        for run in part_runs {
+            let rows: Vec<EpochRecord> = part_epochs
+                .iter()
+                .filter(|e| e.cell_id == run.cell_id && e.seed == run.seed)
+                .cloned()
+                .collect();
+            match runs
+                .iter()
+                .find(|r| r.cell_id == run.cell_id && r.seed == run.seed)
+            {
+                Some(existing) => {
+                    let have: Vec<EpochRecord> = epochs
+                        .iter()
+                        .filter(|e| e.cell_id == run.cell_id && e.seed == run.seed)
+                        .cloned()
+                        .collect();
+                    let differences = compare::run_differences(existing, &have, &run, &rows);
+                    if !differences.is_empty() {
+                        return Err(Error::ResultsMismatch {
+                            message: format!(
+                                "{} holds run {} seed {} recorded twice with different numbers \
+                                 ({}); the code or the machine changed between them. Delete the \
+                                 copy you do not trust and merge again.",
+                                path.display(),
+                                run.cell_label,
+                                run.seed,
+                                differences.join("; ")
+                            ),
+                        });
+                    }
+                    duplicates += 1;
+                }
+                None => {
+                    runs.push(run);
+                    epochs.extend(rows);
+                    added += 1;
+                }
+            }
+        }
+    }
+    Ok((added, duplicates))
+}
+
+/// Who a finished run is: everything its records carry besides the outcome.
+pub struct RunMeta<'a> {
+    /// Study name.
+    pub study: &'a str,
+    /// Cell id.
+    pub cell_id: &'a str,
+    /// Cell label.
+    pub cell_label: &'a str,
+    /// The cell's axis values.
+    pub axes: &'a [(String, String)],
+    /// The cell's canonical config.
+    pub config_json: &'a str,
+    /// The seed.
+    pub seed: u64,
+    /// Dataset name.
+    pub dataset: &'a str,
+    /// Dataset fingerprint.
+    pub dataset_sha256: &'a str,
+    /// The code's commit.
+    pub commit: &'a str,
+    /// When the run started.
+    pub started_at: String,
+}
+
 /// The two tables' rows for one finished run.
-fn records(
-    study: &Study,
-    cell: usize,
-    seed: u64,
-    outcome: &RunOutcome,
-    data: &FashionMnist,
-    commit: &str,
-    started_at: String,
-) -> (RunRecord, Vec<EpochRecord>) {
-    let c = &study.cells[cell];
+pub fn records(meta: &RunMeta, outcome: &RunOutcome) -> (RunRecord, Vec<EpochRecord>) {
     let last = outcome.epochs.last();
     let best = outcome
         .epochs
@@ -350,15 +409,16 @@ fn records(
         .map(|e| e.val_acc)
         .filter(|a| a.is_finite())
         .fold(f64::NAN, f64::max);
+    let seed = meta.seed;
     let run = RunRecord {
-        study: study.name.clone(),
-        cell_id: c.id.clone(),
-        cell_label: c.label.clone(),
-        axes: c.axes.clone(),
+        study: meta.study.to_string(),
+        cell_id: meta.cell_id.to_string(),
+        cell_label: meta.cell_label.to_string(),
+        axes: meta.axes.to_vec(),
         seed,
-        config_json: c.config_json.clone(),
-        dataset: dataset_name(data).to_string(),
-        dataset_sha256: data.fingerprint.clone(),
+        config_json: meta.config_json.to_string(),
+        dataset: meta.dataset.to_string(),
+        dataset_sha256: meta.dataset_sha256.to_string(),
         epochs_run: outcome.epochs.len() as u32,
         best_epoch: best.map_or(0, |e| e.epoch),
         final_train_loss: last.map_or(f64::NAN, |e| e.train_loss),
@@ -374,17 +434,17 @@ fn records(
         wall_seconds: outcome.wall_seconds,
         samples_per_sec: outcome.samples_per_sec,
         trainbench_version: provenance::VERSION.into(),
-        git_commit: commit.into(),
+        git_commit: meta.commit.into(),
         dfdx_version: provenance::DFDX_VERSION.into(),
         device: "cpu".into(),
-        started_at,
+        started_at: meta.started_at.clone(),
     };
     let epochs = outcome
         .epochs
         .iter()
         .map(|e| EpochRecord {
-            study: study.name.clone(),
-            cell_id: c.id.clone(),
+            study: meta.study.to_string(),
+            cell_id: meta.cell_id.to_string(),
             seed,
             epoch: e.epoch,
             train_loss: e.train_loss,
@@ -399,7 +459,7 @@ fn records(
 }
 
 /// The dataset's name as recorded.
-fn dataset_name(data: &FashionMnist) -> &'static str {
+pub fn dataset_name(data: &FashionMnist) -> &'static str {
     if data.fingerprint.starts_with("synthetic") {
         "synthetic"
     } else {
@@ -409,12 +469,13 @@ fn dataset_name(data: &FashionMnist) -> &'static str {
 
 /// A lock file that stops two processes writing the same study's results. It holds the owner's
 /// PID; a lock whose process is gone (killed) is taken over.
-struct Lock {
+pub(crate) struct Lock {
     path: PathBuf,
 }
 
 impl Lock {
-    fn acquire(dir: &Path) -> Result<Lock> {
+    /// Takes the lock of the results directory `dir`.
+    pub(crate) fn acquire(dir: &Path) -> Result<Lock> {
         let path = dir.join(".lock");
         for _ in 0..2 {
             match std::fs::OpenOptions::new()

@@ -1,0 +1,117 @@
+//! The worker pool every command that trains uses (`study`, `verify`): `jobs` threads take runs
+//! from one queue, each run single-threaded (a one-thread rayon pool, so dfdx's matmuls do not
+//! spread), so a run's numbers never depend on `jobs`. Workers report to the calling thread, which
+//! alone handles results; when it fails (e.g. the disk is full) the workers take no new runs.
+
+use std::collections::VecDeque;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{mpsc, Mutex};
+
+use dfdx::prelude::*;
+
+use super::spec::RunConfig;
+use crate::error::Result;
+use crate::provenance;
+use crate::train::{train_run, DataView, EpochMetrics, RunOutcome};
+
+/// One run to train.
+#[derive(Debug, Clone, Copy)]
+pub struct Task<'a> {
+    /// Its config.
+    pub config: &'a RunConfig,
+    /// Its seed.
+    pub seed: u64,
+}
+
+/// What a worker reports; `task` indexes the slice given to [`run_parallel`].
+#[derive(Debug)]
+pub enum Event {
+    /// An epoch finished.
+    Epoch {
+        /// The worker (0..jobs).
+        worker: usize,
+        /// The task.
+        task: usize,
+        /// The 1-based epoch that finished.
+        epoch: u32,
+    },
+    /// A run finished (or failed, or was interrupted).
+    Done {
+        /// The worker.
+        worker: usize,
+        /// The task.
+        task: usize,
+        /// When it started, RFC 3339.
+        started_at: String,
+        /// Its outcome.
+        result: Result<RunOutcome>,
+    },
+}
+
+/// Trains `tasks` on `jobs` threads in order of the slice, calling `on_event` on this thread for
+/// every event. Stops taking new tasks when `stop` is set (runs in flight stop at their next
+/// minibatch) or when `on_event` fails, whose error is then returned.
+pub fn run_parallel<F>(
+    tasks: &[Task],
+    jobs: usize,
+    view: DataView,
+    stop: &AtomicBool,
+    mut on_event: F,
+) -> Result<()>
+where
+    F: FnMut(Event) -> Result<()>,
+{
+    if tasks.is_empty() {
+        return Ok(());
+    }
+    let jobs = jobs.max(1).min(tasks.len());
+    let queue = Mutex::new((0..tasks.len()).collect::<VecDeque<_>>());
+    let failed = AtomicBool::new(false);
+    std::thread::scope(|scope| {
+        let (tx, rx) = mpsc::channel::<Event>();
+        for worker in 0..jobs {
+            let (tx, queue, failed) = (tx.clone(), &queue, &failed);
+            scope.spawn(move || {
+                let pool = rayon::ThreadPoolBuilder::new()
+                    .num_threads(1)
+                    .build()
+                    .expect("a one-thread pool");
+                while !stop.load(Ordering::Relaxed) && !failed.load(Ordering::Relaxed) {
+                    let Some(task) = queue.lock().expect("queue lock").pop_front() else {
+                        break;
+                    };
+                    let Task { config, seed } = tasks[task];
+                    let started_at = provenance::now_rfc3339();
+                    let result = pool.install(|| {
+                        let dev = Cpu::seed_from_u64(seed);
+                        let mut on_epoch = |m: &EpochMetrics| {
+                            let _ = tx.send(Event::Epoch {
+                                worker,
+                                task,
+                                epoch: m.epoch,
+                            });
+                        };
+                        train_run(&dev, config, view, seed, stop, &mut on_epoch)
+                    });
+                    let _ = tx.send(Event::Done {
+                        worker,
+                        task,
+                        started_at,
+                        result,
+                    });
+                }
+            });
+        }
+        drop(tx);
+        let mut outcome = Ok(());
+        for event in rx {
+            if outcome.is_ok() {
+                if let Err(e) = on_event(event) {
+                    failed.store(true, Ordering::Relaxed);
+                    outcome = Err(e);
+                }
+            }
+        }
+        outcome
+    })
+}

@@ -1,0 +1,159 @@
+//! `trainbench verify`: re-trains recorded runs from their recorded config and seed and checks that
+//! every reproducible number (each epoch's losses and accuracies, the test metrics, the divergence
+//! step) is bit-identical to what was recorded. Which runs are re-trained is a seeded draw, so a
+//! sample is the same on every machine.
+
+use std::sync::atomic::AtomicBool;
+
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+
+use super::pool::{run_parallel, Event, Task};
+use super::runner::{records, RunMeta};
+use super::spec::RunConfig;
+use crate::data::FashionMnist;
+use crate::error::{Error, Result};
+use crate::results::compare::run_differences;
+use crate::results::{EpochRecord, RunRecord};
+use crate::train::DataView;
+
+/// One re-trained run and what differed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Checked {
+    /// Cell label.
+    pub cell_label: String,
+    /// Seed.
+    pub seed: u64,
+    /// Every difference (empty: bit-identical).
+    pub differences: Vec<String>,
+}
+
+/// Indices into `runs` of the runs to re-train: `sample` of them drawn with `draw_seed` (all when
+/// `None` or larger than the table), in (cell id, seed) order whatever the table's row order.
+pub fn choose(runs: &[RunRecord], sample: Option<usize>, draw_seed: u64) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..runs.len()).collect();
+    order.sort_by(|&a, &b| {
+        (runs[a].cell_id.as_str(), runs[a].seed).cmp(&(runs[b].cell_id.as_str(), runs[b].seed))
+    });
+    let k = sample.unwrap_or(order.len()).min(order.len());
+    let mut rng = ChaCha8Rng::seed_from_u64(draw_seed);
+    let mut picked: Vec<usize> = rand::seq::index::sample(&mut rng, order.len(), k)
+        .into_iter()
+        .collect();
+    picked.sort_unstable();
+    picked.into_iter().map(|i| order[i]).collect()
+}
+
+/// Re-trains `runs[i]` for every `i` in `chosen` on `jobs` threads and compares each with its
+/// record. Fails before training when the data is not the data the runs were made on.
+pub fn verify(
+    runs: &[RunRecord],
+    epochs: &[EpochRecord],
+    chosen: &[usize],
+    data: &FashionMnist,
+    jobs: usize,
+    stop: &AtomicBool,
+    mut on_checked: impl FnMut(&Checked),
+) -> Result<Vec<Checked>> {
+    let mut configs = Vec::with_capacity(chosen.len());
+    for &i in chosen {
+        let run = &runs[i];
+        if run.dataset_sha256 != data.fingerprint {
+            return Err(Error::ResultsMismatch {
+                message: format!(
+                    "run {} seed {} was made on dataset {}, but the data found now has \
+                     fingerprint {}",
+                    run.cell_label, run.seed, run.dataset_sha256, data.fingerprint
+                ),
+            });
+        }
+        let config: RunConfig = serde_json::from_str(&run.config_json).map_err(|e| {
+            Error::invalid(
+                format!("recorded config of {} seed {}", run.cell_label, run.seed),
+                format!("{e} (recorded by another trainbench version?)"),
+            )
+        })?;
+        configs.push(config);
+    }
+    let tasks: Vec<Task> = chosen
+        .iter()
+        .zip(&configs)
+        .map(|(&i, config)| Task {
+            config,
+            seed: runs[i].seed,
+        })
+        .collect();
+    let view = DataView {
+        train: &data.train,
+        val: &data.val,
+        test: &data.test,
+    };
+    let mut checked = Vec::new();
+    run_parallel(&tasks, jobs, view, stop, |event| {
+        let Event::Done {
+            task,
+            started_at,
+            result,
+            ..
+        } = event
+        else {
+            return Ok(());
+        };
+        let recorded = &runs[chosen[task]];
+        let outcome = result?;
+        let meta = RunMeta {
+            study: &recorded.study,
+            cell_id: &recorded.cell_id,
+            cell_label: &recorded.cell_label,
+            axes: &recorded.axes,
+            config_json: &recorded.config_json,
+            seed: recorded.seed,
+            dataset: &recorded.dataset,
+            dataset_sha256: &recorded.dataset_sha256,
+            commit: &recorded.git_commit,
+            started_at,
+        };
+        let (again, again_epochs) = records(&meta, &outcome);
+        let recorded_epochs: Vec<EpochRecord> = epochs
+            .iter()
+            .filter(|e| e.cell_id == recorded.cell_id && e.seed == recorded.seed)
+            .cloned()
+            .collect();
+        let one = Checked {
+            cell_label: recorded.cell_label.clone(),
+            seed: recorded.seed,
+            differences: run_differences(recorded, &recorded_epochs, &again, &again_epochs),
+        };
+        on_checked(&one);
+        checked.push(one);
+        Ok(())
+    })?;
+    Ok(checked)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::results::store::tests::run;
+
+    #[test]
+    fn the_draw_is_seeded_and_ignores_row_order() {
+        let mut runs: Vec<RunRecord> = (0..20).map(|s| run(s, false)).collect();
+        let a = choose(&runs, Some(5), 7);
+        assert_eq!(a.len(), 5);
+        let seeds = |runs: &[RunRecord], idx: &[usize]| -> Vec<u64> {
+            idx.iter().map(|&i| runs[i].seed).collect()
+        };
+        let picked = seeds(&runs, &a);
+        runs.reverse();
+        let b = choose(&runs, Some(5), 7);
+        assert_eq!(seeds(&runs, &b), picked, "same runs whatever the row order");
+        assert_ne!(
+            seeds(&runs, &choose(&runs, Some(5), 8)),
+            picked,
+            "another draw seed draws other runs"
+        );
+        assert_eq!(choose(&runs, None, 0).len(), 20);
+        assert_eq!(choose(&runs, Some(50), 0).len(), 20);
+    }
+}

@@ -1,0 +1,168 @@
+//! Bad input through the binary: each gets a clear error naming what to fix (or, for a diverging
+//! run, a recorded outcome shown in the report); never a panic. Data-file problems (missing,
+//! wrong checksum, truncated) are covered next to the code, in src/data/tests.rs.
+
+mod common;
+
+use std::path::Path;
+
+use common::{text, tiny_study, trainbench};
+
+/// Runs `study <name>` against `studies`; returns (success, stderr).
+fn study(studies: &Path, name: &str, results: &Path) -> (bool, String) {
+    let out = trainbench()
+        .arg("--studies")
+        .arg(studies)
+        .args(["study", name, "--no-progress", "--jobs", "2", "--results"])
+        .arg(results)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(!stderr.contains("panicked"), "{}", text(&out));
+    (out.status.success(), stderr)
+}
+
+/// Writes a study file with `body` and runs it; it must fail with every one of `expected` in
+/// its message.
+fn refused(body: &str, expected: &[&str]) {
+    let tmp = tempfile::tempdir().unwrap();
+    let studies = tmp.path().join("studies");
+    std::fs::create_dir_all(&studies).unwrap();
+    std::fs::write(studies.join("bad.toml"), body).unwrap();
+    let (ok, stderr) = study(&studies, "bad", &tmp.path().join("results"));
+    assert!(!ok, "{stderr}");
+    for e in expected {
+        assert!(stderr.contains(e), "missing {e:?} in:\n{stderr}");
+    }
+    assert!(
+        !tmp.path()
+            .join("results")
+            .join("bad")
+            .join("runs.parquet")
+            .exists(),
+        "nothing was trained"
+    );
+}
+
+const GOOD: &str = r#"description = "d"
+seeds = 2
+[base]
+epochs = 1
+optimizer = "sgd"
+model = { hidden = [8], activation = "relu", initializer = "he_normal" }
+[grid]
+optimizer = ["sgd", "adam"]
+"#;
+
+#[test]
+fn malformed_toml_names_file_line_and_column() {
+    refused(
+        &GOOD.replace("epochs = 1", "epochs = = 1"),
+        &["bad.toml:4:"],
+    );
+}
+
+#[test]
+fn unknown_technique_lists_the_valid_ones_and_the_nearest() {
+    refused(
+        &GOOD.replace(r#"["sgd", "adam"]"#, r#"["sgd", "adamm"]"#),
+        &["bad.toml:8:", "adamax", "did you mean `adam`?"],
+    );
+    refused(
+        &GOOD.replace("he_normal", "he_normall"),
+        &["bad.toml:6:", "glorot_uniform", "did you mean `he_normal`?"],
+    );
+}
+
+#[test]
+fn unknown_key_names_the_line_and_the_valid_keys() {
+    refused(
+        &GOOD.replace("epochs = 1", "epoch = 1"),
+        &["bad.toml:4:", "epochs"],
+    );
+}
+
+#[test]
+fn out_of_range_values_are_refused() {
+    refused(
+        &GOOD.replace(
+            r#"optimizer = "sgd""#,
+            r#"optimizer = { name = "sgd", learning_rate = 0.0 }"#,
+        ),
+        &["bad.toml:", "learning_rate"],
+    );
+    refused(
+        &GOOD.replace(
+            r#"optimizer = "sgd""#,
+            r#"optimizer = { name = "adam", learning_rate = -0.1 }"#,
+        ),
+        &["learning_rate"],
+    );
+    refused(
+        &GOOD.replace("seeds = 2", "seeds = 0"),
+        &["bad.toml:2:", "seeds"],
+    );
+    refused(
+        &GOOD.replace(r#"["sgd", "adam"]"#, "[]"),
+        &["bad.toml:8:", "optimizer", "empty"],
+    );
+    refused(&GOOD.replace("epochs = 1", "epochs = 0"), &["epochs"]);
+}
+
+#[test]
+fn an_unwritable_results_directory_is_a_clear_error() {
+    let tmp = tempfile::tempdir().unwrap();
+    let studies = tiny_study(tmp.path(), "tiny", 500, r#"optimizer = ["sgd"]"#);
+    // A regular file where the results directory should be: no one, not even root, can write.
+    let blocker = tmp.path().join("blocker");
+    std::fs::write(&blocker, b"a file").unwrap();
+    let (ok, stderr) = study(&studies, "tiny", &blocker.join("results"));
+    assert!(!ok);
+    assert!(stderr.contains("blocker"), "{stderr}");
+}
+
+#[test]
+fn a_diverging_run_is_recorded_with_its_step_and_shown_in_the_report() {
+    let tmp = tempfile::tempdir().unwrap();
+    let studies = tiny_study(
+        tmp.path(),
+        "tiny",
+        2_000,
+        r#"optimizer = ["sgd", { name = "sgd", learning_rate = 1e12 }]"#,
+    );
+    let results = tmp.path().join("results");
+    let (ok, stderr) = study(&studies, "tiny", &results);
+    assert!(ok, "a diverged run is an outcome, not a failure: {stderr}");
+    let (runs, _) = trainbench::results::store::load(&results.join("tiny")).unwrap();
+    assert_eq!(runs.len(), 6);
+    let diverged: Vec<_> = runs.iter().filter(|r| r.diverged).collect();
+    assert_eq!(diverged.len(), 3, "every seed of the huge learning rate");
+    assert!(
+        diverged
+            .iter()
+            .all(|r| r.diverged_step.is_some_and(|s| s >= 1)
+                && r.cell_label.contains("learning_rate"))
+    );
+    let report = std::fs::read_to_string(results.join("tiny").join("report.md")).unwrap();
+    assert!(report.contains("diverged@step"), "{report}");
+}
+
+#[test]
+fn results_of_an_older_schema_are_refused_with_what_to_do() {
+    use polars::prelude::*;
+    let tmp = tempfile::tempdir().unwrap();
+    let studies = tiny_study(tmp.path(), "tiny", 500, r#"optimizer = ["sgd"]"#);
+    let dir = tmp.path().join("results").join("tiny");
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut old = df!("schema_version" => [0u32], "study" => ["tiny"]).unwrap();
+    ParquetWriter::new(std::fs::File::create(dir.join("runs.parquet")).unwrap())
+        .finish(&mut old)
+        .unwrap();
+    let (ok, stderr) = study(&studies, "tiny", &tmp.path().join("results"));
+    assert!(!ok);
+    assert!(
+        stderr.contains("runs.parquet") && stderr.contains("schema 0"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("new --results directory"), "{stderr}");
+}
