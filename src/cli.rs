@@ -87,6 +87,10 @@ pub struct StudyArgs {
     /// The shard count when the index comes from JOB_COMPLETION_INDEX (Kubernetes Indexed Jobs).
     #[arg(long, value_name = "N")]
     pub shards: Option<usize>,
+    /// Start a new result set: move the recorded results of this study aside (renamed to
+    /// `<study>.replaced-<time>`, never deleted) instead of resuming them.
+    #[arg(long)]
+    pub new_results: bool,
     /// Do not draw progress bars.
     #[arg(long)]
     pub no_progress: bool,

@@ -292,6 +292,16 @@ fn study(cli: &Cli, args: &StudyArgs) -> anyhow::Result<ExitCode> {
         runner::study_dir(results, &study).display()
     );
 
+    if args.new_results {
+        anyhow::ensure!(
+            shard.is_none(),
+            "--new-results with a shard would set aside the other shards' runs; move the \
+             results aside once, before the shards start"
+        );
+        if let Some(old) = runner::set_aside(&runner::study_dir(results, &study))? {
+            eprintln!("earlier results moved to {}", old.display());
+        }
+    }
     let stop = ctrl_c_flag("finished runs are kept, runs in flight are dropped");
     let options = RunnerOptions {
         jobs,

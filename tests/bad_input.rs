@@ -166,3 +166,42 @@ fn results_of_an_older_schema_are_refused_with_what_to_do() {
     );
     assert!(stderr.contains("new --results directory"), "{stderr}");
 }
+
+#[test]
+fn a_changed_study_is_refused_until_a_new_result_set_is_asked_for() {
+    let tmp = tempfile::tempdir().unwrap();
+    let studies = tiny_study(tmp.path(), "tiny", 500, r#"optimizer = ["sgd"]"#);
+    let results = tmp.path().join("results");
+    assert!(study(&studies, "tiny", &results).0);
+    let file = studies.join("tiny.toml");
+    let body = std::fs::read_to_string(&file).unwrap();
+    std::fs::write(&file, body.replace("epochs = 2", "epochs = 1")).unwrap();
+    let (ok, stderr) = study(&studies, "tiny", &results);
+    assert!(!ok);
+    assert!(stderr.contains("epochs 2 → 1"), "{stderr}");
+
+    let out = trainbench()
+        .arg("--studies")
+        .arg(&studies)
+        .args([
+            "study",
+            "tiny",
+            "--no-progress",
+            "--new-results",
+            "--results",
+        ])
+        .arg(&results)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out));
+    let moved: Vec<String> = std::fs::read_dir(&results)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .filter(|n| n.starts_with("tiny.replaced-"))
+        .collect();
+    assert_eq!(moved.len(), 1, "the old result set is kept, renamed");
+    let (old, _) = trainbench::results::store::load(&results.join(&moved[0])).unwrap();
+    let (new, _) = trainbench::results::store::load(&results.join("tiny")).unwrap();
+    assert_eq!((old.len(), new.len()), (3, 3));
+    assert!(old.iter().all(|r| r.epochs_run == 2) && new.iter().all(|r| r.epochs_run == 1));
+}

@@ -90,11 +90,10 @@ pub fn check_configs(study: &Study, runs: &[RunRecord], dir: &Path) -> Result<()
         message: format!(
             "{} holds runs of study '{}' recorded under a different configuration \
              ({now}). Keep them apart: pass --results to write elsewhere (or the same \
-             --quick/--seeds/--epochs as when they were made), or delete {} to start a new \
-             result set.",
+             --quick/--seeds/--epochs as when they were made), or --new-results to move \
+             them aside and start a new result set.",
             dir.display(),
             study.name,
-            dir.display()
         ),
     })
 }
@@ -143,6 +142,23 @@ fn diff(prefix: &str, old: &serde_json::Value, new: &serde_json::Value, out: &mu
         }
         _ => {}
     }
+}
+
+/// Moves a study's results directory aside to `<dir>.replaced-<UTC time>` so a new result set
+/// can start; returns the new name, or `None` when there was nothing to move.
+pub fn set_aside(dir: &Path) -> Result<Option<PathBuf>> {
+    if !dir.exists() {
+        return Ok(None);
+    }
+    let _lock = Lock::acquire(dir)?;
+    let stamp = provenance::now_rfc3339().replace(':', "");
+    let mut name = dir.as_os_str().to_owned();
+    name.push(format!(".replaced-{stamp}"));
+    let target = PathBuf::from(name);
+    std::fs::rename(dir, &target).map_err(|e| Error::io("renaming", dir, e))?;
+    // The lock went with the directory; remove it there.
+    let _ = std::fs::remove_file(target.join(".lock"));
+    Ok(Some(target))
 }
 
 /// The study's run list, (cell index, seed), seed-major: after k seeds' worth of runs every cell
