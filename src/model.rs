@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 use crate::zoo::activation::Activation;
+use crate::zoo::clip::Clipping;
 use crate::zoo::init::Initializer;
 use crate::zoo::optim::Optimizer;
 
@@ -144,24 +145,30 @@ impl<D: Device<f32>> Mlp<D> {
         h
     }
 
-    /// Applies one optimizer step from the gradients of a backward pass with learning rate `lr`.
+    /// Applies one optimizer step from the gradients of a backward pass with learning rate `lr`,
+    /// clipping them first when `clipping` is set (global clipping needs them all at once).
     pub fn apply_gradients(
         &mut self,
         grads: &Gradients<f32, D>,
         optimizer: &mut Optimizer,
         lr: f64,
+        clipping: Option<&Clipping>,
     ) -> Result<()> {
+        let mut host_grads: Vec<Vec<f32>> = Vec::with_capacity(self.host.len());
+        for layer in &self.layers {
+            host_grads.push(grads.get(&layer.weight).as_vec());
+            host_grads.push(grads.get(&layer.bias).as_vec());
+        }
+        if let Some(c) = clipping {
+            c.apply(&mut host_grads);
+        }
         optimizer.begin_step();
-        let mut index = 0;
-        for layer in &mut self.layers {
-            let g = grads.get(&layer.weight).as_vec();
-            optimizer.update(index, lr, &mut self.host[index], &g);
-            layer.weight.copy_from(&self.host[index]);
-            index += 1;
-            let g = grads.get(&layer.bias).as_vec();
-            optimizer.update(index, lr, &mut self.host[index], &g);
-            layer.bias.copy_from(&self.host[index]);
-            index += 1;
+        for (i, layer) in self.layers.iter_mut().enumerate() {
+            let (w, b) = (2 * i, 2 * i + 1);
+            optimizer.update(w, lr, &mut self.host[w], &host_grads[w]);
+            layer.weight.copy_from(&self.host[w]);
+            optimizer.update(b, lr, &mut self.host[b], &host_grads[b]);
+            layer.bias.copy_from(&self.host[b]);
         }
         Ok(())
     }

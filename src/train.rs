@@ -15,6 +15,7 @@ use crate::error::{Error, Result};
 use crate::model::Mlp;
 use crate::study::seed::{stream, Purpose};
 use crate::study::spec::RunConfig;
+use crate::zoo::schedule::ScheduleState;
 
 /// Pixels per image (28 × 28).
 pub const INPUTS: usize = 784;
@@ -133,7 +134,7 @@ pub fn train_run<D: Device<f32>>(
     let mut order_rng = stream(seed, Purpose::DataOrder);
     let mut model = Mlp::new(&config.model, INPUTS, CLASSES, dev, &mut init_rng)?;
     let mut optimizer = config.optimizer.build(&model.param_sizes())?;
-    let lr = config.optimizer.learning_rate();
+    let base_lr = config.optimizer.learning_rate();
 
     let n_train = config
         .train_subset
@@ -145,6 +146,12 @@ pub fn train_run<D: Device<f32>>(
     let mut samples: u64 = 0;
     let mut batch_x = Vec::with_capacity(config.batch_size * INPUTS);
     let mut batch_y = Vec::with_capacity(config.batch_size * CLASSES);
+    let steps_per_epoch = n_train.div_ceil(config.batch_size) as u64;
+    let mut schedule = config
+        .schedule
+        .as_ref()
+        .map(|s| ScheduleState::new(s, base_lr, steps_per_epoch * u64::from(config.epochs)));
+    let mut lr = base_lr;
 
     'epochs: for epoch in 1..=config.epochs {
         let epoch_started = Instant::now();
@@ -153,6 +160,11 @@ pub fn train_run<D: Device<f32>>(
         for batch in order.chunks(config.batch_size) {
             if stop.load(Ordering::Relaxed) {
                 return Err(Error::Interrupted);
+            }
+            if let Some(s) = &schedule {
+                // `step` updates are done: the schedule's t, as Keras's `iterations`.
+                lr = s.learning_rate(step, epoch);
+                optimizer.set_momentum(s.momentum(step));
             }
             step += 1;
             batch_x.clear();
@@ -191,7 +203,7 @@ pub fn train_run<D: Device<f32>>(
                 break 'epochs;
             }
             let grads = loss.backward();
-            model.apply_gradients(&grads, &mut optimizer, lr)?;
+            model.apply_gradients(&grads, &mut optimizer, lr, config.clipping.as_ref())?;
         }
         let (val_loss, val_acc) = evaluate(dev, &model, data.val);
         let metrics = EpochMetrics {
@@ -205,6 +217,9 @@ pub fn train_run<D: Device<f32>>(
         };
         on_epoch(&metrics);
         epochs.push(metrics);
+        if let Some(s) = &mut schedule {
+            s.end_epoch(val_loss);
+        }
         if !val_loss.is_finite() {
             // The weights overflowed without a minibatch loss doing so yet.
             diverged_step = Some(step);

@@ -31,7 +31,9 @@ use toml::Spanned;
 use super::grid::{self, Cell};
 use crate::error::{Error, Result};
 use crate::model::ModelSpec;
+use crate::zoo::clip::Clipping;
 use crate::zoo::optim::OptimizerConfig;
+use crate::zoo::schedule::Schedule;
 
 /// Everything one run needs besides its seed: the resolved config of a cell.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -50,6 +52,17 @@ pub struct RunConfig {
     /// The optimizer and its hyperparameters.
     #[serde(deserialize_with = "crate::zoo::named::string_or_table")]
     pub optimizer: OptimizerConfig,
+    /// Gradient clipping before each optimizer step (none by default). Absent fields stay out
+    /// of the canonical config, so adding a technique does not change existing cells' ids.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub clipping: Option<Clipping>,
+    /// The learning-rate schedule (constant by default).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::zoo::named::opt_string_or_table"
+    )]
+    pub schedule: Option<Schedule>,
 }
 
 fn batch_size() -> usize {
@@ -69,7 +82,14 @@ impl RunConfig {
             return Err(Error::invalid("train_subset", "must be at least 1"));
         }
         self.model.check()?;
-        self.optimizer.check()
+        self.optimizer.check()?;
+        if let Some(c) = &self.clipping {
+            c.check()?;
+        }
+        if let Some(s) = &self.schedule {
+            s.check()?;
+        }
+        Ok(())
     }
 }
 
@@ -436,6 +456,40 @@ optimizer = ["sgd", { name = "adam", learning_rate = 0.01 }]
             "Keras's default batch"
         );
         assert_ne!(study.cells[0].id, study.cells[1].id);
+    }
+
+    #[test]
+    fn clipping_and_schedules_are_reachable_and_checked() {
+        let text = GOOD.replace(
+            "[grid]",
+            "clipping = { name = \"clip_norm\", norm = 1.0 }\nschedule = { name = \"exponential\", decay_steps = 100 }\n[grid]",
+        );
+        let study = parse_str(&text).unwrap();
+        let config = &study.cells[0].config;
+        assert_eq!(config.clipping, Some(Clipping::ClipNorm { norm: 1.0 }));
+        assert!(matches!(
+            config.schedule,
+            Some(Schedule::Exponential { decay_rate, .. }) if decay_rate == 0.1
+        ));
+        assert!(study.cells[0].config_json.contains("clip_norm"));
+        // Without them the canonical config (and so every recorded cell id) is as before.
+        assert!(!parse_str(GOOD).unwrap().cells[0]
+            .config_json
+            .contains("clipping"));
+        let e = parse_str(&GOOD.replace(
+            "[grid]",
+            "schedule = { name = \"exponentiall\", decay_steps = 100 }\n[grid]",
+        ))
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("did you mean `exponential`?"), "{e}");
+        let e = parse_str(&GOOD.replace(
+            "[grid]",
+            "clipping = { name = \"clip_value\", value = 0.0 }\n[grid]",
+        ))
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("clipping.clip_value.value: must be > 0"), "{e}");
     }
 
     #[test]

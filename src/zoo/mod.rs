@@ -3,7 +3,9 @@
 //! ranges and returns a `Result`.
 
 pub mod activation;
+pub mod clip;
 pub mod init;
 pub mod named;
 pub mod optim;
 pub mod rng;
+pub mod schedule;

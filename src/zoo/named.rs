@@ -17,3 +17,10 @@ pub fn string_or_table<'de, D: Deserializer<'de>, T: DeserializeOwned>(
     };
     T::deserialize(table).map_err(|e| D::Error::custom(e.message()))
 }
+
+/// [`string_or_table`] for an optional field (`#[serde(default, deserialize_with = ...)]`).
+pub fn opt_string_or_table<'de, D: Deserializer<'de>, T: DeserializeOwned>(
+    deserializer: D,
+) -> Result<Option<T>, D::Error> {
+    string_or_table(deserializer).map(Some)
+}

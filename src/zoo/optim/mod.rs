@@ -301,6 +301,7 @@ impl OptimizerConfig {
         };
         Ok(Optimizer {
             config: *self,
+            momentum_override: None,
             step: 0,
             nadam_u_product: 1.0,
             state: param_sizes
@@ -315,6 +316,8 @@ impl OptimizerConfig {
 #[derive(Debug, Clone)]
 pub struct Optimizer {
     config: OptimizerConfig,
+    /// A schedule's momentum (or β1) for this step, replacing the configured one (1cycle).
+    momentum_override: Option<f64>,
     /// Steps taken so far (Keras `iterations`).
     step: u64,
     /// Nadam's running product u_1·…·u_t, kept in f32 as Keras does.
@@ -334,11 +337,24 @@ impl Optimizer {
         self.step
     }
 
+    /// Sets the momentum (momentum, nesterov) or β1 (adam, adamax, nadam, adamw) of the next
+    /// steps, as a schedule such as 1cycle does; `None` restores the configured value. Optimizers
+    /// without either ignore it.
+    pub fn set_momentum(&mut self, momentum: Option<f64>) {
+        self.momentum_override = momentum;
+    }
+
+    /// The configured momentum or β1, or the schedule's.
+    fn beta(&self, configured: f64) -> f64 {
+        self.momentum_override.unwrap_or(configured)
+    }
+
     /// Starts a step: advances the step count and any per-step scalars (Nadam's u-product).
     /// Call once per step, then [`Optimizer::update`] once per parameter.
     pub fn begin_step(&mut self) {
         self.step += 1;
         if let OptimizerConfig::Nadam { beta_1, .. } = self.config {
+            let beta_1 = self.beta(beta_1);
             // Keras: u_product · β1 · (1 − 0.5·0.96^t), multiplied left to right.
             let decay = 1.0 - 0.5 * 0.96f32.powf(self.step as f32);
             self.nadam_u_product = self.nadam_u_product * beta_1 as f32 * decay;
@@ -350,8 +366,20 @@ impl Optimizer {
         debug_assert_eq!(param.len(), grad.len());
         let lr = lr as f32;
         let t = self.step;
+        let mut config = self.config;
+        if let Some(b) = self.momentum_override {
+            match &mut config {
+                OptimizerConfig::Momentum { momentum, .. }
+                | OptimizerConfig::Nesterov { momentum, .. } => *momentum = b,
+                OptimizerConfig::Adam { beta_1, .. }
+                | OptimizerConfig::Adamax { beta_1, .. }
+                | OptimizerConfig::Nadam { beta_1, .. }
+                | OptimizerConfig::Adamw { beta_1, .. } => *beta_1 = b,
+                _ => {}
+            }
+        }
         let state = &mut self.state[index];
-        match self.config {
+        match config {
             OptimizerConfig::Sgd { .. } => sgd::plain(lr, param, grad),
             OptimizerConfig::Momentum { momentum, .. } => {
                 sgd::momentum(lr, momentum as f32, false, param, grad, &mut state[0])
