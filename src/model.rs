@@ -14,6 +14,7 @@ use crate::zoo::activation::Activation;
 use crate::zoo::clip::Clipping;
 use crate::zoo::init::Initializer;
 use crate::zoo::optim::Optimizer;
+use crate::zoo::regularize::{Constraint, Regularizer};
 
 /// The network's architecture as written in a study file: Flatten → Dense(hidden…) → Dense(outputs).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -145,33 +146,64 @@ impl<D: Device<f32>> Mlp<D> {
         h
     }
 
-    /// Applies one optimizer step from the gradients of a backward pass with learning rate `lr`,
-    /// clipping them first when `clipping` is set (global clipping needs them all at once).
+    /// Replaces every parameter (e.g. early stopping's best weights), host and device copies.
+    pub fn set_params(&mut self, values: &[Vec<f32>]) {
+        debug_assert_eq!(values.len(), self.host.len());
+        for (i, layer) in self.layers.iter_mut().enumerate() {
+            self.host[2 * i].clone_from(&values[2 * i]);
+            self.host[2 * i + 1].clone_from(&values[2 * i + 1]);
+            layer.weight.copy_from(&self.host[2 * i]);
+            layer.bias.copy_from(&self.host[2 * i + 1]);
+        }
+    }
+
+    /// Applies one optimizer step from the gradients of a backward pass with learning rate `lr`:
+    /// the kernel regularizer's gradient is added, the gradients clipped (global clipping needs
+    /// them all at once), the optimizer updates every parameter, then the kernel constraint.
     pub fn apply_gradients(
         &mut self,
         grads: &Gradients<f32, D>,
         optimizer: &mut Optimizer,
         lr: f64,
-        clipping: Option<&Clipping>,
+        rules: StepRules,
     ) -> Result<()> {
         let mut host_grads: Vec<Vec<f32>> = Vec::with_capacity(self.host.len());
         for layer in &self.layers {
             host_grads.push(grads.get(&layer.weight).as_vec());
             host_grads.push(grads.get(&layer.bias).as_vec());
         }
-        if let Some(c) = clipping {
+        if let Some(r) = rules.regularizer {
+            for i in 0..self.layers.len() {
+                r.add_gradient(&self.host[2 * i], &mut host_grads[2 * i]);
+            }
+        }
+        if let Some(c) = rules.clipping {
             c.apply(&mut host_grads);
         }
         optimizer.begin_step();
         for (i, layer) in self.layers.iter_mut().enumerate() {
             let (w, b) = (2 * i, 2 * i + 1);
             optimizer.update(w, lr, &mut self.host[w], &host_grads[w]);
+            if let Some(c) = rules.constraint {
+                c.apply(&mut self.host[w], layer.bias.shape().0);
+            }
             layer.weight.copy_from(&self.host[w]);
             optimizer.update(b, lr, &mut self.host[b], &host_grads[b]);
             layer.bias.copy_from(&self.host[b]);
         }
         Ok(())
     }
+}
+
+/// What a training step does besides the optimizer's update (all optional).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct StepRules<'a> {
+    /// Gradient clipping.
+    pub clipping: Option<&'a Clipping>,
+    /// Kernel regularizer (its gradient joins the loss's).
+    pub regularizer: Option<&'a Regularizer>,
+    /// Kernel constraint applied after each update.
+    pub constraint: Option<&'a Constraint>,
 }
 
 /// Turns a dfdx device error into the library's.

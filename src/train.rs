@@ -12,9 +12,10 @@ use rand::Rng;
 
 use crate::data::Split;
 use crate::error::{Error, Result};
-use crate::model::Mlp;
+use crate::model::{Mlp, StepRules};
 use crate::study::seed::{stream, Purpose};
 use crate::study::spec::RunConfig;
+use crate::zoo::regularize::{EarlyStoppingState, Verdict};
 use crate::zoo::schedule::ScheduleState;
 
 /// Pixels per image (28 × 28).
@@ -152,6 +153,13 @@ pub fn train_run<D: Device<f32>>(
         .as_ref()
         .map(|s| ScheduleState::new(s, base_lr, steps_per_epoch * u64::from(config.epochs)));
     let mut lr = base_lr;
+    let rules = StepRules {
+        clipping: config.clipping.as_ref(),
+        regularizer: config.kernel_regularizer.as_ref(),
+        constraint: config.kernel_constraint.as_ref(),
+    };
+    let mut early_stopping = config.early_stopping.map(EarlyStoppingState::new);
+    let mut best_params: Option<Vec<Vec<f32>>> = None;
 
     'epochs: for epoch in 1..=config.epochs {
         let epoch_started = Instant::now();
@@ -203,7 +211,7 @@ pub fn train_run<D: Device<f32>>(
                 break 'epochs;
             }
             let grads = loss.backward();
-            model.apply_gradients(&grads, &mut optimizer, lr, config.clipping.as_ref())?;
+            model.apply_gradients(&grads, &mut optimizer, lr, rules)?;
         }
         let (val_loss, val_acc) = evaluate(dev, &model, data.val);
         let metrics = EpochMetrics {
@@ -224,6 +232,19 @@ pub fn train_run<D: Device<f32>>(
             // The weights overflowed without a minibatch loss doing so yet.
             diverged_step = Some(step);
             break;
+        }
+        if let Some(es) = &mut early_stopping {
+            match es.end_epoch(epoch, val_loss) {
+                Verdict::Best if es.restores() => best_params = Some(model.param_values().to_vec()),
+                Verdict::Stop => break,
+                _ => {}
+            }
+        }
+    }
+    // Keras restores the best epoch's weights at the end of training, stopped early or not.
+    if let Some(best) = &best_params {
+        if diverged_step.is_none() {
+            model.set_params(best);
         }
     }
     let train_seconds = started.elapsed().as_secs_f64();

@@ -24,7 +24,11 @@ model = { hidden = [32], activation = "relu", initializer = "he_normal" }
 /// Trains the single cell of BASE plus `extra` lines in [base], seed 0.
 fn outcome(extra: &str) -> RunOutcome {
     let text = format!("{BASE}{extra}\n");
-    let study = spec::parse(Path::new("t.toml"), &text, Overrides::default()).unwrap();
+    outcome_of(&text)
+}
+
+fn outcome_of(text: &str) -> RunOutcome {
+    let study = spec::parse(Path::new("t.toml"), text, Overrides::default()).unwrap();
     let data = data::synthetic(400, 100, 100, 5);
     let view = DataView {
         train: &data.train,
@@ -64,6 +68,10 @@ fn clipping_and_every_schedule_change_the_run() {
         r#"schedule = { name = "piecewise_constant", boundaries = [1], values = [0.01, 0.001] }"#,
         r#"schedule = { name = "performance", factor = 0.5, patience = 1, min_delta = 10.0 }"#,
         r#"schedule = { name = "one_cycle", max_learning_rate = 0.05 }"#,
+        r#"kernel_regularizer = "l1""#,
+        r#"kernel_regularizer = { name = "l2", l2 = 0.001 }"#,
+        r#"kernel_regularizer = "l1_l2""#,
+        r#"kernel_constraint = { name = "max_norm", max_value = 0.5 }"#,
     ];
     for extra in variants {
         let changed = outcome(extra);
@@ -82,4 +90,82 @@ fn clipping_and_every_schedule_change_the_run() {
     let performance = outcome(variants[6]);
     let rates: Vec<f64> = performance.epochs.iter().map(|e| e.learning_rate).collect();
     assert_eq!(rates, [0.01, 0.01, 0.005]);
+}
+
+#[test]
+fn early_stopping_stops_and_keeps_the_best_epochs_weights() {
+    // 12 epochs at a high learning rate on tiny data: the validation loss turns up early.
+    let long = BASE.replace("epochs = 3", "epochs = 12").replace(
+        r#"optimizer = "momentum""#,
+        r#"optimizer = { name = "momentum", learning_rate = 0.1 }"#,
+    );
+    let stopped = outcome_of(&format!("{long}early_stopping = {{ patience = 2 }}\n"));
+    let n = stopped.epochs.len();
+    assert!(n < 12, "stopped after {n} epochs");
+    let best = stopped
+        .epochs
+        .iter()
+        .min_by(|a, b| a.val_loss.total_cmp(&b.val_loss))
+        .unwrap()
+        .epoch;
+    assert_eq!(n as u32, best + 2, "two epochs of patience after the best");
+    // The restored weights are the best epoch's: the same as a run that ends there.
+    let ends_at_best = outcome_of(&long.replace("epochs = 12", &format!("epochs = {best}")));
+    assert_eq!(
+        stopped.test_loss.to_bits(),
+        ends_at_best.test_loss.to_bits()
+    );
+    assert_eq!(stopped.test_acc, ends_at_best.test_acc);
+}
+
+#[test]
+fn max_norm_holds_after_every_step() {
+    use trainbench::model::{Mlp, ModelSpec, StepRules};
+    use trainbench::zoo::regularize::Constraint;
+    let dev = Cpu::seed_from_u64(0);
+    let spec: ModelSpec = toml::from_str("hidden = [16]\ninitializer = \"he_normal\"").unwrap();
+    let mut rng = trainbench::study::seed::stream(0, trainbench::study::seed::Purpose::Init);
+    let mut model = Mlp::new(&spec, 784, 10, &dev, &mut rng).unwrap();
+    let config = trainbench::zoo::optim::OptimizerConfig::default_for("sgd").unwrap();
+    let mut optimizer = config.build(&model.param_sizes()).unwrap();
+    let data = data::synthetic(64, 8, 8, 3);
+    let r = 0.3f32;
+    let constraint = Constraint::MaxNorm {
+        max_value: f64::from(r),
+    };
+    let rules = StepRules {
+        constraint: Some(&constraint),
+        ..StepRules::default()
+    };
+    for step in 0..8 {
+        let rows = step * 8..step * 8 + 8;
+        let x: Vec<f32> = data.train.images[rows.start * 784..rows.end * 784].to_vec();
+        let mut y = vec![0.0f32; 80];
+        for (i, row) in rows.clone().enumerate() {
+            y[i * 10 + data.train.labels[row] as usize] = 1.0;
+        }
+        let x = dev.tensor_from_vec(x, (8, 784));
+        let y = dev.tensor_from_vec(y, (8, 10));
+        let loss = cross_entropy_with_logits_loss(model.forward(x.traced(Gradients::leaky())), y);
+        let grads = loss.backward();
+        model
+            .apply_gradients(&grads, &mut optimizer, 1.0, rules)
+            .unwrap();
+        for (layer, kernel) in model.param_values().iter().step_by(2).enumerate() {
+            let fan_out = if layer == 0 { 16 } else { 10 };
+            for unit in 0..fan_out {
+                let norm: f32 = kernel
+                    .iter()
+                    .skip(unit)
+                    .step_by(fan_out)
+                    .map(|w| w * w)
+                    .sum::<f32>()
+                    .sqrt();
+                assert!(
+                    norm <= r * (1.0 + 1e-5),
+                    "step {step} layer {layer} unit {unit}: {norm}"
+                );
+            }
+        }
+    }
 }

@@ -33,6 +33,7 @@ use crate::error::{Error, Result};
 use crate::model::ModelSpec;
 use crate::zoo::clip::Clipping;
 use crate::zoo::optim::OptimizerConfig;
+use crate::zoo::regularize::{Constraint, EarlyStopping, Regularizer};
 use crate::zoo::schedule::Schedule;
 
 /// Everything one run needs besides its seed: the resolved config of a cell.
@@ -63,6 +64,23 @@ pub struct RunConfig {
         deserialize_with = "crate::zoo::named::opt_string_or_table"
     )]
     pub schedule: Option<Schedule>,
+    /// Kernel regularizer: "l1", "l2", "l1_l2" or a table with the factors (none by default).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::zoo::named::opt_string_or_table"
+    )]
+    pub kernel_regularizer: Option<Regularizer>,
+    /// Kernel constraint after each step: "max_norm" or { name = "max_norm", max_value = r }.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::zoo::named::opt_string_or_table"
+    )]
+    pub kernel_constraint: Option<Constraint>,
+    /// Early stopping on the validation loss (none by default).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub early_stopping: Option<EarlyStopping>,
 }
 
 fn batch_size() -> usize {
@@ -88,6 +106,15 @@ impl RunConfig {
         }
         if let Some(s) = &self.schedule {
             s.check()?;
+        }
+        if let Some(r) = &self.kernel_regularizer {
+            r.check()?;
+        }
+        if let Some(c) = &self.kernel_constraint {
+            c.check()?;
+        }
+        if let Some(e) = &self.early_stopping {
+            e.check()?;
         }
         Ok(())
     }

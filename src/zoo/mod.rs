@@ -7,5 +7,6 @@ pub mod clip;
 pub mod init;
 pub mod named;
 pub mod optim;
+pub mod regularize;
 pub mod rng;
 pub mod schedule;

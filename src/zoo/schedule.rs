@@ -276,7 +276,8 @@ impl ScheduleState {
             self.cooldown_left -= 1;
             self.wait = 0;
         }
-        if val_loss < self.best - min_delta {
+        // Keras (min mode): an improvement is `value + min_delta < best`.
+        if val_loss + min_delta < self.best {
             self.best = val_loss;
             self.wait = 0;
         } else if self.cooldown_left == 0 {

@@ -1,0 +1,302 @@
+//! Regularization that acts on weights or on the training loop (TECHNIQUES.md "Regularization"),
+//! as Keras 3 defines it:
+//! - kernel regularizers l1(λ1), l2(λ2), l1_l2(λ1, λ2): the loss gains λ1Σ|w| + λ2Σw² over every
+//!   kernel (not biases), so each kernel's gradient gains λ1·sign(w) + 2λ2·w;
+//! - max_norm(r) (Keras `MaxNorm(r, axis=0)`), after every optimizer step: each unit's incoming
+//!   weight vector w becomes w·min(‖w‖, r)/(ε + ‖w‖), ε = 1e-7;
+//! - early_stopping(patience, restore_best_weights) on the validation loss (Keras `EarlyStopping`).
+//!
+//! Recorded losses stay the data loss (cross-entropy) so cells with and without a penalty compare.
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+
+/// A kernel regularizer.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "name", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Regularizer {
+    /// λ1Σ|w|.
+    L1 {
+        /// λ1 (Keras default 0.01).
+        #[serde(default = "hundredth")]
+        l1: f64,
+    },
+    /// λ2Σw².
+    L2 {
+        /// λ2 (0.01).
+        #[serde(default = "hundredth")]
+        l2: f64,
+    },
+    /// λ1Σ|w| + λ2Σw².
+    L1L2 {
+        /// λ1 (0.01, as `keras.regularizers.l1_l2()`).
+        #[serde(default = "hundredth")]
+        l1: f64,
+        /// λ2 (0.01).
+        #[serde(default = "hundredth")]
+        l2: f64,
+    },
+}
+
+fn hundredth() -> f64 {
+    0.01
+}
+
+/// The names accepted in a study file.
+pub const REGULARIZERS: [&str; 3] = ["l1", "l2", "l1_l2"];
+
+impl Regularizer {
+    fn factors(&self) -> (f32, f32) {
+        match *self {
+            Regularizer::L1 { l1 } => (l1 as f32, 0.0),
+            Regularizer::L2 { l2 } => (0.0, l2 as f32),
+            Regularizer::L1L2 { l1, l2 } => (l1 as f32, l2 as f32),
+        }
+    }
+
+    /// Checks the factors.
+    pub fn check(&self) -> Result<()> {
+        let (l1, l2) = self.factors();
+        if l1.is_finite() && l2.is_finite() && l1 >= 0.0 && l2 >= 0.0 && l1 + l2 > 0.0 {
+            Ok(())
+        } else {
+            Err(Error::invalid(
+                "kernel_regularizer",
+                format!("factors must be >= 0 and not both 0, got l1 {l1}, l2 {l2}"),
+            ))
+        }
+    }
+
+    /// The penalty of one kernel, in f32.
+    pub fn penalty(&self, kernel: &[f32]) -> f32 {
+        let (l1, l2) = self.factors();
+        let mut total = 0.0f32;
+        if l1 > 0.0 {
+            total += l1 * kernel.iter().map(|w| w.abs()).sum::<f32>();
+        }
+        if l2 > 0.0 {
+            total += l2 * kernel.iter().map(|w| w * w).sum::<f32>();
+        }
+        total
+    }
+
+    /// Adds the penalty's gradient to a kernel's gradient.
+    pub fn add_gradient(&self, kernel: &[f32], grad: &mut [f32]) {
+        let (l1, l2) = self.factors();
+        for (g, &w) in grad.iter_mut().zip(kernel) {
+            // JAX differentiates |w| at 0 as +1, and so does Keras on its default backend.
+            let sign = if w >= 0.0 { 1.0 } else { -1.0 };
+            *g += l1 * sign + 2.0 * l2 * w;
+        }
+    }
+}
+
+/// A constraint applied to every kernel after each optimizer step.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "name", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Constraint {
+    /// Each unit's incoming weights have L2 norm at most `max_value`.
+    MaxNorm {
+        /// r (Keras default 2).
+        #[serde(default = "two")]
+        max_value: f64,
+    },
+}
+
+fn two() -> f64 {
+    2.0
+}
+
+/// The names accepted in a study file.
+pub const CONSTRAINTS: [&str; 1] = ["max_norm"];
+
+impl Constraint {
+    /// Checks r.
+    pub fn check(&self) -> Result<()> {
+        let Constraint::MaxNorm { max_value } = *self;
+        if max_value.is_finite() && max_value > 0.0 {
+            Ok(())
+        } else {
+            Err(Error::invalid(
+                "kernel_constraint.max_norm.max_value",
+                format!("must be > 0, got {max_value}"),
+            ))
+        }
+    }
+
+    /// Applies the constraint to a kernel stored [fan_in, fan_out] row-major.
+    pub fn apply(&self, kernel: &mut [f32], fan_out: usize) {
+        let Constraint::MaxNorm { max_value } = *self;
+        let r = max_value as f32;
+        let mut norms = vec![0.0f32; fan_out];
+        for row in kernel.chunks(fan_out) {
+            for (n, &w) in norms.iter_mut().zip(row) {
+                *n += w * w;
+            }
+        }
+        let scales: Vec<f32> = norms
+            .iter()
+            .map(|&s| {
+                let norm = s.sqrt();
+                norm.clamp(0.0, r) / (1e-7 + norm)
+            })
+            .collect();
+        for row in kernel.chunks_mut(fan_out) {
+            for (w, &s) in row.iter_mut().zip(&scales) {
+                *w *= s;
+            }
+        }
+    }
+}
+
+/// Early stopping on the validation loss.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EarlyStopping {
+    /// Epochs without improvement before stopping (10, as the textbook).
+    #[serde(default = "ten")]
+    pub patience: u32,
+    /// Smallest decrease that counts as an improvement (0).
+    #[serde(default)]
+    pub min_delta: f64,
+    /// Put back the weights of the best epoch at the end (true).
+    #[serde(default = "yes")]
+    pub restore_best_weights: bool,
+}
+
+fn ten() -> u32 {
+    10
+}
+fn yes() -> bool {
+    true
+}
+
+impl EarlyStopping {
+    /// Checks min_delta.
+    pub fn check(&self) -> Result<()> {
+        if self.min_delta.is_finite() && self.min_delta >= 0.0 {
+            Ok(())
+        } else {
+            Err(Error::invalid(
+                "early_stopping.min_delta",
+                format!("must be >= 0, got {}", self.min_delta),
+            ))
+        }
+    }
+}
+
+/// What early stopping decided after an epoch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    /// Keep training.
+    Continue,
+    /// Keep training; this epoch is the best so far (snapshot the weights).
+    Best,
+    /// Stop now.
+    Stop,
+}
+
+/// Early stopping's state over one run, as Keras's callback keeps it.
+#[derive(Debug, Clone)]
+pub struct EarlyStoppingState {
+    rule: EarlyStopping,
+    best: Option<f64>,
+    wait: u32,
+    /// 1-based epoch of the best validation loss.
+    pub best_epoch: u32,
+}
+
+impl EarlyStoppingState {
+    /// A fresh state.
+    pub fn new(rule: EarlyStopping) -> Self {
+        EarlyStoppingState {
+            rule,
+            best: None,
+            wait: 0,
+            best_epoch: 0,
+        }
+    }
+
+    /// Whether weights should be restored at the end.
+    pub fn restores(&self) -> bool {
+        self.rule.restore_best_weights
+    }
+
+    /// Tells the state that `epoch` (1-based) ended with `val_loss`.
+    pub fn end_epoch(&mut self, epoch: u32, val_loss: f64) -> Verdict {
+        self.wait += 1;
+        let improved = match self.best {
+            None => true,
+            // Keras: an improvement is `value + min_delta < best` (min mode).
+            Some(best) => val_loss + self.rule.min_delta < best,
+        };
+        if improved {
+            self.best = Some(val_loss);
+            self.best_epoch = epoch;
+            self.wait = 0;
+            return Verdict::Best;
+        }
+        if self.wait >= self.rule.patience && epoch > 1 {
+            Verdict::Stop
+        } else {
+            Verdict::Continue
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn penalties_and_their_gradients() {
+        let w = [0.5f32, -2.0, 0.0];
+        let l1 = Regularizer::L1 { l1: 0.1 };
+        let l2 = Regularizer::L2 { l2: 0.1 };
+        assert!((l1.penalty(&w) - 0.25).abs() < 1e-7);
+        assert!((l2.penalty(&w) - 0.425).abs() < 1e-7);
+        let mut g = [0.0f32; 3];
+        l1.add_gradient(&w, &mut g);
+        assert_eq!(g, [0.1, -0.1, 0.1]);
+        let mut g = [1.0f32; 3];
+        l2.add_gradient(&w, &mut g);
+        assert_eq!(g, [1.1, 0.6, 1.0]);
+        assert!(Regularizer::L1L2 { l1: 0.0, l2: 0.0 }.check().is_err());
+    }
+
+    #[test]
+    fn max_norm_caps_each_units_incoming_weights() {
+        // Kernel [fan_in 2, fan_out 2]: unit 0 has incoming (3, 4) (norm 5), unit 1 (0.3, 0.4).
+        let mut k = vec![3.0f32, 0.3, 4.0, 0.4];
+        Constraint::MaxNorm { max_value: 1.0 }.apply(&mut k, 2);
+        let n0 = (k[0] * k[0] + k[2] * k[2]).sqrt();
+        assert!((n0 - 1.0).abs() < 1e-6, "{k:?}");
+        // A unit under the cap is (almost exactly) unchanged: w·n/(1e-7 + n).
+        assert!((k[1] - 0.3).abs() < 1e-6 && (k[3] - 0.4).abs() < 1e-6);
+    }
+
+    #[test]
+    fn early_stopping_waits_patience_epochs_and_remembers_the_best() {
+        let mut s = EarlyStoppingState::new(EarlyStopping {
+            patience: 2,
+            min_delta: 0.0,
+            restore_best_weights: true,
+        });
+        let verdicts: Vec<Verdict> = [1.0, 0.8, 0.9, 0.85, 0.7]
+            .iter()
+            .enumerate()
+            .map(|(i, &l)| s.end_epoch(i as u32 + 1, l))
+            .collect();
+        assert_eq!(
+            verdicts[..4],
+            [
+                Verdict::Best,
+                Verdict::Best,
+                Verdict::Continue,
+                Verdict::Stop
+            ]
+        );
+        assert_eq!(s.best_epoch, 2);
+    }
+}
