@@ -283,13 +283,13 @@ mod tests {
             min_delta: 0.0,
             restore_best_weights: true,
         });
-        let verdicts: Vec<Verdict> = [1.0, 0.8, 0.9, 0.85, 0.7]
+        let verdicts: Vec<Verdict> = [1.0, 0.8, 0.9, 0.85]
             .iter()
             .enumerate()
             .map(|(i, &l)| s.end_epoch(i as u32 + 1, l))
             .collect();
         assert_eq!(
-            verdicts[..4],
+            verdicts,
             [
                 Verdict::Best,
                 Verdict::Best,
