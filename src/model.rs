@@ -23,7 +23,11 @@ pub struct ModelSpec {
     /// Units of each hidden dense layer, bottom to top.
     pub hidden: Vec<usize>,
     /// Activation of every hidden layer (the output layer has none: the loss takes logits).
-    #[serde(default = "relu")]
+    #[serde(
+        default = "relu",
+        deserialize_with = "crate::zoo::named::string_or_table",
+        serialize_with = "crate::zoo::activation::serialize"
+    )]
     pub activation: Activation,
     /// Initializer of every kernel (Keras's default is glorot_uniform).
     #[serde(
@@ -49,6 +53,7 @@ impl ModelSpec {
                 "every hidden layer needs at least 1 unit",
             ));
         }
+        self.activation.check()?;
         self.initializer.check()
     }
 }
@@ -129,7 +134,7 @@ impl<D: Device<f32>> Mlp<D> {
     }
 
     /// Logits for a batch [n, inputs]; records on the batch's tape when it has one.
-    pub fn forward<T: Tape<f32, D>>(&self, x: Matrix<D, T>) -> Matrix<D, T> {
+    pub fn forward<T: Tape<f32, D> + Merge<T> + Default>(&self, x: Matrix<D, T>) -> Matrix<D, T> {
         let last = self.layers.len() - 1;
         let mut h = x;
         for (i, layer) in self.layers.iter().enumerate() {

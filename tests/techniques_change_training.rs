@@ -169,3 +169,34 @@ fn max_norm_holds_after_every_step() {
         }
     }
 }
+
+#[test]
+fn every_activation_changes_the_run() {
+    let relu = outcome("");
+    for a in [
+        r#""linear""#,
+        r#""sigmoid""#,
+        r#""tanh""#,
+        r#"{ name = "leaky_relu", alpha = 0.2 }"#,
+        r#""elu""#,
+        r#""selu""#,
+        r#""gelu_tanh""#,
+        r#""gelu_sigmoid""#,
+        r#"{ name = "swish", beta = 0.6 }"#,
+        r#""silu""#,
+        r#""mish""#,
+    ] {
+        let text = BASE.replace(r#"activation = "relu""#, &format!("activation = {a}"));
+        assert_ne!(text, BASE);
+        let changed = outcome_of(&text);
+        assert!(
+            changed.epochs.iter().all(|e| e.val_loss.is_finite()),
+            "{a} diverged"
+        );
+        assert_ne!(
+            changed.epochs.last().unwrap().val_loss,
+            relu.epochs.last().unwrap().val_loss,
+            "{a} changed nothing"
+        );
+    }
+}

@@ -1,0 +1,71 @@
+"""Reference values of the chapter's activations and their derivatives, for trainbench's
+tests/activation_conformance.rs: Keras 3's own activations where Keras has them (relu, sigmoid,
+tanh, leaky_relu, elu, selu, gelu with approximate=True, silu, mish), the TECHNIQUES.md formulas
+in JAX where it has not (gelu_sigmoid z·σ(1.702z), swish(β) z·σ(βz)); derivatives by JAX autodiff
+of the same functions, all in float32.
+
+Regenerate (from the repository root, with the virtualenv of requirements.txt):
+    KERAS_BACKEND=jax /tmp/kerasenv/bin/python tests/reference/keras_activations.py
+The output is keras_activations.json beside this script ("-" as the first argument: stdout).
+"""
+
+import json
+import os
+import platform
+import sys
+
+os.environ.setdefault("KERAS_BACKEND", "jax")
+
+import jax  # noqa: E402
+import jax.numpy as jnp  # noqa: E402
+import keras  # noqa: E402
+import numpy as np  # noqa: E402
+
+A = keras.activations
+# Points away from the kinks at 0, from saturation to large values.
+X = np.array([-20.0, -8.0, -4.5, -3.0, -2.0, -1.5, -1.0, -0.7, -0.3, -0.05, -1e-3, 1e-3, 0.05, 0.3,
+              0.7, 1.0, 1.5, 2.0, 3.0, 4.5, 8.0, 20.0], np.float32)
+
+CASES = [
+    ("relu", {}, lambda x: A.relu(x)),
+    ("sigmoid", {}, lambda x: A.sigmoid(x)),
+    ("tanh", {}, lambda x: A.tanh(x)),
+    ("leaky_relu", {"alpha": 0.2}, lambda x: A.leaky_relu(x, negative_slope=0.2)),
+    ("leaky_relu", {"alpha": 0.01}, lambda x: A.leaky_relu(x, negative_slope=0.01)),
+    ("elu", {"alpha": 1.0}, lambda x: A.elu(x, alpha=1.0)),
+    ("elu", {"alpha": 0.5}, lambda x: A.elu(x, alpha=0.5)),
+    ("selu", {}, lambda x: A.selu(x)),
+    ("gelu_tanh", {}, lambda x: A.gelu(x, approximate=True)),
+    ("gelu_sigmoid", {}, lambda x: x * jax.nn.sigmoid(jnp.float32(1.702) * x)),
+    ("swish", {"beta": 0.6}, lambda x: x * jax.nn.sigmoid(jnp.float32(0.6) * x)),
+    ("silu", {}, lambda x: A.silu(x)),
+    ("mish", {}, lambda x: A.mish(x)),
+]
+
+
+def main(path):
+    cases = []
+    for name, params, f in CASES:
+        y = np.asarray(f(jnp.asarray(X)), np.float32)
+        dy = np.asarray(jax.vmap(jax.grad(lambda v: f(v)))(jnp.asarray(X)), np.float32)
+        cases.append({"name": name, "params": params, "y": [float(v) for v in y],
+                      "dy": [float(v) for v in dy]})
+    doc = {
+        "generator": "tests/reference/keras_activations.py",
+        "versions": {"python": platform.python_version(), "keras": keras.__version__,
+                     "backend": keras.backend.backend(), "jax": jax.__version__,
+                     "numpy": np.__version__},
+        "x": [float(v) for v in X],
+        "cases": cases,
+    }
+    text = json.dumps(doc, indent=1) + "\n"
+    if path == "-":
+        sys.stdout.write(text)
+    else:
+        with open(path, "w") as f:
+            f.write(text)
+
+
+if __name__ == "__main__":
+    default = os.path.join(os.path.dirname(os.path.abspath(__file__)), "keras_activations.json")
+    main(sys.argv[1] if len(sys.argv) > 1 else default)
