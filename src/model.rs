@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::{Error, Result};
 use crate::zoo::activation::Activation;
 use crate::zoo::clip::Clipping;
+use crate::zoo::dropout::Dropout;
 use crate::zoo::init::Initializer;
 use crate::zoo::optim::Optimizer;
 use crate::zoo::regularize::{Constraint, Regularizer};
@@ -35,6 +36,9 @@ pub struct ModelSpec {
         deserialize_with = "crate::zoo::named::string_or_table"
     )]
     pub initializer: Initializer,
+    /// Dropout before every dense layer (inputs and hidden activations) while training.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dropout: Option<Dropout>,
 }
 
 fn relu() -> Activation {
@@ -54,6 +58,9 @@ impl ModelSpec {
             ));
         }
         self.activation.check()?;
+        if let Some(d) = &self.dropout {
+            d.check()?;
+        }
         self.initializer.check()
     }
 }
@@ -75,6 +82,7 @@ pub struct Dense<D: Device<f32>> {
 pub struct Mlp<D: Device<f32>> {
     layers: Vec<Dense<D>>,
     activation: Activation,
+    dropout: Option<Dropout>,
     /// Host copy of every parameter in [`Mlp::params`] order (kernel, bias per layer).
     host: Vec<Vec<f32>>,
 }
@@ -109,6 +117,7 @@ impl<D: Device<f32>> Mlp<D> {
         Ok(Mlp {
             layers,
             activation: spec.activation,
+            dropout: spec.dropout,
             host,
         })
     }
@@ -133,11 +142,32 @@ impl<D: Device<f32>> Mlp<D> {
         &self.host
     }
 
-    /// Logits for a batch [n, inputs]; records on the batch's tape when it has one.
+    /// Logits for a batch [n, inputs] in inference mode (dropout off); records on the batch's
+    /// tape when it has one.
     pub fn forward<T: Tape<f32, D> + Merge<T> + Default>(&self, x: Matrix<D, T>) -> Matrix<D, T> {
+        self.forward_with(x, None)
+    }
+
+    /// Logits in training mode: dropout masks drawn from `noise` (the run's noise stream).
+    pub fn forward_train<T: Tape<f32, D> + Merge<T> + Default>(
+        &self,
+        x: Matrix<D, T>,
+        noise: &mut dyn RngCore,
+    ) -> Matrix<D, T> {
+        self.forward_with(x, Some(noise))
+    }
+
+    fn forward_with<T: Tape<f32, D> + Merge<T> + Default>(
+        &self,
+        x: Matrix<D, T>,
+        mut noise: Option<&mut dyn RngCore>,
+    ) -> Matrix<D, T> {
         let last = self.layers.len() - 1;
         let mut h = x;
         for (i, layer) in self.layers.iter().enumerate() {
+            if let (Some(d), Some(rng)) = (self.dropout, noise.as_deref_mut()) {
+                h = drop(h, d, rng);
+            }
             let (n, _) = *h.shape();
             let units = layer.bias.shape().0;
             let z = h.matmul(layer.weight.clone())
@@ -197,6 +227,22 @@ impl<D: Device<f32>> Mlp<D> {
             layer.bias.copy_from(&self.host[b]);
         }
         Ok(())
+    }
+}
+
+/// Applies one dropout mask to a batch of activations: h·scale (+ shift for alpha dropout).
+fn drop<D: Device<f32>, T: Tape<f32, D> + Merge<T> + Default>(
+    h: Matrix<D, T>,
+    d: Dropout,
+    rng: &mut dyn RngCore,
+) -> Matrix<D, T> {
+    let shape = *h.shape();
+    let mask = d.mask(shape.0 * shape.1, rng);
+    let dev = h.device().clone();
+    let h = h * dev.tensor_from_vec(mask.scale, shape);
+    match mask.shift {
+        Some(shift) => h + dev.tensor_from_vec(shift, shape),
+        None => h,
     }
 }
 

@@ -133,6 +133,7 @@ pub fn train_run<D: Device<f32>>(
     let started = Instant::now();
     let mut init_rng = stream(seed, Purpose::Init);
     let mut order_rng = stream(seed, Purpose::DataOrder);
+    let mut noise_rng = stream(seed, Purpose::Noise);
     let mut model = Mlp::new(&config.model, INPUTS, CLASSES, dev, &mut init_rng)?;
     let mut optimizer = config.optimizer.build(&model.param_sizes())?;
     let base_lr = config.optimizer.learning_rate();
@@ -187,7 +188,7 @@ pub fn train_run<D: Device<f32>>(
             }
             let x = dev.tensor_from_vec(batch_x.clone(), (batch.len(), INPUTS));
             let y = dev.tensor_from_vec(batch_y.clone(), (batch.len(), CLASSES));
-            let logits = model.forward(x.traced(Gradients::leaky()));
+            let logits = model.forward_train(x.traced(Gradients::leaky()), &mut noise_rng);
             let logit_values = logits.retaped::<NoneTape>().as_vec();
             let loss = cross_entropy_with_logits_loss(logits, y);
             let batch_loss = loss.retaped::<NoneTape>().as_vec()[0] as f64;

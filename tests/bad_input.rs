@@ -107,6 +107,13 @@ fn out_of_range_values_are_refused() {
         &["bad.toml:8:", "optimizer", "empty"],
     );
     refused(&GOOD.replace("epochs = 1", "epochs = 0"), &["epochs"]);
+    refused(
+        &GOOD.replace(
+            r#"initializer = "he_normal" }"#,
+            r#"initializer = "he_normal", dropout = { name = "dropout", rate = 1.0 } }"#,
+        ),
+        &["model.dropout.rate: must be in [0, 1), got 1"],
+    );
 }
 
 #[test]

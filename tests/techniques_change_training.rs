@@ -200,3 +200,24 @@ fn every_activation_changes_the_run() {
         );
     }
 }
+
+#[test]
+fn dropout_and_alpha_dropout_change_the_run_but_not_its_data_order() {
+    let plain = outcome("");
+    let with = |activation: &str, dropout: &str| {
+        outcome_of(&BASE.replace(
+            r#"activation = "relu","#,
+            &format!(r#"activation = "{activation}", dropout = {dropout},"#),
+        ))
+    };
+    let dropped = with("relu", r#"{ name = "dropout", rate = 0.2 }"#);
+    assert_ne!(dropped.test_loss, plain.test_loss);
+    // Rate 0 draws masks but drops nothing: bit-identical to no dropout (the noise stream is
+    // separate, so the data order and initial weights are untouched).
+    let zero = with("relu", r#"{ name = "dropout", rate = 0.0 }"#);
+    assert_eq!(zero.test_loss.to_bits(), plain.test_loss.to_bits());
+    let selu = with("selu", r#"{ name = "alpha_dropout", rate = 0.0 }"#);
+    let alpha = with("selu", r#"{ name = "alpha_dropout", rate = 0.1 }"#);
+    assert_ne!(alpha.test_loss, selu.test_loss);
+    assert!(alpha.test_loss.is_finite());
+}

@@ -4,6 +4,7 @@
 
 pub mod activation;
 pub mod clip;
+pub mod dropout;
 pub mod init;
 pub mod named;
 pub mod optim;
