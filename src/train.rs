@@ -15,6 +15,7 @@ use crate::error::{Error, Result};
 use crate::model::{Mlp, StepRules};
 use crate::study::seed::{stream, Purpose};
 use crate::study::spec::RunConfig;
+use crate::zoo::calibration::{scores, softmax, McAccumulator};
 use crate::zoo::regularize::{EarlyStoppingState, Verdict};
 use crate::zoo::schedule::ScheduleState;
 
@@ -70,6 +71,8 @@ pub struct RunOutcome {
     pub wall_seconds: f64,
     /// Training samples processed per second.
     pub samples_per_sec: f64,
+    /// Extra metrics a study asked for (e.g. MC dropout's), by name.
+    pub extra: Vec<(String, f64)>,
 }
 
 /// Loss and accuracy of a set of logits against labels, with the softmax in f64 on the host so the
@@ -117,6 +120,47 @@ pub fn evaluate<D: Device<f32>>(dev: &D, model: &Mlp<D>, split: &Split) -> (f64,
         start = end;
     }
     (loss / n as f64, correct as f64 / n as f64)
+}
+
+/// The plain model's test ECE and MC dropout's metrics over `samples` passes with dropout on.
+fn mc_dropout_metrics<D: Device<f32>>(
+    dev: &D,
+    model: &Mlp<D>,
+    split: &Split,
+    samples: u32,
+    noise: &mut dyn rand::RngCore,
+) -> Vec<(String, f64)> {
+    let n = split.labels.len();
+    let batch = |start: usize, end: usize| {
+        dev.tensor_from_vec(
+            split.images[start * INPUTS..end * INPUTS].to_vec(),
+            (end - start, INPUTS),
+        )
+    };
+    let probabilities =
+        |logits: Vec<f32>| -> Vec<f64> { logits.chunks_exact(CLASSES).flat_map(softmax).collect() };
+    let mut plain = Vec::with_capacity(n * CLASSES);
+    let mut acc = McAccumulator::new(n * CLASSES);
+    for start in (0..n).step_by(EVAL_BATCH) {
+        let end = (start + EVAL_BATCH).min(n);
+        plain.extend(probabilities(model.forward(batch(start, end)).as_vec()));
+    }
+    for _ in 0..samples {
+        let mut pass = Vec::with_capacity(n * CLASSES);
+        for start in (0..n).step_by(EVAL_BATCH) {
+            let end = (start + EVAL_BATCH).min(n);
+            pass.extend(probabilities(
+                model.forward_train(batch(start, end), noise).as_vec(),
+            ));
+        }
+        acc.add(&pass);
+    }
+    let mut metrics = vec![(
+        "test_ece".to_string(),
+        scores(&plain, CLASSES, &split.labels).2,
+    )];
+    metrics.extend(acc.metrics(CLASSES, &split.labels));
+    metrics
 }
 
 /// Trains one run of `config` with `seed`. `stop` aborts between steps with
@@ -250,6 +294,10 @@ pub fn train_run<D: Device<f32>>(
     }
     let train_seconds = started.elapsed().as_secs_f64();
     let (test_loss, test_acc) = evaluate(dev, &model, data.test);
+    let extra = match (&config.mc_dropout, diverged_step) {
+        (Some(mc), None) => mc_dropout_metrics(dev, &model, data.test, mc.samples, &mut noise_rng),
+        _ => Vec::new(),
+    };
     Ok(RunOutcome {
         epochs,
         test_loss,
@@ -257,6 +305,7 @@ pub fn train_run<D: Device<f32>>(
         diverged_step,
         wall_seconds: started.elapsed().as_secs_f64(),
         samples_per_sec: samples as f64 / train_seconds.max(1e-9),
+        extra,
     })
 }
 

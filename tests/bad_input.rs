@@ -114,6 +114,10 @@ fn out_of_range_values_are_refused() {
         ),
         &["model.dropout.rate: must be in [0, 1), got 1"],
     );
+    refused(
+        &GOOD.replace("epochs = 1", "epochs = 1\nmc_dropout = { samples = 10 }"),
+        &["mc_dropout: needs dropout in the model"],
+    );
 }
 
 #[test]

@@ -221,3 +221,32 @@ fn dropout_and_alpha_dropout_change_the_run_but_not_its_data_order() {
     assert_ne!(alpha.test_loss, selu.test_loss);
     assert!(alpha.test_loss.is_finite());
 }
+
+#[test]
+fn mc_dropout_records_its_metrics_reproducibly() {
+    let text = BASE.replace(
+        r#"activation = "relu","#,
+        r#"activation = "relu", dropout = { name = "dropout", rate = 0.2 },"#,
+    );
+    let text = format!("{text}mc_dropout = {{ samples = 10 }}\n");
+    let a = outcome_of(&text);
+    let names: Vec<&str> = a.extra.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(
+        names,
+        ["test_ece", "mc_accuracy", "mc_nll", "mc_ece", "mc_mean_std"]
+    );
+    for (name, v) in &a.extra {
+        assert!(v.is_finite() && *v >= 0.0, "{name} = {v}");
+    }
+    let acc = a.extra[1].1;
+    assert!(acc > 0.2 && acc <= 1.0, "MC accuracy {acc}");
+    assert!(
+        a.extra[4].1 > 0.0,
+        "dropout at inference spreads the predictions"
+    );
+    let b = outcome_of(&text);
+    assert_eq!(
+        a.extra.iter().map(|(_, v)| v.to_bits()).collect::<Vec<_>>(),
+        b.extra.iter().map(|(_, v)| v.to_bits()).collect::<Vec<_>>()
+    );
+}

@@ -254,6 +254,7 @@ mod tests {
             dfdx_version: "0.13.0".into(),
             device: "cpu".into(),
             started_at: "x".into(),
+            extra: vec![],
         }
     }
 

@@ -63,6 +63,18 @@ pub fn run_differences(
             out.push(format!("{name}: {x:?} vs {y:?}"));
         }
     }
+    for (name, x) in &a.extra {
+        match b.extra.iter().find(|(n, _)| n == name) {
+            Some((_, y)) if same(*x, *y) => {}
+            Some((_, y)) => out.push(format!("metric.{name}: {x:?} vs {y:?}")),
+            None => out.push(format!("metric.{name} only in the first")),
+        }
+    }
+    for (name, _) in &b.extra {
+        if !a.extra.iter().any(|(n, _)| n == name) {
+            out.push(format!("metric.{name} only in the second"));
+        }
+    }
     let by_epoch = |epochs: &[EpochRecord]| -> BTreeMap<u32, EpochRecord> {
         epochs.iter().map(|e| (e.epoch, e.clone())).collect()
     };

@@ -63,6 +63,9 @@ pub struct RunRecord {
     pub device: String,
     /// When the run started, UTC, RFC 3339 (metadata only; never feeds a number).
     pub started_at: String,
+    /// Extra metrics a study asked for (MC dropout's, diagnostics), as (name, value); one
+    /// Parquet column `metric.<name>` each, NaN where a run has none.
+    pub extra: Vec<(String, f64)>,
 }
 
 impl RunRecord {

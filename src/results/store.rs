@@ -13,6 +13,8 @@ use crate::error::{Error, Result};
 
 /// Prefix of the per-axis columns of the runs table.
 pub const AXIS_PREFIX: &str = "axis.";
+/// Prefix of the extra-metric columns of the runs table.
+pub const METRIC_PREFIX: &str = "metric.";
 
 /// `<dir>/runs.parquet`.
 pub fn runs_path(dir: &Path) -> PathBuf {
@@ -164,6 +166,26 @@ fn runs_frame(runs: &[RunRecord]) -> PolarsResult<DataFrame> {
         col("device", s(|r| &r.device)),
         col("started_at", s(|r| &r.started_at)),
     ]);
+    let mut metric_names: Vec<&str> = Vec::new();
+    for run in runs {
+        for (name, _) in &run.extra {
+            if !metric_names.contains(&name.as_str()) {
+                metric_names.push(name);
+            }
+        }
+    }
+    columns.extend(metric_names.into_iter().map(|name| {
+        let values: Vec<f64> = runs
+            .iter()
+            .map(|r| {
+                r.extra
+                    .iter()
+                    .find(|(n, _)| n == name)
+                    .map_or(f64::NAN, |(_, v)| *v)
+            })
+            .collect();
+        col(&format!("{METRIC_PREFIX}{name}"), values)
+    }));
     DataFrame::new(runs.len(), columns)
 }
 
@@ -196,6 +218,10 @@ fn epochs_frame(epochs: &[EpochRecord]) -> PolarsResult<DataFrame> {
 
 /// Checks the table's schema version; an older or newer layout gets a message saying what to do.
 fn check_version(df: &DataFrame) -> PolarsResult<()> {
+    if df.height() == 0 {
+        // polars panics on get(0) of an empty column; an empty table has no layout to check.
+        return Ok(());
+    }
     let version = match df.column("schema_version") {
         Ok(c) => c.u32()?.get(0),
         Err(_) => None,
@@ -253,6 +279,15 @@ fn runs_from_frame(df: &DataFrame) -> PolarsResult<Vec<RunRecord>> {
                 .map(|a| (a.to_string(), n.to_string()))
         })
         .map(|(axis, column)| Ok((axis, strings(df, &column)?)))
+        .collect::<PolarsResult<_>>()?;
+    let metric_columns: Vec<(String, Vec<f64>)> = df
+        .get_column_names()
+        .into_iter()
+        .filter_map(|n| {
+            n.strip_prefix(METRIC_PREFIX)
+                .map(|m| (m.to_string(), n.to_string()))
+        })
+        .map(|(metric, column)| Ok((metric, floats(df, &column)?)))
         .collect::<PolarsResult<_>>()?;
     let study = strings(df, "study")?;
     let cell_id = strings(df, "cell_id")?;
@@ -317,6 +352,12 @@ fn runs_from_frame(df: &DataFrame) -> PolarsResult<Vec<RunRecord>> {
             dfdx_version: dfdx_version[i].clone(),
             device: device[i].clone(),
             started_at: started_at[i].clone(),
+            // NaN marks a metric this run did not record.
+            extra: metric_columns
+                .iter()
+                .filter(|(_, values)| !values[i].is_nan())
+                .map(|(name, values)| (name.clone(), values[i]))
+                .collect(),
         })
         .collect())
 }
@@ -399,6 +440,7 @@ pub(crate) mod tests {
             dfdx_version: "0.13.0".into(),
             device: "cpu".into(),
             started_at: "2026-01-01T00:00:00Z".into(),
+            extra: vec![],
         }
     }
 
@@ -431,6 +473,17 @@ pub(crate) mod tests {
             .map(|e| e.unwrap().file_name().into_string().unwrap())
             .collect();
         assert_eq!(names.len(), 2, "{names:?}");
+    }
+
+    #[test]
+    fn extra_metrics_round_trip_and_are_absent_where_not_recorded() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut with = run(0, false);
+        with.extra = vec![("mc_ece".into(), 0.031), ("test_ece".into(), 0.05)];
+        let without = run(1, false);
+        save(dir.path(), &[with.clone(), without.clone()], &[]).unwrap();
+        let (r, _) = load(dir.path()).unwrap();
+        assert_eq!(r, [with, without]);
     }
 
     #[test]

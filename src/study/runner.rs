@@ -454,6 +454,7 @@ pub fn records(meta: &RunMeta, outcome: &RunOutcome) -> (RunRecord, Vec<EpochRec
         dfdx_version: provenance::DFDX_VERSION.into(),
         device: "cpu".into(),
         started_at: meta.started_at.clone(),
+        extra: outcome.extra.clone(),
     };
     let epochs = outcome
         .epochs

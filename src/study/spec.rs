@@ -31,6 +31,7 @@ use toml::Spanned;
 use super::grid::{self, Cell};
 use crate::error::{Error, Result};
 use crate::model::ModelSpec;
+use crate::zoo::calibration::McDropout;
 use crate::zoo::clip::Clipping;
 use crate::zoo::optim::OptimizerConfig;
 use crate::zoo::regularize::{Constraint, EarlyStopping, Regularizer};
@@ -81,6 +82,9 @@ pub struct RunConfig {
     /// Early stopping on the validation loss (none by default).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub early_stopping: Option<EarlyStopping>,
+    /// MC dropout evaluation of the final model on the test set (needs model.dropout).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mc_dropout: Option<McDropout>,
 }
 
 fn batch_size() -> usize {
@@ -115,6 +119,15 @@ impl RunConfig {
         }
         if let Some(e) = &self.early_stopping {
             e.check()?;
+        }
+        if let Some(m) = &self.mc_dropout {
+            m.check()?;
+            if self.model.dropout.is_none() {
+                return Err(Error::invalid(
+                    "mc_dropout",
+                    "needs dropout in the model: add model.dropout = { name = \"dropout\", rate = 0.2 }",
+                ));
+            }
         }
         Ok(())
     }

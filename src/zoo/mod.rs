@@ -3,6 +3,7 @@
 //! ranges and returns a `Result`.
 
 pub mod activation;
+pub mod calibration;
 pub mod clip;
 pub mod dropout;
 pub mod init;
