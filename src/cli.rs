@@ -35,6 +35,9 @@ pub enum Command {
     /// Print the scheduler files that run a study as shards: a Slurm array script or a Kubernetes
     /// Indexed Job.
     Emit(EmitArgs),
+    /// The learning-rate range test on a study's baseline cell: writes the loss-vs-η chart and
+    /// prints a suggested η.
+    LrFind(LrFindArgs),
     /// Compare the reproducible numbers of two result directories (e.g. a merged sharded study and
     /// the same study on one machine); exits non-zero on any difference.
     Compare {
@@ -111,6 +114,26 @@ pub struct VerifyArgs {
     /// Parallel runs (default: all cores).
     #[arg(long)]
     pub jobs: Option<usize>,
+}
+
+/// Options of `lr-find`.
+#[derive(Debug, Args)]
+pub struct LrFindArgs {
+    /// The study (its baseline cell's model, optimizer and batch size are used).
+    #[command(flatten)]
+    pub selection: Selection,
+    /// First learning rate.
+    #[arg(long, default_value_t = 1e-5)]
+    pub start: f64,
+    /// Last learning rate.
+    #[arg(long, default_value_t = 10.0)]
+    pub end: f64,
+    /// Minibatches (one learning rate each).
+    #[arg(long, default_value_t = 300)]
+    pub steps: usize,
+    /// Seed of the initial weights and data order.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
 }
 
 /// Options of `merge`.

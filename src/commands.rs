@@ -9,7 +9,8 @@ use std::sync::Arc;
 use anyhow::Context;
 
 use crate::cli::{
-    Cli, Command, DataAction, EmitArgs, MergeArgs, Scheduler, Selection, StudyArgs, VerifyArgs,
+    Cli, Command, DataAction, EmitArgs, LrFindArgs, MergeArgs, Scheduler, Selection, StudyArgs,
+    VerifyArgs,
 };
 use crate::data::{self, DataOptions};
 use crate::report::{self, ReportInput};
@@ -44,6 +45,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Verify(args) => verify_command(&cli, args),
         Command::Merge(args) => merge_command(&cli, args),
         Command::Emit(args) => emit_command(&cli, args),
+        Command::LrFind(args) => lr_find_command(&cli, args),
         Command::Compare { first, second } => {
             let a = store::load(first)?;
             let b = store::load(second)?;
@@ -153,6 +155,51 @@ fn verify_command(cli: &Cli, args: &VerifyArgs) -> anyhow::Result<ExitCode> {
     } else {
         ExitCode::FAILURE
     })
+}
+
+fn lr_find_command(cli: &Cli, args: &LrFindArgs) -> anyhow::Result<ExitCode> {
+    use crate::study::lr_find::{lr_find, LrFindOptions};
+    let study = load_study(cli, &args.selection)?;
+    let data = data::load(&data_options(cli, true, true))?;
+    let cell = study.baseline_cell();
+    let options = LrFindOptions {
+        start: args.start,
+        end: args.end,
+        steps: args.steps,
+        ..LrFindOptions::default()
+    };
+    let view = crate::train::DataView {
+        train: &data.train,
+        val: &data.val,
+        test: &data.test,
+    };
+    let dev = dfdx::prelude::Cpu::default();
+    let result = lr_find(&dev, &cell.config, view, args.seed, &options)?;
+    let dir = runner::study_dir(&args.selection.results, &study);
+    std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+    let stem = dir.join("lr_find");
+    crate::report::charts::lr_range(
+        &stem,
+        &format!("{}: learning-rate range test ({})", study.name, cell.label),
+        &result.learning_rates,
+        &result.losses,
+        &result.smoothed,
+        result.suggestion,
+    )?;
+    println!(
+        "lr-find {} ({}): {} steps from η = {:.0e} to {:.2e}; chart {}",
+        study.name,
+        cell.label,
+        result.learning_rates.len(),
+        args.start,
+        result.learning_rates.last().copied().unwrap_or(args.start),
+        stem.with_extension("png").display()
+    );
+    match result.suggestion {
+        Some(eta) => println!("suggested learning rate: {eta:.3e} (lowest smoothed loss / 10)"),
+        None => println!("no suggestion: the loss never fell"),
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 fn merge_command(cli: &Cli, args: &MergeArgs) -> anyhow::Result<ExitCode> {

@@ -220,16 +220,7 @@ pub fn train_run<D: Device<f32>>(
                 optimizer.set_momentum(s.momentum(step));
             }
             step += 1;
-            batch_x.clear();
-            batch_y.clear();
-            batch_y.resize(batch.len() * CLASSES, 0.0f32);
-            let mut labels = Vec::with_capacity(batch.len());
-            for (row, &i) in batch.iter().enumerate() {
-                batch_x.extend_from_slice(&data.train.images[i * INPUTS..(i + 1) * INPUTS]);
-                let label = data.train.labels[i];
-                batch_y[row * CLASSES + label as usize] = 1.0;
-                labels.push(label);
-            }
+            let labels = fill_batch(data.train, batch, &mut batch_x, &mut batch_y);
             let x = dev.tensor_from_vec(batch_x.clone(), (batch.len(), INPUTS));
             let y = dev.tensor_from_vec(batch_y.clone(), (batch.len(), CLASSES));
             let logits = model.forward_train(x.traced(Gradients::leaky()), &mut noise_rng);
@@ -309,9 +300,25 @@ pub fn train_run<D: Device<f32>>(
     })
 }
 
+/// Copies the images `indices` of `split` into `x` and their one-hot labels into `y` (both
+/// cleared first); returns the labels.
+pub fn fill_batch(split: &Split, indices: &[usize], x: &mut Vec<f32>, y: &mut Vec<f32>) -> Vec<u8> {
+    x.clear();
+    y.clear();
+    y.resize(indices.len() * CLASSES, 0.0f32);
+    let mut labels = Vec::with_capacity(indices.len());
+    for (row, &i) in indices.iter().enumerate() {
+        x.extend_from_slice(&split.images[i * INPUTS..(i + 1) * INPUTS]);
+        let label = split.labels[i];
+        y[row * CLASSES + label as usize] = 1.0;
+        labels.push(label);
+    }
+    labels
+}
+
 /// Fisher–Yates shuffle from the run's data-order stream (written here, not `rand`'s
 /// `SliceRandom`, so a rand upgrade cannot change the order).
-fn shuffle(order: &mut [usize], rng: &mut impl Rng) {
+pub fn shuffle(order: &mut [usize], rng: &mut impl Rng) {
     for i in (1..order.len()).rev() {
         let j = (crate::zoo::rng::uniform01(rng) * (i + 1) as f64) as usize;
         order.swap(i, j.min(i));

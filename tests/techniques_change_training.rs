@@ -250,3 +250,30 @@ fn mc_dropout_records_its_metrics_reproducibly() {
         b.extra.iter().map(|(_, v)| v.to_bits()).collect::<Vec<_>>()
     );
 }
+
+#[test]
+fn lr_find_sweeps_geometrically_and_suggests_a_rate_below_the_explosion() {
+    use trainbench::study::lr_find::{learning_rate_at, lr_find, LrFindOptions};
+    let study = spec::parse(Path::new("t.toml"), BASE, Overrides::default()).unwrap();
+    let data = data::synthetic(400, 100, 100, 5);
+    let view = DataView {
+        train: &data.train,
+        val: &data.val,
+        test: &data.test,
+    };
+    let o = LrFindOptions {
+        steps: 200,
+        ..LrFindOptions::default()
+    };
+    let dev = Cpu::seed_from_u64(0);
+    let r = lr_find(&dev, &study.cells[0].config, view, 0, &o).unwrap();
+    for (i, &lr) in r.learning_rates.iter().enumerate() {
+        assert_eq!(lr, learning_rate_at(&o, i));
+    }
+    let eta = r.suggestion.expect("the loss fell somewhere");
+    assert!(eta > o.start && eta < *r.learning_rates.last().unwrap());
+    assert_eq!(
+        r,
+        lr_find(&dev, &study.cells[0].config, view, 0, &o).unwrap()
+    );
+}

@@ -797,6 +797,101 @@ where
     Ok(())
 }
 
+/// The learning-rate range test: minibatch loss (thin) and its smoothed curve (thick) against
+/// η on a log axis, with the suggested η marked.
+pub fn lr_range(
+    stem: &Path,
+    title: &str,
+    learning_rates: &[f64],
+    losses: &[f64],
+    smoothed: &[f64],
+    suggestion: Option<f64>,
+) -> Result<()> {
+    render!(stem, root => draw_lr_range(&root, title, learning_rates, losses, smoothed, suggestion))
+}
+
+fn draw_lr_range<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    title: &str,
+    learning_rates: &[f64],
+    losses: &[f64],
+    smoothed: &[f64],
+    suggestion: Option<f64>,
+) -> DrawResult
+where
+    DB::ErrorType: 'static,
+{
+    root.fill(&WHITE)?;
+    let log: Vec<f64> = learning_rates.iter().map(|l| l.log10()).collect();
+    let (x0, x1) = match (log.first(), log.last()) {
+        (Some(&a), Some(&b)) if b > a => (a, b),
+        _ => (-5.0, 1.0),
+    };
+    // The y range follows the smoothed curve (the raw losses are noisy and end exploding).
+    let lo = smoothed
+        .iter()
+        .chain(losses)
+        .cloned()
+        .filter(|v| v.is_finite())
+        .fold(f64::INFINITY, f64::min);
+    let first = smoothed
+        .first()
+        .copied()
+        .filter(|v| v.is_finite())
+        .unwrap_or(lo + 1.0);
+    let (y0, y1) = padded(lo.min(first), first.max(lo) * 1.6);
+    let mut chart = ChartBuilder::on(root)
+        .caption(title, title_font(root, title))
+        .margin(15)
+        .margin_right(25)
+        .x_label_area_size(55)
+        .y_label_area_size(80)
+        .build_cartesian_2d(x0..x1, y0..y1)?;
+    chart
+        .configure_mesh()
+        .bold_line_style(RGBColor(225, 225, 225))
+        .light_line_style(WHITE)
+        .x_desc("learning rate (log scale)")
+        .y_desc("training loss")
+        .x_label_style((FONT, 15))
+        .y_label_style((FONT, 15))
+        .axis_desc_style((FONT, 17))
+        .x_label_formatter(&|x| format!("{:.0e}", 10f64.powf(*x)))
+        .draw()?;
+    // η grows geometrically, so log η is linear in the step: clipped (fractional) steps map exactly.
+    let step = if log.len() > 1 { log[1] - log[0] } else { 0.0 };
+    let at = |i: f64| x0 + (i - 1.0) * step;
+    for line in clip_curve(losses, y0, y1) {
+        let pts: Vec<(f64, f64)> = line.iter().map(|&(i, v)| (at(i), v)).collect();
+        chart.draw_series(LineSeries::new(pts, colour(0).mix(0.35).stroke_width(1)))?;
+    }
+    for line in clip_curve(smoothed, y0, y1) {
+        let pts: Vec<(f64, f64)> = line.iter().map(|&(i, v)| (at(i), v)).collect();
+        chart
+            .draw_series(LineSeries::new(pts, colour(0).stroke_width(3)))?
+            .label("smoothed loss")
+            .legend(|(x, y)| PathElement::new([(x, y), (x + 18, y)], colour(0).stroke_width(3)));
+    }
+    if let Some(s) = suggestion {
+        let x = s.log10();
+        chart
+            .draw_series(LineSeries::new(
+                [(x, y0), (x, y1)],
+                colour(3).stroke_width(2),
+            ))?
+            .label(format!("suggested η = {s:.2e}"))
+            .legend(|(x, y)| PathElement::new([(x, y), (x + 18, y)], colour(3).stroke_width(2)));
+    }
+    chart
+        .configure_series_labels()
+        .position(SeriesLabelPosition::UpperLeft)
+        .background_style(WHITE.mix(0.9))
+        .border_style(RGBColor(180, 180, 180))
+        .label_font((FONT, 15))
+        .draw()?;
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -4,6 +4,7 @@
 
 pub mod emit;
 pub mod grid;
+pub mod lr_find;
 pub mod merge;
 pub mod pool;
 pub mod runner;
