@@ -2,25 +2,12 @@
 //! tests/reference/keras_activations.py recorded (tests/reference/keras_activations.json).
 //! Gradients come from dfdx's backward pass through trainbench's composition of the activation.
 
+mod common;
+
+use common::{floats32, reference};
 use dfdx::prelude::*;
 use serde_json::Value;
 use trainbench::zoo::activation::Activation;
-
-fn reference() -> Value {
-    let path = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/reference/keras_activations.json"
-    );
-    serde_json::from_str(&std::fs::read_to_string(path).expect("reference file")).expect("json")
-}
-
-fn floats(v: &Value) -> Vec<f32> {
-    v.as_array()
-        .expect("array")
-        .iter()
-        .map(|x| x.as_f64().expect("number") as f32)
-        .collect()
-}
 
 /// The activation of a reference case, from its name and parameters as a study file gives them.
 fn activation(case: &Value) -> Activation {
@@ -31,8 +18,8 @@ fn activation(case: &Value) -> Activation {
 
 #[test]
 fn every_activation_and_its_gradient_match_the_reference() {
-    let doc = reference();
-    let x = floats(&doc["x"]);
+    let doc = reference("keras_activations.json");
+    let x = floats32(&doc["x"]);
     let dev = Cpu::default();
     let cases = doc["cases"].as_array().unwrap();
     assert_eq!(cases.len(), 13);
@@ -46,8 +33,8 @@ fn every_activation_and_its_gradient_match_the_reference() {
         let what = format!("{} {}", case["name"], case["params"]);
         for (i, ((o, k), (go, gk))) in values
             .iter()
-            .zip(floats(&case["y"]))
-            .zip(dy.iter().zip(floats(&case["dy"])))
+            .zip(floats32(&case["y"]))
+            .zip(dy.iter().zip(floats32(&case["dy"])))
             .enumerate()
         {
             // Values to 2e-6; gradients to 5e-6, absolute below 1: in the tails both sides are

@@ -2,25 +2,11 @@
 //! tests/reference/keras_clip_schedules.py recorded (its output, with the package versions, is
 //! tests/reference/keras_clip_schedules.json).
 
-use serde_json::Value;
+mod common;
+
+use common::{floats, reference};
 use trainbench::zoo::clip::Clipping;
 use trainbench::zoo::schedule::{Schedule, ScheduleState};
-
-fn reference() -> Value {
-    let path = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/reference/keras_clip_schedules.json"
-    );
-    serde_json::from_str(&std::fs::read_to_string(path).expect("reference file")).expect("json")
-}
-
-fn floats(v: &Value) -> Vec<f64> {
-    v.as_array()
-        .expect("array")
-        .iter()
-        .map(|x| x.as_f64().expect("number"))
-        .collect()
-}
 
 fn close(ours: f64, keras: f64, what: &str) {
     let tolerance = 1e-6 * keras.abs().max(1e-6);
@@ -32,7 +18,7 @@ fn close(ours: f64, keras: f64, what: &str) {
 
 #[test]
 fn clipping_matches_keras() {
-    let doc = reference();
+    let doc = reference("keras_clip_schedules.json");
     let cases = doc["clipping"].as_array().unwrap();
     assert_eq!(cases.len(), 18);
     for case in cases {
@@ -75,7 +61,7 @@ fn sequence(schedule: &Schedule, base: f64, steps: &[f64]) -> Vec<f64> {
 
 #[test]
 fn per_step_schedules_match_keras() {
-    let doc = reference();
+    let doc = reference("keras_clip_schedules.json");
     let s = &doc["schedules"];
     let steps = floats(&s["steps"]);
     let exponential = Schedule::Exponential {
@@ -104,7 +90,7 @@ fn per_step_schedules_match_keras() {
 
 #[test]
 fn piecewise_constant_matches_keras_by_epoch() {
-    let doc = reference();
+    let doc = reference("keras_clip_schedules.json");
     let p = &doc["schedules"]["piecewise_constant"];
     let schedule = Schedule::PiecewiseConstant {
         boundaries: vec![5, 15],
@@ -122,7 +108,7 @@ fn piecewise_constant_matches_keras_by_epoch() {
 
 #[test]
 fn performance_scheduling_matches_reduce_lr_on_plateau() {
-    let doc = reference();
+    let doc = reference("keras_clip_schedules.json");
     let p = &doc["schedules"]["performance"];
     let losses = floats(&p["losses"]);
     for variant in ["default", "chapter"] {
@@ -152,7 +138,7 @@ fn performance_scheduling_matches_reduce_lr_on_plateau() {
 
 #[test]
 fn one_cycle_matches_the_textbooks_callback() {
-    let doc = reference();
+    let doc = reference("keras_clip_schedules.json");
     let c = &doc["schedules"]["one_cycle"];
     let iterations = c["iterations"].as_u64().unwrap();
     let schedule = Schedule::OneCycle {

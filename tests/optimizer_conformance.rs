@@ -2,24 +2,11 @@
 //! problem, compared with the trajectories that tests/reference/keras_optimizers.py recorded from
 //! Keras (its output, with the exact package versions, is tests/reference/keras_optimizers.json).
 
+mod common;
+
+use common::{floats32, reference};
 use serde_json::Value;
 use trainbench::zoo::optim::OptimizerConfig;
-
-fn reference() -> Value {
-    let path = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/reference/keras_optimizers.json"
-    );
-    serde_json::from_str(&std::fs::read_to_string(path).expect("reference file")).expect("json")
-}
-
-fn floats(v: &Value) -> Vec<f32> {
-    v.as_array()
-        .expect("array")
-        .iter()
-        .map(|x| x.as_f64().expect("number") as f32)
-        .collect()
-}
 
 /// Our config for a reference case, from the hyperparameters Keras reported.
 fn config(case: &Value) -> OptimizerConfig {
@@ -78,17 +65,17 @@ fn config(case: &Value) -> OptimizerConfig {
 
 #[test]
 fn every_optimizer_follows_the_keras_trajectory() {
-    let reference = reference();
+    let reference = reference("keras_optimizers.json");
     let problem = &reference["problem"];
-    let (a, c) = (floats(&problem["a"]), floats(&problem["c"]));
+    let (a, c) = (floats32(&problem["a"]), floats32(&problem["c"]));
     let cases = reference["cases"].as_array().unwrap();
     let mut seen = std::collections::BTreeSet::new();
     for case in cases {
         let name = case["name"].as_str().unwrap();
         let config = config(case);
         seen.insert(config.name());
-        let mut kernel = floats(&problem["kernel0"]);
-        let mut bias = floats(&problem["bias0"]);
+        let mut kernel = floats32(&problem["kernel0"]);
+        let mut bias = floats32(&problem["bias0"]);
         let mut opt = config.build(&[kernel.len(), bias.len()]).unwrap();
         let mut worst = 0.0f64;
         for (step, expected) in case["trajectory"].as_array().unwrap().iter().enumerate() {
@@ -104,7 +91,7 @@ fn every_optimizer_follows_the_keras_trajectory() {
             opt.update(0, config.learning_rate(), &mut kernel, &g[..6]);
             opt.update(1, config.learning_rate(), &mut bias, &g[6..]);
             let ours: Vec<f32> = kernel.iter().chain(&bias).copied().collect();
-            for (i, (&o, e)) in ours.iter().zip(floats(expected)).enumerate() {
+            for (i, (&o, e)) in ours.iter().zip(floats32(expected)).enumerate() {
                 let rel = (o as f64 - e as f64).abs() / (e as f64).abs().max(1e-3);
                 worst = worst.max(rel);
                 assert!(

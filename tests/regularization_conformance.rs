@@ -2,26 +2,13 @@
 //! tests/reference/keras_regularization.py recorded (its output is
 //! tests/reference/keras_regularization.json).
 
+mod common;
+
+use common::{floats, reference};
 use serde_json::Value;
 use trainbench::zoo::regularize::{
     Constraint, EarlyStopping, EarlyStoppingState, Regularizer, Verdict,
 };
-
-fn reference() -> Value {
-    let path = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/reference/keras_regularization.json"
-    );
-    serde_json::from_str(&std::fs::read_to_string(path).expect("reference file")).expect("json")
-}
-
-fn floats(v: &Value) -> Vec<f64> {
-    v.as_array()
-        .expect("array")
-        .iter()
-        .map(|x| x.as_f64().expect("number"))
-        .collect()
-}
 
 fn close(ours: f64, keras: f64, what: &str) {
     assert!(
@@ -39,7 +26,7 @@ fn kernel(doc: &Value) -> Vec<f32> {
 
 #[test]
 fn regularizers_match_keras_penalty_and_gradient() {
-    let doc = reference();
+    let doc = reference("keras_regularization.json");
     let w = kernel(&doc);
     for case in doc["regularizers"].as_array().unwrap() {
         let name = case["name"].as_str().unwrap();
@@ -69,7 +56,7 @@ fn regularizers_match_keras_penalty_and_gradient() {
 
 #[test]
 fn max_norm_matches_keras() {
-    let doc = reference();
+    let doc = reference("keras_regularization.json");
     let fan_out = doc["kernel"]["shape"][1].as_u64().unwrap() as usize;
     for case in doc["max_norm"].as_array().unwrap() {
         let r = case["max_value"].as_f64().unwrap();
@@ -83,7 +70,7 @@ fn max_norm_matches_keras() {
 
 #[test]
 fn early_stopping_stops_and_restores_where_keras_does() {
-    let doc = reference();
+    let doc = reference("keras_regularization.json");
     for case in doc["early_stopping"].as_array().unwrap() {
         let losses = floats(&case["losses"]);
         let mut state = EarlyStoppingState::new(EarlyStopping {

@@ -52,3 +52,27 @@ pub fn text(out: &Output) -> String {
         String::from_utf8_lossy(&out.stdout)
     )
 }
+
+/// A committed reference file of tests/reference/, parsed.
+pub fn reference(name: &str) -> serde_json::Value {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/reference")
+        .join(name);
+    let text = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("reading {}: {e}", path.display()));
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("parsing {}: {e}", path.display()))
+}
+
+/// A JSON array of numbers.
+pub fn floats(v: &serde_json::Value) -> Vec<f64> {
+    v.as_array()
+        .expect("an array")
+        .iter()
+        .map(|x| x.as_f64().expect("a number"))
+        .collect()
+}
+
+/// A JSON array of numbers as f32.
+pub fn floats32(v: &serde_json::Value) -> Vec<f32> {
+    floats(v).into_iter().map(|x| x as f32).collect()
+}
