@@ -269,26 +269,26 @@ fn u64s(df: &DataFrame, name: &str) -> PolarsResult<Vec<Option<u64>>> {
     Ok(df.column(name)?.u64()?.iter().collect())
 }
 
+/// Every column named `<prefix><name>`, as (name, values) read with `read`.
+fn prefixed<T>(
+    df: &DataFrame,
+    prefix: &str,
+    read: fn(&DataFrame, &str) -> PolarsResult<Vec<T>>,
+) -> PolarsResult<Vec<(String, Vec<T>)>> {
+    df.get_column_names()
+        .into_iter()
+        .filter_map(|n| {
+            n.strip_prefix(prefix)
+                .map(|name| (name.to_string(), n.to_string()))
+        })
+        .map(|(name, column)| Ok((name, read(df, &column)?)))
+        .collect()
+}
+
 fn runs_from_frame(df: &DataFrame) -> PolarsResult<Vec<RunRecord>> {
     check_version(df)?;
-    let axis_columns: Vec<(String, Vec<String>)> = df
-        .get_column_names()
-        .into_iter()
-        .filter_map(|n| {
-            n.strip_prefix(AXIS_PREFIX)
-                .map(|a| (a.to_string(), n.to_string()))
-        })
-        .map(|(axis, column)| Ok((axis, strings(df, &column)?)))
-        .collect::<PolarsResult<_>>()?;
-    let metric_columns: Vec<(String, Vec<f64>)> = df
-        .get_column_names()
-        .into_iter()
-        .filter_map(|n| {
-            n.strip_prefix(METRIC_PREFIX)
-                .map(|m| (m.to_string(), n.to_string()))
-        })
-        .map(|(metric, column)| Ok((metric, floats(df, &column)?)))
-        .collect::<PolarsResult<_>>()?;
+    let axis_columns = prefixed(df, AXIS_PREFIX, strings)?;
+    let metric_columns = prefixed(df, METRIC_PREFIX, floats)?;
     let study = strings(df, "study")?;
     let cell_id = strings(df, "cell_id")?;
     let cell_label = strings(df, "cell_label")?;
