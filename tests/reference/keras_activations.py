@@ -9,10 +9,12 @@ Regenerate (from the repository root, with the virtualenv of requirements.txt):
 The output is keras_activations.json beside this script ("-" as the first argument: stdout).
 """
 
-import json
 import os
 import platform
 import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import reference_output  # noqa: E402
 
 os.environ.setdefault("KERAS_BACKEND", "jax")
 
@@ -43,7 +45,7 @@ CASES = [
 ]
 
 
-def main(path):
+def main():
     cases = []
     for name, params, f in CASES:
         y = np.asarray(f(jnp.asarray(X)), np.float32)
@@ -58,14 +60,8 @@ def main(path):
         "x": [float(v) for v in X],
         "cases": cases,
     }
-    text = json.dumps(doc, indent=1) + "\n"
-    if path == "-":
-        sys.stdout.write(text)
-    else:
-        with open(path, "w") as f:
-            f.write(text)
+    reference_output.write(doc, "keras_activations.json")
 
 
 if __name__ == "__main__":
-    default = os.path.join(os.path.dirname(os.path.abspath(__file__)), "keras_activations.json")
-    main(sys.argv[1] if len(sys.argv) > 1 else default)
+    main()

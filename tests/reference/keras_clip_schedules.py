@@ -18,10 +18,12 @@ Regenerate (from the repository root):
 The output is keras_clip_schedules.json beside this script ("-" as the first argument: stdout).
 """
 
-import json
 import os
 import platform
 import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import reference_output  # noqa: E402
 
 os.environ.setdefault("KERAS_BACKEND", "jax")
 
@@ -102,7 +104,7 @@ def plateau(losses, **kwargs):
     return out
 
 
-def main(path):
+def main():
     clip_cases = []
     for gname, grads in GRADS:
         for cname, arg, threshold in CLIPS:
@@ -143,14 +145,8 @@ def main(path):
                           "values": one_cycle(100, 0.1)},
         },
     }
-    text = json.dumps(doc, indent=1) + "\n"
-    if path == "-":
-        sys.stdout.write(text)
-    else:
-        with open(path, "w") as f:
-            f.write(text)
+    reference_output.write(doc, "keras_clip_schedules.json")
 
 
 if __name__ == "__main__":
-    default = os.path.join(os.path.dirname(os.path.abspath(__file__)), "keras_clip_schedules.json")
-    main(sys.argv[1] if len(sys.argv) > 1 else default)
+    main()

@@ -16,10 +16,12 @@ The output path defaults to keras_optimizers.json beside this script; "-" writes
 `... keras_optimizers.py - > tests/reference/keras_optimizers.json` works too.
 """
 
-import json
 import os
 import platform
 import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import reference_output  # noqa: E402
 
 os.environ.setdefault("KERAS_BACKEND", "jax")
 
@@ -83,7 +85,7 @@ def trajectory(optimizer):
     return out
 
 
-def main(path):
+def main():
     cases = []
     for name, make in CASES:
         optimizer = make()
@@ -111,15 +113,8 @@ def main(path):
         "problem": {"kernel0": sum(KERNEL0, []), "bias0": BIAS0, "a": A, "c": C, "steps": STEPS},
         "cases": cases,
     }
-    text = json.dumps(doc, indent=1) + "\n"
-    if path == "-":
-        sys.stdout.write(text)
-    else:
-        with open(path, "w") as f:
-            f.write(text)
+    reference_output.write(doc, "keras_optimizers.json")
 
 
 if __name__ == "__main__":
-    # Output path: first argument; "-" for stdout; default keras_optimizers.json next to this script.
-    default = os.path.join(os.path.dirname(os.path.abspath(__file__)), "keras_optimizers.json")
-    main(sys.argv[1] if len(sys.argv) > 1 else default)
+    main()

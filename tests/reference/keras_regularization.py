@@ -8,10 +8,12 @@ Regenerate (from the repository root, with the virtualenv of requirements.txt):
 The output is keras_regularization.json beside this script ("-" as the first argument: stdout).
 """
 
-import json
 import os
 import platform
 import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import reference_output  # noqa: E402
 
 os.environ.setdefault("KERAS_BACKEND", "jax")
 
@@ -52,7 +54,7 @@ def early_stopping_case(losses, patience, min_delta):
             "epochs_run": epochs_run, "best_epoch": cb.best_epoch + 1}
 
 
-def main(path):
+def main():
     doc = {
         "generator": "tests/reference/keras_regularization.py",
         "versions": {"python": platform.python_version(), "keras": keras.__version__,
@@ -73,14 +75,8 @@ def main(path):
             early_stopping_case([0.5, 0.6, 0.7], 1, 0.0),
         ],
     }
-    text = json.dumps(doc, indent=1) + "\n"
-    if path == "-":
-        sys.stdout.write(text)
-    else:
-        with open(path, "w") as f:
-            f.write(text)
+    reference_output.write(doc, "keras_regularization.json")
 
 
 if __name__ == "__main__":
-    default = os.path.join(os.path.dirname(os.path.abspath(__file__)), "keras_regularization.json")
-    main(sys.argv[1] if len(sys.argv) > 1 else default)
+    main()
