@@ -659,13 +659,7 @@ where
     };
     let (x0, x1) = (0.7, epochs as f64 + 0.3);
     let decimals = tick_decimals(y0, y1);
-    let mut chart = ChartBuilder::on(root)
-        .caption(title, title_font(root, title))
-        .margin(15)
-        .margin_right(25)
-        .x_label_area_size(55)
-        .y_label_area_size(80)
-        .build_cartesian_2d(x0..x1, y0..y1)?;
+    let mut chart = line_chart(root, title, x0..x1, y0..y1)?;
     chart
         .configure_mesh()
         .bold_line_style(RGBColor(225, 225, 225))
@@ -797,6 +791,32 @@ where
     Ok(())
 }
 
+/// The plot area of a line chart (learning curves, lr range test): title, margins, label areas.
+fn line_chart<'a, DB: DrawingBackend>(
+    root: &'a DrawingArea<DB, Shift>,
+    title: &str,
+    x: std::ops::Range<f64>,
+    y: std::ops::Range<f64>,
+) -> std::result::Result<
+    ChartContext<
+        'a,
+        DB,
+        Cartesian2d<plotters::coord::types::RangedCoordf64, plotters::coord::types::RangedCoordf64>,
+    >,
+    Box<dyn StdError>,
+>
+where
+    DB::ErrorType: 'static,
+{
+    Ok(ChartBuilder::on(root)
+        .caption(title, title_font(root, title))
+        .margin(15)
+        .margin_right(25)
+        .x_label_area_size(55)
+        .y_label_area_size(80)
+        .build_cartesian_2d(x, y)?)
+}
+
 /// The learning-rate range test: minibatch loss (thin) and its smoothed curve (thick) against
 /// η on a log axis, with the suggested η marked.
 pub fn lr_range(
@@ -840,13 +860,7 @@ where
         .filter(|v| v.is_finite())
         .unwrap_or(lo + 1.0);
     let (y0, y1) = padded(lo.min(first), first.max(lo) * 1.6);
-    let mut chart = ChartBuilder::on(root)
-        .caption(title, title_font(root, title))
-        .margin(15)
-        .margin_right(25)
-        .x_label_area_size(55)
-        .y_label_area_size(80)
-        .build_cartesian_2d(x0..x1, y0..y1)?;
+    let mut chart = line_chart(root, title, x0..x1, y0..y1)?;
     chart
         .configure_mesh()
         .bold_line_style(RGBColor(225, 225, 225))

@@ -448,18 +448,7 @@ pub(crate) mod tests {
     fn tables_round_trip_through_parquet() {
         let dir = tempfile::tempdir().unwrap();
         let runs = vec![run(0, false), run(1, true)];
-        let epochs = vec![EpochRecord {
-            study: "s".into(),
-            cell_id: "abc".into(),
-            seed: 0,
-            epoch: 1,
-            train_loss: 0.5,
-            train_acc: 0.8,
-            val_loss: 0.6,
-            val_acc: 0.7,
-            learning_rate: 0.001,
-            wall_seconds: 0.1,
-        }];
+        let epochs = vec![epoch("abc", 0)];
         save(dir.path(), &runs, &epochs).unwrap();
         let (r, e) = load(dir.path()).unwrap();
         assert_eq!(e, epochs);
@@ -489,18 +478,7 @@ pub(crate) mod tests {
     #[test]
     fn orphan_epoch_rows_are_dropped() {
         let dir = tempfile::tempdir().unwrap();
-        let epochs = vec![EpochRecord {
-            study: "s".into(),
-            cell_id: "zzz".into(),
-            seed: 4,
-            epoch: 1,
-            train_loss: 0.5,
-            train_acc: 0.8,
-            val_loss: 0.6,
-            val_acc: 0.7,
-            learning_rate: 0.001,
-            wall_seconds: 0.1,
-        }];
+        let epochs = vec![epoch("zzz", 4)];
         save(dir.path(), &[run(0, false)], &epochs).unwrap();
         let (_, e) = load(dir.path()).unwrap();
         assert!(e.is_empty());

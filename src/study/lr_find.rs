@@ -58,19 +58,49 @@ pub fn learning_rate_at(o: &LrFindOptions, i: usize) -> f64 {
     o.start * (o.end / o.start).powf(frac)
 }
 
-/// The smoothed curve and where to stop, from raw losses (pure, for tests): returns the smoothed
-/// values up to and including the step where the curve exploded.
+/// The bias-corrected moving average of the losses, fed one loss at a time.
+#[derive(Debug, Clone)]
+struct Smoother {
+    beta: f64,
+    explode: f64,
+    avg: f64,
+    best: f64,
+    seen: i32,
+}
+
+impl Smoother {
+    fn new(o: &LrFindOptions) -> Self {
+        Smoother {
+            beta: o.beta,
+            explode: o.explode,
+            avg: 0.0,
+            best: f64::INFINITY,
+            seen: 0,
+        }
+    }
+
+    /// The smoothed value after `loss`, and whether the curve has exploded with it.
+    fn push(&mut self, loss: f64) -> (f64, bool) {
+        self.seen += 1;
+        self.avg = self.beta * self.avg + (1.0 - self.beta) * loss;
+        let s = self.avg / (1.0 - self.beta.powi(self.seen));
+        let exploded = !s.is_finite() || s > self.explode * self.best;
+        self.best = self.best.min(s);
+        (s, exploded)
+    }
+}
+
+/// The smoothed curve of raw losses (pure, for tests), up to and including the step where it
+/// exploded.
 pub fn smooth(losses: &[f64], o: &LrFindOptions) -> Vec<f64> {
-    let (mut avg, mut best) = (0.0, f64::INFINITY);
+    let mut smoother = Smoother::new(o);
     let mut out = Vec::with_capacity(losses.len());
-    for (i, &loss) in losses.iter().enumerate() {
-        avg = o.beta * avg + (1.0 - o.beta) * loss;
-        let s = avg / (1.0 - o.beta.powi(i as i32 + 1));
+    for &loss in losses {
+        let (s, exploded) = smoother.push(loss);
         out.push(s);
-        if !s.is_finite() || s > o.explode * best {
+        if exploded {
             break;
         }
-        best = best.min(s);
     }
     out
 }
@@ -121,7 +151,8 @@ pub fn lr_find<D: Device<f32>>(
         regularizer: config.kernel_regularizer.as_ref(),
         constraint: config.kernel_constraint.as_ref(),
     };
-    let (mut learning_rates, mut losses) = (Vec::new(), Vec::new());
+    let (mut learning_rates, mut losses, mut smoothed) = (Vec::new(), Vec::new(), Vec::new());
+    let mut smoother = Smoother::new(o);
     let mut batches: Vec<Vec<usize>> = Vec::new();
     for i in 0..o.steps {
         if batches.is_empty() {
@@ -140,18 +171,16 @@ pub fn lr_find<D: Device<f32>>(
         let loss = cross_entropy_with_logits_loss(logits, y);
         let value = f64::from(loss.retaped::<NoneTape>().as_vec()[0]);
         let lr = learning_rate_at(o, i);
+        let (s, exploded) = smoother.push(value);
         learning_rates.push(lr);
         losses.push(value);
-        let smoothed = smooth(&losses, o);
-        if smoothed.len() < losses.len() || !value.is_finite() {
+        smoothed.push(s);
+        if exploded {
             break;
         }
         let grads = loss.backward();
         model.apply_gradients(&grads, &mut optimizer, lr, rules)?;
     }
-    let smoothed = smooth(&losses, o);
-    learning_rates.truncate(smoothed.len());
-    losses.truncate(smoothed.len());
     let suggestion = suggest(&learning_rates, &smoothed);
     Ok(LrFindResult {
         learning_rates,
