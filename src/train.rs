@@ -150,7 +150,7 @@ fn mc_dropout_metrics<D: Device<f32>>(
         for start in (0..n).step_by(EVAL_BATCH) {
             let end = (start + EVAL_BATCH).min(n);
             pass.extend(probabilities(
-                model.forward_train(batch(start, end), noise).as_vec(),
+                model.forward_mc(batch(start, end), noise).as_vec(),
             ));
         }
         acc.add(&pass);
@@ -271,7 +271,7 @@ pub fn train_run<D: Device<f32>>(
         }
         if let Some(es) = &mut early_stopping {
             match es.end_epoch(epoch, val_loss) {
-                Verdict::Best if es.restores() => best_params = Some(model.param_values().to_vec()),
+                Verdict::Best if es.restores() => best_params = Some(model.state()),
                 Verdict::Stop => break,
                 _ => {}
             }
@@ -280,7 +280,7 @@ pub fn train_run<D: Device<f32>>(
     // Keras restores the best epoch's weights at the end of training, stopped early or not.
     if let Some(best) = &best_params {
         if diverged_step.is_none() {
-            model.set_params(best);
+            model.restore(best);
         }
     }
     let train_seconds = started.elapsed().as_secs_f64();

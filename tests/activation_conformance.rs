@@ -18,11 +18,19 @@ fn activation(case: &Value) -> Activation {
 
 #[test]
 fn every_activation_and_its_gradient_match_the_reference() {
-    let doc = reference("keras_activations.json");
+    check_cases(&reference("keras_activations.json"), 14);
+}
+
+#[test]
+fn rrelu_in_inference_mode_matches_pytorch() {
+    check_cases(&reference("torch_rrelu.json"), 2);
+}
+
+fn check_cases(doc: &Value, expected_cases: usize) {
     let x = floats32(&doc["x"]);
     let dev = Cpu::default();
     let cases = doc["cases"].as_array().unwrap();
-    assert_eq!(cases.len(), 13);
+    assert_eq!(cases.len(), expected_cases);
     for case in cases {
         let a = activation(case);
         let input = dev.tensor_from_vec(x.clone(), (x.len(),));
@@ -69,4 +77,49 @@ fn activations_are_written_as_before_and_read_from_names_or_tables() {
         json(Activation::LeakyRelu { alpha: 0.2 }),
         r#"{"a":{"name":"leaky_relu","alpha":0.2}}"#
     );
+}
+
+#[test]
+fn rrelu_in_training_draws_one_slope_per_element_in_range_and_backpropagates_it() {
+    let (lower, upper) = (1.0f64 / 8.0, 1.0f64 / 3.0);
+    let a = Activation::Rrelu { lower, upper };
+    let dev = Cpu::default();
+    let n = 20_000;
+    let x: Vec<f32> = (0..n)
+        .map(|i| if i % 2 == 0 { -1.5 } else { 0.75 })
+        .collect();
+    let input = dev.tensor_from_vec(x.clone(), (n,));
+    let mut noise = trainbench::study::seed::stream(3, trainbench::study::seed::Purpose::Noise);
+    let y = a.apply_rrelu_train(input.clone().traced(Gradients::leaky()), &mut noise);
+    let values = y.retaped::<NoneTape>().as_vec();
+    let dy = y.sum().backward().get(&input).as_vec();
+    let mut slopes = Vec::new();
+    for ((&xi, &yi), &gi) in x.iter().zip(&values).zip(&dy) {
+        if xi > 0.0 {
+            assert_eq!((yi, gi), (xi, 1.0));
+        } else {
+            let slope = yi / xi;
+            assert!(
+                (lower as f32..=upper as f32).contains(&slope),
+                "slope {slope}"
+            );
+            assert!(
+                (gi - slope).abs() <= 1e-6,
+                "gradient {gi} for slope {slope}"
+            );
+            slopes.push(slope as f64);
+        }
+    }
+    // U(l, u) has mean (l+u)/2 and sd (u−l)/√12; 10,000 draws put the sample mean within
+    // 5 standard errors ((u−l)/√12/100 ≈ 6e-4) of it.
+    let mean = slopes.iter().sum::<f64>() / slopes.len() as f64;
+    let se = (upper - lower) / 12f64.sqrt() / (slopes.len() as f64).sqrt();
+    assert!(
+        (mean - (lower + upper) / 2.0).abs() <= 5.0 * se,
+        "mean slope {mean}"
+    );
+    // Not one slope for all: the draws spread over the range.
+    let spread = slopes.iter().cloned().fold(f64::NEG_INFINITY, f64::max)
+        - slopes.iter().cloned().fold(f64::INFINITY, f64::min);
+    assert!(spread > 0.9 * (upper - lower));
 }

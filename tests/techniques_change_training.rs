@@ -151,7 +151,7 @@ fn max_norm_holds_after_every_step() {
         model
             .apply_gradients(&grads, &mut optimizer, 1.0, rules)
             .unwrap();
-        for (layer, kernel) in model.param_values().iter().step_by(2).enumerate() {
+        for (layer, kernel) in model.kernels().into_iter().enumerate() {
             let fan_out = if layer == 0 { 16 } else { 10 };
             for unit in 0..fan_out {
                 let norm: f32 = kernel
@@ -276,4 +276,55 @@ fn lr_find_sweeps_geometrically_and_suggests_a_rate_below_the_explosion() {
         r,
         lr_find(&dev, &study.cells[0].config, view, 0, &o).unwrap()
     );
+}
+
+#[test]
+fn batch_norm_and_learned_or_random_activations_change_the_run() {
+    let model = r#"model = { hidden = [32], activation = "relu", initializer = "he_normal" }"#;
+    let with = |fields: &str| {
+        let text = BASE.replace(
+            model,
+            &format!(r#"model = {{ hidden = [32], initializer = "he_normal", {fields} }}"#),
+        );
+        outcome_of(&text)
+    };
+    let last = |o: &RunOutcome| o.epochs.last().unwrap().val_loss;
+    // (variant, what it must differ from): prelu starts as relu (α = 0) and rrelu's mean slope
+    // is not relu's, so each is compared with plain relu; learned swish with fixed swish.
+    let pairs = [
+        (r#"activation = "prelu""#, r#"activation = "relu""#),
+        (
+            r#"activation = { name = "prelu", alpha = 0.25 }"#,
+            r#"activation = { name = "leaky_relu", alpha = 0.25 }"#,
+        ),
+        (r#"activation = "rrelu""#, r#"activation = "relu""#),
+        (r#"activation = "gelu""#, r#"activation = "gelu_tanh""#),
+        (
+            r#"activation = { name = "swish", learned = true }"#,
+            r#"activation = "swish""#,
+        ),
+        (
+            r#"activation = "relu", batch_norm = {}"#,
+            r#"activation = "relu""#,
+        ),
+        (
+            r#"activation = "relu", batch_norm = { placement = "before_activation" }"#,
+            r#"activation = "relu", batch_norm = {}"#,
+        ),
+        (
+            r#"activation = "relu", batch_norm = { input = false }"#,
+            r#"activation = "relu", batch_norm = {}"#,
+        ),
+        (
+            r#"activation = "relu", batch_norm = { momentum = 0.5 }"#,
+            r#"activation = "relu", batch_norm = {}"#,
+        ),
+    ];
+    for (variant, reference) in pairs {
+        assert_ne!(
+            last(&with(variant)),
+            last(&with(reference)),
+            "{variant} trains like {reference}"
+        );
+    }
 }

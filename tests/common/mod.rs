@@ -4,6 +4,8 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+pub mod keras_net;
+
 /// The trainbench binary, run in the repository root.
 pub fn trainbench() -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_trainbench"));

@@ -1,8 +1,8 @@
 """Reference values of the chapter's activations and their derivatives, for trainbench's
 tests/activation_conformance.rs: Keras 3's own activations where Keras has them (relu, sigmoid,
-tanh, leaky_relu, elu, selu, gelu with approximate=True, silu, mish), the TECHNIQUES.md formulas
-in JAX where it has not (gelu_sigmoid z·σ(1.702z), swish(β) z·σ(βz)); derivatives by JAX autodiff
-of the same functions, all in float32.
+tanh, leaky_relu, elu, selu, gelu_tanh = gelu with approximate=True, gelu = the exact z·Φ(z) with
+approximate=False, silu, mish), the TECHNIQUES.md formulas in JAX where it has not (gelu_sigmoid
+z·σ(1.702z), swish(β) z·σ(βz)); derivatives by JAX autodiff of the same functions, all in float32.
 
 Regenerate (from the repository root, with the virtualenv of requirements.txt):
     KERAS_BACKEND=jax /tmp/kerasenv/bin/python tests/reference/keras_activations.py
@@ -38,6 +38,7 @@ CASES = [
     ("elu", {"alpha": 0.5}, lambda x: A.elu(x, alpha=0.5)),
     ("selu", {}, lambda x: A.selu(x)),
     ("gelu_tanh", {}, lambda x: A.gelu(x, approximate=True)),
+    ("gelu", {}, lambda x: A.gelu(x, approximate=False)),
     ("gelu_sigmoid", {}, lambda x: x * jax.nn.sigmoid(jnp.float32(1.702) * x)),
     ("swish", {"beta": 0.6}, lambda x: x * jax.nn.sigmoid(jnp.float32(0.6) * x)),
     ("silu", {}, lambda x: A.silu(x)),

@@ -1,0 +1,180 @@
+//! Replaying a Keras `train_on_batch` reference (tests/reference/keras_batchnorm.json,
+//! keras_learned_activations.json) on trainbench's model: the same initial weights, batch,
+//! optimizer and number of steps, then every weight compared after every step.
+#![allow(dead_code)]
+
+use dfdx::prelude::*;
+use serde_json::Value;
+use trainbench::model::{Matrix, Mlp, ModelSpec, StepRules};
+use trainbench::zoo::optim::OptimizerConfig;
+
+use super::floats32;
+
+/// A Keras weight list in our `Mlp::state()` layout: the trainable values in order, then each
+/// BN layer's moving mean and variance.
+pub fn keras_state(weights: &Value) -> Vec<Vec<f32>> {
+    let (mut params, mut moving) = (Vec::new(), Vec::new());
+    for w in weights.as_array().unwrap() {
+        let values = floats32(&w["values"]);
+        match w["name"].as_str().unwrap() {
+            "moving_mean" | "moving_variance" => moving.push(values),
+            _ => params.push(values),
+        }
+    }
+    params.extend(moving);
+    params
+}
+
+/// Our optimizer for a Keras optimizer config (class name lowercase + hyperparameters).
+pub fn keras_optimizer(c: &Value) -> OptimizerConfig {
+    let get = |k: &str| c[k].as_f64().unwrap_or_else(|| panic!("no {k} in {c}"));
+    let learning_rate = get("learning_rate");
+    match c["name"].as_str().unwrap() {
+        "sgd" if c["nesterov"] == Value::Bool(true) => OptimizerConfig::Nesterov {
+            learning_rate,
+            momentum: get("momentum"),
+        },
+        "sgd" if c.get("momentum").and_then(Value::as_f64).unwrap_or(0.0) > 0.0 => {
+            OptimizerConfig::Momentum {
+                learning_rate,
+                momentum: get("momentum"),
+            }
+        }
+        "sgd" => OptimizerConfig::Sgd { learning_rate },
+        "adagrad" => OptimizerConfig::Adagrad {
+            learning_rate,
+            initial_accumulator_value: get("initial_accumulator_value"),
+            epsilon: get("epsilon"),
+        },
+        "rmsprop" => OptimizerConfig::Rmsprop {
+            learning_rate,
+            rho: get("rho"),
+            epsilon: get("epsilon"),
+        },
+        "adam" => OptimizerConfig::Adam {
+            learning_rate,
+            beta_1: c.get("beta_1").and_then(Value::as_f64).unwrap_or(0.9),
+            beta_2: c.get("beta_2").and_then(Value::as_f64).unwrap_or(0.999),
+            epsilon: c.get("epsilon").and_then(Value::as_f64).unwrap_or(1e-7),
+        },
+        "adamax" => OptimizerConfig::Adamax {
+            learning_rate,
+            beta_1: get("beta_1"),
+            beta_2: get("beta_2"),
+            epsilon: get("epsilon"),
+        },
+        "nadam" => OptimizerConfig::Nadam {
+            learning_rate,
+            beta_1: get("beta_1"),
+            beta_2: get("beta_2"),
+            epsilon: get("epsilon"),
+        },
+        "adamw" => OptimizerConfig::Adamw {
+            learning_rate,
+            weight_decay: get("weight_decay"),
+            beta_1: get("beta_1"),
+            beta_2: get("beta_2"),
+            epsilon: get("epsilon"),
+        },
+        other => panic!("unknown Keras optimizer {other}"),
+    }
+}
+
+/// A network of `spec` with `inputs` and `outputs`, holding a case's initial Keras weights.
+pub fn keras_model(spec: &str, inputs: usize, outputs: usize, case: &Value) -> Mlp<Cpu> {
+    let spec: ModelSpec = toml::from_str(spec).unwrap();
+    let dev = Cpu::default();
+    let mut rng = trainbench::study::seed::stream(0, trainbench::study::seed::Purpose::Init);
+    let mut model = Mlp::new(&spec, inputs, outputs, &dev, &mut rng).unwrap();
+    let state = keras_state(&case["initial"]);
+    assert_eq!(
+        model.state().iter().map(Vec::len).collect::<Vec<_>>(),
+        state.iter().map(Vec::len).collect::<Vec<_>>(),
+        "our network's state layout differs from the Keras model's"
+    );
+    model.restore(&state);
+    model
+}
+
+/// The case's batch as tensors: x [n, inputs] and one-hot labels [n, outputs].
+pub fn batch(case: &Value, inputs: usize, outputs: usize) -> (Matrix<Cpu>, Matrix<Cpu>) {
+    let dev = Cpu::default();
+    let x = floats32(&case["x"]);
+    let labels: Vec<usize> = case["labels"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_u64().unwrap() as usize)
+        .collect();
+    let n = labels.len();
+    let mut y = vec![0.0f32; n * outputs];
+    for (i, &l) in labels.iter().enumerate() {
+        y[i * outputs + l] = 1.0;
+    }
+    assert_eq!(x.len(), n * inputs);
+    (
+        dev.tensor_from_vec(x, (n, inputs)),
+        dev.tensor_from_vec(y, (n, outputs)),
+    )
+}
+
+/// Runs the case's steps (train_on_batch: training-mode forward, mean cross-entropy, one
+/// optimizer update) and returns the largest scaled difference |ours − keras| / max(1, |keras|)
+/// over every weight after every step, with where it was.
+///
+/// `zero_gradient` lists state tensors whose true gradient is zero (e.g. an input BN's β when a
+/// bias-free dense layer and another BN follow: the second BN removes any shift). Their float32
+/// gradients are rounding noise, which Adam scales up to steps of arbitrary sign on both sides;
+/// for them it is checked instead that neither side moves them by more than 1e-4 (a real
+/// gradient moves them by ~learning rate per step).
+pub fn replay(
+    model: &mut Mlp<Cpu>,
+    case: &Value,
+    inputs: usize,
+    outputs: usize,
+    zero_gradient: &[usize],
+) -> (f64, String) {
+    let initial = keras_state(&case["initial"]);
+    let config = keras_optimizer(&case["optimizer"]);
+    let mut optimizer = config.build(&model.param_sizes()).unwrap();
+    let (x, y) = batch(case, inputs, outputs);
+    let mut noise = trainbench::study::seed::stream(0, trainbench::study::seed::Purpose::Noise);
+    let mut worst = (0.0f64, String::new());
+    for (step, expected) in case["steps"].as_array().unwrap().iter().enumerate() {
+        let logits = model.forward_train(x.clone().traced(Gradients::leaky()), &mut noise);
+        let loss = cross_entropy_with_logits_loss(logits, y.clone());
+        let grads = loss.backward();
+        model
+            .apply_gradients(
+                &grads,
+                &mut optimizer,
+                config.learning_rate(),
+                StepRules::default(),
+            )
+            .unwrap();
+        for (i, (ours, keras)) in model.state().iter().zip(keras_state(expected)).enumerate() {
+            for (j, (&o, &k)) in ours.iter().zip(&keras).enumerate() {
+                let d = if zero_gradient.contains(&i) {
+                    let moved = (o - initial[i][j]).abs().max((k - initial[i][j]).abs());
+                    if moved <= 1e-4 {
+                        0.0
+                    } else {
+                        f64::INFINITY
+                    }
+                } else {
+                    (o as f64 - k as f64).abs() / (k as f64).abs().max(1.0)
+                };
+                if d > worst.0 || d.is_nan() {
+                    worst = (
+                        d,
+                        format!(
+                            "step {} tensor {i} value {j}: ours {o}, keras {k}",
+                            step + 1
+                        ),
+                    );
+                }
+            }
+        }
+    }
+    worst
+}
