@@ -16,6 +16,7 @@ use crate::model::{Mlp, StepRules};
 use crate::study::seed::{stream, Purpose};
 use crate::study::spec::RunConfig;
 use crate::zoo::calibration::{scores, softmax, McAccumulator};
+use crate::zoo::diagnostics;
 use crate::zoo::regularize::{EarlyStoppingState, Verdict};
 use crate::zoo::schedule::ScheduleState;
 
@@ -54,6 +55,8 @@ pub struct EpochMetrics {
     pub learning_rate: f64,
     /// Wall-clock seconds of the epoch (metadata, not reproducible).
     pub wall_seconds: f64,
+    /// Diagnostics measured after the epoch, by name (empty unless the study asks).
+    pub extra: Vec<(String, f64)>,
 }
 
 /// The result of one run.
@@ -204,6 +207,15 @@ pub fn train_run<D: Device<f32>>(
         constraint: config.kernel_constraint.as_ref(),
     };
     let mut early_stopping = config.early_stopping.map(EarlyStoppingState::new);
+    let diagnose = |model: &Mlp<D>| match &config.diagnostics {
+        Some(d) => diagnostics::measure(dev, model, data.val, d, INPUTS, CLASSES),
+        None => Vec::new(),
+    };
+    // At initialization, recorded with the run ("init." + name).
+    let mut extra: Vec<(String, f64)> = diagnose(&model)
+        .into_iter()
+        .map(|(name, v)| (format!("init.{name}"), v))
+        .collect();
     let mut best_params: Option<Vec<Vec<f32>>> = None;
 
     'epochs: for epoch in 1..=config.epochs {
@@ -241,6 +253,7 @@ pub fn train_run<D: Device<f32>>(
                     val_acc: f64::NAN,
                     learning_rate: lr,
                     wall_seconds: epoch_started.elapsed().as_secs_f64(),
+                    extra: Vec::new(),
                 };
                 on_epoch(&metrics);
                 epochs.push(metrics);
@@ -250,6 +263,7 @@ pub fn train_run<D: Device<f32>>(
             model.apply_gradients(&grads, &mut optimizer, lr, rules)?;
         }
         let (val_loss, val_acc) = evaluate(dev, &model, data.val);
+        let wall_seconds = epoch_started.elapsed().as_secs_f64();
         let metrics = EpochMetrics {
             epoch,
             train_loss: loss_sum / n_train as f64,
@@ -257,7 +271,8 @@ pub fn train_run<D: Device<f32>>(
             val_loss,
             val_acc,
             learning_rate: lr,
-            wall_seconds: epoch_started.elapsed().as_secs_f64(),
+            wall_seconds,
+            extra: diagnose(&model),
         };
         on_epoch(&metrics);
         epochs.push(metrics);
@@ -285,10 +300,15 @@ pub fn train_run<D: Device<f32>>(
     }
     let train_seconds = started.elapsed().as_secs_f64();
     let (test_loss, test_acc) = evaluate(dev, &model, data.test);
-    let extra = match (&config.mc_dropout, diverged_step) {
-        (Some(mc), None) => mc_dropout_metrics(dev, &model, data.test, mc.samples, &mut noise_rng),
-        _ => Vec::new(),
-    };
+    if let (Some(mc), None) = (&config.mc_dropout, diverged_step) {
+        extra.extend(mc_dropout_metrics(
+            dev,
+            &model,
+            data.test,
+            mc.samples,
+            &mut noise_rng,
+        ));
+    }
     Ok(RunOutcome {
         epochs,
         test_loss,

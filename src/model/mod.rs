@@ -326,6 +326,21 @@ impl<D: Device<f32>> Mlp<D> {
             .collect()
     }
 
+    /// The L2 norm of each dense kernel's gradient (bottom to top), in f64.
+    pub fn kernel_grad_norms(&self, grads: &Gradients<f32, D>) -> Vec<f64> {
+        self.params()
+            .into_iter()
+            .filter(|(_, p)| p.kind() == Kind::Kernel)
+            .map(|(_, p)| {
+                p.grad(grads)
+                    .iter()
+                    .map(|&g| (g as f64).powi(2))
+                    .sum::<f64>()
+                    .sqrt()
+            })
+            .collect()
+    }
+
     /// Everything a restore needs: the parameters, then each BN layer's moving mean and variance.
     pub fn state(&self) -> Vec<Vec<f32>> {
         let mut state = self.param_values();

@@ -283,6 +283,7 @@ mod tests {
                         val_acc: 0.8,
                         learning_rate: 0.01,
                         wall_seconds: 0.1,
+                        extra: vec![],
                     });
                 }
             }
@@ -443,6 +444,7 @@ mod tests {
                             val_acc: 0.8,
                             learning_rate: 0.01,
                             wall_seconds: 0.1,
+                            extra: vec![],
                         });
                     }
                 }

@@ -63,18 +63,7 @@ pub fn run_differences(
             out.push(format!("{name}: {x:?} vs {y:?}"));
         }
     }
-    for (name, x) in &a.extra {
-        match b.extra.iter().find(|(n, _)| n == name) {
-            Some((_, y)) if same(*x, *y) => {}
-            Some((_, y)) => out.push(format!("metric.{name}: {x:?} vs {y:?}")),
-            None => out.push(format!("metric.{name} only in the first")),
-        }
-    }
-    for (name, _) in &b.extra {
-        if !a.extra.iter().any(|(n, _)| n == name) {
-            out.push(format!("metric.{name} only in the second"));
-        }
-    }
+    named_differences("metric.", &a.extra, &b.extra, &mut out);
     let by_epoch = |epochs: &[EpochRecord]| -> BTreeMap<u32, EpochRecord> {
         epochs.iter().map(|e| (e.epoch, e.clone())).collect()
     };
@@ -91,12 +80,40 @@ pub fn run_differences(
                         out.push(format!("epoch {epoch} {name}: {u:?} vs {v:?}"));
                     }
                 }
+                named_differences(
+                    &format!("epoch {epoch} diag."),
+                    &x.extra,
+                    &y.extra,
+                    &mut out,
+                );
             }
             (Some(_), None) => out.push(format!("epoch {epoch} only in the first")),
             (None, _) => out.push(format!("epoch {epoch} only in the second")),
         }
     }
     out
+}
+
+/// Differences between two sets of named values (extra metrics, diagnostics), each line
+/// starting with `prefix` and the name.
+fn named_differences(
+    prefix: &str,
+    a: &[(String, f64)],
+    b: &[(String, f64)],
+    out: &mut Vec<String>,
+) {
+    for (name, x) in a {
+        match b.iter().find(|(n, _)| n == name) {
+            Some((_, y)) if same(*x, *y) => {}
+            Some((_, y)) => out.push(format!("{prefix}{name}: {x:?} vs {y:?}")),
+            None => out.push(format!("{prefix}{name} only in the first")),
+        }
+    }
+    for (name, _) in b {
+        if !a.iter().any(|(n, _)| n == name) {
+            out.push(format!("{prefix}{name} only in the second"));
+        }
+    }
 }
 
 /// Runs keyed by (cell id, seed) with their epoch rows.

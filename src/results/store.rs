@@ -15,6 +15,8 @@ use crate::error::{Error, Result};
 pub const AXIS_PREFIX: &str = "axis.";
 /// Prefix of the extra-metric columns of the runs table.
 pub const METRIC_PREFIX: &str = "metric.";
+/// Prefix of the epochs table's per-epoch diagnostics columns.
+pub const DIAG_PREFIX: &str = "diag.";
 
 /// `<dir>/runs.parquet`.
 pub fn runs_path(dir: &Path) -> PathBuf {
@@ -166,32 +168,49 @@ fn runs_frame(runs: &[RunRecord]) -> PolarsResult<DataFrame> {
         col("device", s(|r| &r.device)),
         col("started_at", s(|r| &r.started_at)),
     ]);
-    let mut metric_names: Vec<&str> = Vec::new();
-    for run in runs {
-        for (name, _) in &run.extra {
-            if !metric_names.contains(&name.as_str()) {
-                metric_names.push(name);
+    columns.extend(named_columns(METRIC_PREFIX, runs, |r| &r.extra));
+    DataFrame::new(runs.len(), columns)
+}
+
+/// One float column `<prefix><name>` per name any row has, NaN where a row has none.
+fn named_columns<R>(prefix: &str, rows: &[R], extra: fn(&R) -> &[(String, f64)]) -> Vec<Column> {
+    let mut names: Vec<&str> = Vec::new();
+    for row in rows {
+        for (name, _) in extra(row) {
+            if !names.contains(&name.as_str()) {
+                names.push(name);
             }
         }
     }
-    columns.extend(metric_names.into_iter().map(|name| {
-        let values: Vec<f64> = runs
-            .iter()
-            .map(|r| {
-                r.extra
-                    .iter()
-                    .find(|(n, _)| n == name)
-                    .map_or(f64::NAN, |(_, v)| *v)
-            })
-            .collect();
-        col(&format!("{METRIC_PREFIX}{name}"), values)
-    }));
-    DataFrame::new(runs.len(), columns)
+    names
+        .into_iter()
+        .map(|name| {
+            let values: Vec<f64> = rows
+                .iter()
+                .map(|r| {
+                    extra(r)
+                        .iter()
+                        .find(|(n, _)| n == name)
+                        .map_or(f64::NAN, |(_, v)| *v)
+                })
+                .collect();
+            col(&format!("{prefix}{name}"), values)
+        })
+        .collect()
+}
+
+/// Row `i` of named float columns, without the NaNs that mark a value the row does not have.
+fn named_row(columns: &[(String, Vec<f64>)], i: usize) -> Vec<(String, f64)> {
+    columns
+        .iter()
+        .filter(|(_, values)| !values[i].is_nan())
+        .map(|(name, values)| (name.clone(), values[i]))
+        .collect()
 }
 
 fn epochs_frame(epochs: &[EpochRecord]) -> PolarsResult<DataFrame> {
     let f = |f: fn(&EpochRecord) -> f64| epochs.iter().map(f).collect::<Vec<_>>();
-    let columns = vec![
+    let mut columns = vec![
         col("schema_version", vec![SCHEMA_VERSION; epochs.len()]),
         col(
             "study",
@@ -213,6 +232,7 @@ fn epochs_frame(epochs: &[EpochRecord]) -> PolarsResult<DataFrame> {
         col("learning_rate", f(|e| e.learning_rate)),
         col("wall_seconds", f(|e| e.wall_seconds)),
     ];
+    columns.extend(named_columns(DIAG_PREFIX, epochs, |e| &e.extra));
     DataFrame::new(epochs.len(), columns)
 }
 
@@ -353,11 +373,7 @@ fn runs_from_frame(df: &DataFrame) -> PolarsResult<Vec<RunRecord>> {
             device: device[i].clone(),
             started_at: started_at[i].clone(),
             // NaN marks a metric this run did not record.
-            extra: metric_columns
-                .iter()
-                .filter(|(_, values)| !values[i].is_nan())
-                .map(|(name, values)| (name.clone(), values[i]))
-                .collect(),
+            extra: named_row(&metric_columns, i),
         })
         .collect())
 }
@@ -374,6 +390,7 @@ fn epochs_from_frame(df: &DataFrame) -> PolarsResult<Vec<EpochRecord>> {
     let val_acc = floats(df, "val_acc")?;
     let learning_rate = floats(df, "learning_rate")?;
     let wall_seconds = floats(df, "wall_seconds")?;
+    let diag_columns = prefixed(df, DIAG_PREFIX, floats)?;
     Ok((0..df.height())
         .map(|i| EpochRecord {
             study: study[i].clone(),
@@ -386,6 +403,7 @@ fn epochs_from_frame(df: &DataFrame) -> PolarsResult<Vec<EpochRecord>> {
             val_acc: val_acc[i],
             learning_rate: learning_rate[i],
             wall_seconds: wall_seconds[i],
+            extra: named_row(&diag_columns, i),
         })
         .collect())
 }
@@ -407,6 +425,7 @@ pub(crate) mod tests {
             val_acc: 0.7,
             learning_rate: 0.001,
             wall_seconds: 0.1,
+            extra: vec![],
         }
     }
 
@@ -473,6 +492,20 @@ pub(crate) mod tests {
         save(dir.path(), &[with.clone(), without.clone()], &[]).unwrap();
         let (r, _) = load(dir.path()).unwrap();
         assert_eq!(r, [with, without]);
+    }
+
+    #[test]
+    fn diagnostics_round_trip_and_are_absent_where_not_recorded() {
+        let dir = tempfile::tempdir().unwrap();
+        let runs = [run(0, false)];
+        let mut with = epoch(&runs[0].cell_id, 0);
+        with.extra = vec![("act_std.001".into(), 0.9), ("grad_norm.002".into(), 1e-3)];
+        let mut without = with.clone();
+        without.epoch = 2;
+        without.extra.clear();
+        save(dir.path(), &runs, &[with.clone(), without.clone()]).unwrap();
+        let (_, e) = load(dir.path()).unwrap();
+        assert_eq!(e, [with, without]);
     }
 
     #[test]

@@ -470,6 +470,7 @@ pub fn records(meta: &RunMeta, outcome: &RunOutcome) -> (RunRecord, Vec<EpochRec
             val_acc: e.val_acc,
             learning_rate: e.learning_rate,
             wall_seconds: e.wall_seconds,
+            extra: e.extra.clone(),
         })
         .collect();
     (run, epochs)

@@ -33,6 +33,7 @@ use crate::error::{Error, Result};
 use crate::model::ModelSpec;
 use crate::zoo::calibration::McDropout;
 use crate::zoo::clip::Clipping;
+use crate::zoo::diagnostics::Diagnostics;
 use crate::zoo::optim::OptimizerConfig;
 use crate::zoo::regularize::{Constraint, EarlyStopping, Regularizer};
 use crate::zoo::schedule::Schedule;
@@ -85,6 +86,9 @@ pub struct RunConfig {
     /// MC dropout evaluation of the final model on the test set (needs model.dropout).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mc_dropout: Option<McDropout>,
+    /// Per-layer diagnostics at initialization and after every epoch (off by default).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub diagnostics: Option<Diagnostics>,
 }
 
 fn batch_size() -> usize {
@@ -128,6 +132,9 @@ impl RunConfig {
                     "needs dropout in the model: add model.dropout = { name = \"dropout\", rate = 0.2 }",
                 ));
             }
+        }
+        if let Some(d) = &self.diagnostics {
+            d.check()?;
         }
         Ok(())
     }

@@ -1,0 +1,90 @@
+//! Diagnostics a study can switch on (TECHNIQUES.md "Diagnostics"): for every hidden layer the
+//! mean and standard deviation of its activations and the fraction of dead units (never positive
+//! over the probe images), and for every dense layer the L2 norm of the loss gradient with
+//! respect to its kernel. Measured in inference mode on the first `probe` validation images, at
+//! initialization and after every epoch; measuring draws no random numbers, so it does not change
+//! the run.
+//!
+//! Values are named `<what>.<layer>` with the layer 1-based and zero-padded to three digits
+//! (`act_std.001`, `grad_norm.021`), so columns sort by depth.
+
+use dfdx::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::data::Split;
+use crate::error::{Error, Result};
+use crate::model::Mlp;
+
+/// The diagnostics settings of a study.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Diagnostics {
+    /// Validation images the diagnostics are measured on (1000).
+    #[serde(default = "thousand")]
+    pub probe: usize,
+}
+
+fn thousand() -> usize {
+    1000
+}
+
+impl Diagnostics {
+    /// Checks the probe size.
+    pub fn check(&self) -> Result<()> {
+        if self.probe == 0 {
+            return Err(Error::invalid(
+                "diagnostics.probe",
+                "needs at least 1 image",
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// The name of a per-layer value.
+pub fn name(what: &str, layer: usize) -> String {
+    format!("{what}.{layer:03}")
+}
+
+/// Measures the diagnostics of `model` on the first `probe` images of `split` (`inputs` features
+/// each, labels among `classes`).
+pub fn measure<D: Device<f32>>(
+    dev: &D,
+    model: &Mlp<D>,
+    split: &Split,
+    settings: &Diagnostics,
+    inputs: usize,
+    classes: usize,
+) -> Vec<(String, f64)> {
+    let n = settings.probe.min(split.labels.len());
+    let x = dev.tensor_from_vec(split.images[..n * inputs].to_vec(), (n, inputs));
+    let mut y = vec![0.0f32; n * classes];
+    for (row, &label) in split.labels[..n].iter().enumerate() {
+        y[row * classes + label as usize] = 1.0;
+    }
+    let y = dev.tensor_from_vec(y, (n, classes));
+    let (logits, taps) = model.forward_probe(x.traced(Gradients::leaky()));
+    let grads = cross_entropy_with_logits_loss(logits, y).backward();
+    let mut out = Vec::new();
+    for (i, values) in taps.iter().enumerate() {
+        let layer = i + 1;
+        let units = values.len() / n.max(1);
+        let count = values.len() as f64;
+        let mean = values.iter().map(|&v| v as f64).sum::<f64>() / count;
+        let var = values
+            .iter()
+            .map(|&v| (v as f64 - mean).powi(2))
+            .sum::<f64>()
+            / count;
+        let dead = (0..units)
+            .filter(|&u| values.iter().skip(u).step_by(units).all(|&v| v <= 0.0))
+            .count();
+        out.push((name("act_mean", layer), mean));
+        out.push((name("act_std", layer), var.sqrt()));
+        out.push((name("dead_fraction", layer), dead as f64 / units as f64));
+    }
+    for (i, norm) in model.kernel_grad_norms(&grads).into_iter().enumerate() {
+        out.push((name("grad_norm", i + 1), norm));
+    }
+    out
+}
