@@ -97,6 +97,9 @@ pub struct StudyArgs {
     /// Do not draw progress bars.
     #[arg(long)]
     pub no_progress: bool,
+    /// Check the study file and list its cells (label, id) without training anything.
+    #[arg(long)]
+    pub dry_run: bool,
 }
 
 /// Options of `verify`.

@@ -321,6 +321,20 @@ fn data_command(cli: &Cli, action: &DataAction) -> anyhow::Result<ExitCode> {
 
 fn study(cli: &Cli, args: &StudyArgs) -> anyhow::Result<ExitCode> {
     let study = load_study(cli, &args.selection)?;
+    if args.dry_run {
+        println!(
+            "study {}: {} cells × {} seeds = {} runs (baseline: {})",
+            study.name,
+            study.cells.len(),
+            study.seeds.len(),
+            study.cells.len() * study.seeds.len(),
+            study.baseline_cell().label
+        );
+        for cell in &study.cells {
+            println!("  {}  {}", cell.id, cell.label);
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
     let results = &args.selection.results;
     let shard = Shard::resolve(args.shard, args.shards, |name| std::env::var(name).ok())?;
     let progress = !args.no_progress;

@@ -10,7 +10,7 @@ use std::time::Instant;
 use dfdx::prelude::*;
 use rand::Rng;
 
-use crate::data::Split;
+use crate::data::{Split, Standardizer};
 use crate::error::{Error, Result};
 use crate::model::{Mlp, StepRules};
 use crate::study::seed::{stream, Purpose};
@@ -18,6 +18,7 @@ use crate::study::spec::RunConfig;
 use crate::zoo::calibration::{scores, softmax, McAccumulator};
 use crate::zoo::diagnostics;
 use crate::zoo::regularize::{EarlyStoppingState, Verdict};
+use crate::zoo::reuse::{Pretrain, PretrainKind};
 use crate::zoo::schedule::ScheduleState;
 
 /// Pixels per image (28 × 28).
@@ -83,7 +84,8 @@ pub struct RunOutcome {
 pub fn loss_and_correct(logits: &[f32], labels: &[u8]) -> (f64, usize) {
     let mut loss = 0.0;
     let mut correct = 0;
-    for (row, &label) in logits.chunks_exact(CLASSES).zip(labels) {
+    let classes = logits.len() / labels.len().max(1);
+    for (row, &label) in logits.chunks_exact(classes.max(1)).zip(labels) {
         let max = row.iter().fold(f32::NEG_INFINITY, |a, &b| a.max(b)) as f64;
         let sum: f64 = row.iter().map(|&z| (z as f64 - max).exp()).sum();
         loss += max + sum.ln() - row[label as usize] as f64;
@@ -134,6 +136,7 @@ fn mc_dropout_metrics<D: Device<f32>>(
     noise: &mut dyn rand::RngCore,
 ) -> Vec<(String, f64)> {
     let n = split.labels.len();
+    let classes = model.outputs();
     let batch = |start: usize, end: usize| {
         dev.tensor_from_vec(
             split.images[start * INPUTS..end * INPUTS].to_vec(),
@@ -141,15 +144,15 @@ fn mc_dropout_metrics<D: Device<f32>>(
         )
     };
     let probabilities =
-        |logits: Vec<f32>| -> Vec<f64> { logits.chunks_exact(CLASSES).flat_map(softmax).collect() };
-    let mut plain = Vec::with_capacity(n * CLASSES);
-    let mut acc = McAccumulator::new(n * CLASSES);
+        |logits: Vec<f32>| -> Vec<f64> { logits.chunks_exact(classes).flat_map(softmax).collect() };
+    let mut plain = Vec::with_capacity(n * classes);
+    let mut acc = McAccumulator::new(n * classes);
     for start in (0..n).step_by(EVAL_BATCH) {
         let end = (start + EVAL_BATCH).min(n);
         plain.extend(probabilities(model.forward(batch(start, end)).as_vec()));
     }
     for _ in 0..samples {
-        let mut pass = Vec::with_capacity(n * CLASSES);
+        let mut pass = Vec::with_capacity(n * classes);
         for start in (0..n).step_by(EVAL_BATCH) {
             let end = (start + EVAL_BATCH).min(n);
             pass.extend(probabilities(
@@ -160,9 +163,9 @@ fn mc_dropout_metrics<D: Device<f32>>(
     }
     let mut metrics = vec![(
         "test_ece".to_string(),
-        scores(&plain, CLASSES, &split.labels).2,
+        scores(&plain, classes, &split.labels).2,
     )];
-    metrics.extend(acc.metrics(CLASSES, &split.labels));
+    metrics.extend(acc.metrics(classes, &split.labels));
     metrics
 }
 
@@ -178,10 +181,24 @@ pub fn train_run<D: Device<f32>>(
 ) -> Result<RunOutcome> {
     config.check()?;
     let started = Instant::now();
+    let inputs = Inputs::new(data, config);
+    let original = inputs.original();
+    let data = inputs.task();
+    let classes = config.classes.as_ref().map_or(CLASSES, Vec::len);
     let mut init_rng = stream(seed, Purpose::Init);
     let mut order_rng = stream(seed, Purpose::DataOrder);
     let mut noise_rng = stream(seed, Purpose::Noise);
-    let mut model = Mlp::new(&config.model, INPUTS, CLASSES, dev, &mut init_rng)?;
+    let mut model = Mlp::new(&config.model, INPUTS, classes, dev, &mut init_rng)?;
+    let mut extra = Vec::new();
+    if let Some(p) = &config.pretrain {
+        let (a, metrics) = pretrain(dev, config, p, original, seed, stop)?;
+        extra.extend(metrics);
+        let reused = p.reused(config.model.hidden.len());
+        model.copy_lower_layers(&a, reused)?;
+        for layer in 0..reused {
+            model.set_frozen(layer, p.freeze_epochs > 0)?;
+        }
+    }
     let mut optimizer = config.optimizer.build(&model.param_sizes())?;
     let base_lr = config.optimizer.learning_rate();
 
@@ -194,13 +211,13 @@ pub fn train_run<D: Device<f32>>(
     let mut step: u64 = 0;
     let mut samples: u64 = 0;
     let mut batch_x = Vec::with_capacity(config.batch_size * INPUTS);
-    let mut batch_y = Vec::with_capacity(config.batch_size * CLASSES);
+    let mut batch_y = Vec::with_capacity(config.batch_size * classes);
     let steps_per_epoch = n_train.div_ceil(config.batch_size) as u64;
     let mut schedule = config
         .schedule
         .as_ref()
         .map(|s| ScheduleState::new(s, base_lr, steps_per_epoch * u64::from(config.epochs)));
-    let mut lr = base_lr;
+    let mut lr_now = base_lr;
     let rules = StepRules {
         clipping: config.clipping.as_ref(),
         regularizer: config.kernel_regularizer.as_ref(),
@@ -208,17 +225,34 @@ pub fn train_run<D: Device<f32>>(
     };
     let mut early_stopping = config.early_stopping.map(EarlyStoppingState::new);
     let diagnose = |model: &Mlp<D>| match &config.diagnostics {
-        Some(d) => diagnostics::measure(dev, model, data.val, d, INPUTS, CLASSES),
+        Some(d) => diagnostics::measure(dev, model, data.val, d, INPUTS, classes),
         None => Vec::new(),
     };
-    // At initialization, recorded with the run ("init." + name).
-    let mut extra: Vec<(String, f64)> = diagnose(&model)
-        .into_iter()
-        .map(|(name, v)| (format!("init.{name}"), v))
-        .collect();
+    // At initialization (after any reused layers are copied), recorded with the run.
+    extra.extend(
+        diagnose(&model)
+            .into_iter()
+            .map(|(name, v)| (format!("init.{name}"), v)),
+    );
     let mut best_params: Option<Vec<Vec<f32>>> = None;
 
     'epochs: for epoch in 1..=config.epochs {
+        if let Some(p) = config
+            .pretrain
+            .as_ref()
+            .filter(|p| p.freeze_epochs + 1 == epoch)
+        {
+            // Unfreeze, and start the optimizer afresh as a Keras user's recompile does.
+            for layer in 0..p.reused(config.model.hidden.len()) {
+                model.set_frozen(layer, false)?;
+            }
+            let mut fresh = config.optimizer;
+            if let Some(lr) = p.unfreeze_learning_rate {
+                fresh.set_learning_rate(lr);
+                lr_now = lr;
+            }
+            optimizer = fresh.build(&model.param_sizes())?;
+        }
         let epoch_started = Instant::now();
         shuffle(&mut order, &mut order_rng);
         let (mut loss_sum, mut correct) = (0.0f64, 0usize);
@@ -228,13 +262,13 @@ pub fn train_run<D: Device<f32>>(
             }
             if let Some(s) = &schedule {
                 // `step` updates are done: the schedule's t, as Keras's `iterations`.
-                lr = s.learning_rate(step, epoch);
+                lr_now = s.learning_rate(step, epoch);
                 optimizer.set_momentum(s.momentum(step));
             }
             step += 1;
-            let labels = fill_batch(data.train, batch, &mut batch_x, &mut batch_y);
+            let labels = fill_batch_of(data.train, batch, &mut batch_x, &mut batch_y, classes);
             let x = dev.tensor_from_vec(batch_x.clone(), (batch.len(), INPUTS));
-            let y = dev.tensor_from_vec(batch_y.clone(), (batch.len(), CLASSES));
+            let y = dev.tensor_from_vec(batch_y.clone(), (batch.len(), classes));
             let logits = model.forward_train(x.traced(Gradients::leaky()), &mut noise_rng);
             let logit_values = logits.retaped::<NoneTape>().as_vec();
             let loss = cross_entropy_with_logits_loss(logits, y);
@@ -251,7 +285,7 @@ pub fn train_run<D: Device<f32>>(
                     train_acc: correct as f64 / n_train as f64,
                     val_loss: f64::NAN,
                     val_acc: f64::NAN,
-                    learning_rate: lr,
+                    learning_rate: lr_now,
                     wall_seconds: epoch_started.elapsed().as_secs_f64(),
                     extra: Vec::new(),
                 };
@@ -260,7 +294,7 @@ pub fn train_run<D: Device<f32>>(
                 break 'epochs;
             }
             let grads = loss.backward();
-            model.apply_gradients(&grads, &mut optimizer, lr, rules)?;
+            model.apply_gradients(&grads, &mut optimizer, lr_now, rules)?;
         }
         let (val_loss, val_acc) = evaluate(dev, &model, data.val);
         let wall_seconds = epoch_started.elapsed().as_secs_f64();
@@ -270,7 +304,7 @@ pub fn train_run<D: Device<f32>>(
             train_acc: correct as f64 / n_train as f64,
             val_loss,
             val_acc,
-            learning_rate: lr,
+            learning_rate: lr_now,
             wall_seconds,
             extra: diagnose(&model),
         };
@@ -320,17 +354,189 @@ pub fn train_run<D: Device<f32>>(
     })
 }
 
+/// Named extra metrics of a run.
+pub type Metrics = Vec<(String, f64)>;
+
+/// A run's inputs: the study's data, standardized when the run asks, and restricted to the run's
+/// classes (relabelled 0, 1, …) when it names them. Owns the copies it had to make.
+struct Inputs<'a> {
+    given: DataView<'a>,
+    standardized: Option<[Split; 3]>,
+    task: Option<[Split; 3]>,
+}
+
+impl<'a> Inputs<'a> {
+    fn new(given: DataView<'a>, config: &RunConfig) -> Self {
+        let standardized = config.standardize.then(|| {
+            let s = Standardizer::fit(given.train);
+            [given.train, given.val, given.test].map(|split| {
+                let mut copy = split.clone();
+                s.apply(&mut copy);
+                copy
+            })
+        });
+        let mut inputs = Inputs {
+            given,
+            standardized,
+            task: None,
+        };
+        if let Some(classes) = &config.classes {
+            let base = inputs.original();
+            inputs.task =
+                Some([base.train, base.val, base.test].map(|s| select_classes(s, classes)));
+        }
+        inputs
+    }
+
+    /// All classes (standardized if asked): what a pretraining stage starts from.
+    fn original(&self) -> DataView<'_> {
+        match &self.standardized {
+            Some([train, val, test]) => DataView { train, val, test },
+            None => self.given,
+        }
+    }
+
+    /// The run's own task.
+    fn task(&self) -> DataView<'_> {
+        match &self.task {
+            Some([train, val, test]) => DataView { train, val, test },
+            None => self.original(),
+        }
+    }
+}
+
+/// The images of `classes` in `split`, in their order, labelled by their position in `classes`.
+pub fn select_classes(split: &Split, classes: &[u8]) -> Split {
+    let mut out = Split {
+        images: Vec::new(),
+        labels: Vec::new(),
+    };
+    for (i, &label) in split.labels.iter().enumerate() {
+        if let Some(new) = classes.iter().position(|&c| c == label) {
+            out.images
+                .extend_from_slice(&split.images[i * INPUTS..(i + 1) * INPUTS]);
+            out.labels.push(new as u8);
+        }
+    }
+    out
+}
+
+/// Trains model A of a pretraining stage (plain steps: no clipping, regularizer or schedule) on
+/// `data` (all classes) with its own seed streams, so the run's own streams stay those of the
+/// same run without pretraining; returns A and its `pretrain.*` metrics.
+fn pretrain<D: Device<f32>>(
+    dev: &D,
+    config: &RunConfig,
+    p: &Pretrain,
+    data: DataView,
+    seed: u64,
+    stop: &AtomicBool,
+) -> Result<(Mlp<D>, Metrics)> {
+    let mut init_rng = stream(seed, Purpose::PretrainInit);
+    let mut order_rng = stream(seed, Purpose::PretrainOrder);
+    let mut noise_rng = stream(seed, Purpose::PretrainNoise);
+    let autoencoder = p.kind == PretrainKind::Autoencoder;
+    let mut spec = config.model.clone();
+    let (train, val, outputs) = if autoencoder {
+        // The decoder mirrors the encoder: hidden [300, 100] → [300, 100, 300] → 784.
+        let encoder = spec.hidden.clone();
+        spec.hidden.extend(encoder.iter().rev().skip(1));
+        (data.train.clone(), data.val.clone(), INPUTS)
+    } else {
+        let classes = p.classes(config.classes.as_deref());
+        let n = classes.len();
+        (
+            select_classes(data.train, &classes),
+            select_classes(data.val, &classes),
+            n,
+        )
+    };
+    let mut model = Mlp::new(&spec, INPUTS, outputs, dev, &mut init_rng)?;
+    let optimizer_config = p.optimizer.unwrap_or(config.optimizer);
+    let mut optimizer = optimizer_config.build(&model.param_sizes())?;
+    let lr = optimizer_config.learning_rate();
+    let batch_size = p.batch_size.unwrap_or(config.batch_size);
+    let n_train = p.train_subset.map_or(train.len(), |s| s.min(train.len()));
+    let mut order: Vec<usize> = (0..n_train).collect();
+    let (mut bx, mut by) = (Vec::new(), Vec::new());
+    let mut metrics = Vec::new();
+    let mut step = 0u64;
+    'epochs: for _ in 0..p.epochs {
+        shuffle(&mut order, &mut order_rng);
+        for batch in order.chunks(batch_size) {
+            if stop.load(Ordering::Relaxed) {
+                return Err(Error::Interrupted);
+            }
+            step += 1;
+            fill_batch_of(&train, batch, &mut bx, &mut by, outputs.min(CLASSES));
+            let x = dev.tensor_from_vec(bx.clone(), (batch.len(), INPUTS));
+            let out = model.forward_train(x.clone().traced(Gradients::leaky()), &mut noise_rng);
+            let loss = if autoencoder {
+                mse_loss(out, x)
+            } else {
+                let y = dev.tensor_from_vec(by.clone(), (batch.len(), outputs));
+                cross_entropy_with_logits_loss(out, y)
+            };
+            if !loss.retaped::<NoneTape>().as_vec()[0].is_finite() {
+                metrics.push(("pretrain.diverged_step".to_string(), step as f64));
+                break 'epochs;
+            }
+            let grads = loss.backward();
+            model.apply_gradients(&grads, &mut optimizer, lr, StepRules::default())?;
+        }
+    }
+    let (val_loss, val_acc) = if autoencoder {
+        (reconstruction_loss(dev, &model, &val), f64::NAN)
+    } else {
+        evaluate(dev, &model, &val)
+    };
+    metrics.push(("pretrain.val_loss".to_string(), val_loss));
+    if !autoencoder {
+        metrics.push(("pretrain.val_acc".to_string(), val_acc));
+    }
+    Ok((model, metrics))
+}
+
+/// Mean squared reconstruction error of an autoencoder over a split.
+fn reconstruction_loss<D: Device<f32>>(dev: &D, model: &Mlp<D>, split: &Split) -> f64 {
+    let n = split.labels.len();
+    let mut sum = 0.0f64;
+    for start in (0..n).step_by(EVAL_BATCH) {
+        let end = (start + EVAL_BATCH).min(n);
+        let images = &split.images[start * INPUTS..end * INPUTS];
+        let x = dev.tensor_from_vec(images.to_vec(), (end - start, INPUTS));
+        let out = model.forward(x).as_vec();
+        sum += out
+            .iter()
+            .zip(images)
+            .map(|(&o, &t)| (o as f64 - t as f64).powi(2))
+            .sum::<f64>();
+    }
+    sum / (n * INPUTS).max(1) as f64
+}
+
 /// Copies the images `indices` of `split` into `x` and their one-hot labels into `y` (both
 /// cleared first); returns the labels.
 pub fn fill_batch(split: &Split, indices: &[usize], x: &mut Vec<f32>, y: &mut Vec<f32>) -> Vec<u8> {
+    fill_batch_of(split, indices, x, y, CLASSES)
+}
+
+/// [`fill_batch`] with `classes` one-hot columns.
+pub fn fill_batch_of(
+    split: &Split,
+    indices: &[usize],
+    x: &mut Vec<f32>,
+    y: &mut Vec<f32>,
+    classes: usize,
+) -> Vec<u8> {
     x.clear();
     y.clear();
-    y.resize(indices.len() * CLASSES, 0.0f32);
+    y.resize(indices.len() * classes, 0.0f32);
     let mut labels = Vec::with_capacity(indices.len());
     for (row, &i) in indices.iter().enumerate() {
         x.extend_from_slice(&split.images[i * INPUTS..(i + 1) * INPUTS]);
         let label = split.labels[i];
-        y[row * CLASSES + label as usize] = 1.0;
+        y[row * classes + label as usize] = 1.0;
         labels.push(label);
     }
     labels

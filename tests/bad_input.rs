@@ -121,6 +121,41 @@ fn out_of_range_values_are_refused() {
 }
 
 #[test]
+fn bad_new_technique_settings_are_refused_with_their_reason() {
+    let variants = |body: &str| GOOD.replace("[grid]\noptimizer = [\"sgd\", \"adam\"]\n", body);
+    refused(
+        &variants("[[grid.variant]]\nmodel = { activation = \"elu\" }\n"),
+        &["bad.toml:7:", "variant", "needs a `label`"],
+    );
+    refused(
+        &variants("[[grid.variant]]\nlabel = \"x\"\nmodel = { batch_norm = { placment = \"before_activation\" } }\n"),
+        &["variant", "unknown field `placment`", "did you mean `placement`?"],
+    );
+    refused(
+        &variants("[[grid.variant]]\nlabel = \"x\"\nmodel = { batch_norm = { momentum = 1.5 } }\n"),
+        &["model.batch_norm.momentum: must be in [0, 1], got 1.5"],
+    );
+    refused(
+        &variants("[[grid.variant]]\nlabel = \"x\"\nmodel = { activation = { name = \"rrelu\", lower = 0.5, upper = 0.1 } }\n"),
+        &["model.activation.rrelu", "lower <= upper"],
+    );
+    refused(
+        &variants("[[grid.variant]]\nlabel = \"x\"\nclasses = [3, 3]\n"),
+        &["classes: class 3 is listed twice"],
+    );
+    refused(
+        &variants(
+            "[[grid.variant]]\nlabel = \"x\"\npretrain = { epochs = 1, freeze_epochs = 1 }\n",
+        ),
+        &["pretrain.freeze_epochs: must be less than the run's 1 epochs"],
+    );
+    refused(
+        &variants("[[grid.variant]]\nlabel = \"x\"\ndiagnostics = { probe = 0 }\n"),
+        &["diagnostics.probe"],
+    );
+}
+
+#[test]
 fn an_unwritable_results_directory_is_a_clear_error() {
     let tmp = tempfile::tempdir().unwrap();
     let studies = tiny_study(tmp.path(), "tiny", 500, r#"optimizer = ["sgd"]"#);

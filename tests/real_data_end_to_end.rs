@@ -88,3 +88,80 @@ fn unknown_study_is_a_clear_error() {
         "{stderr}"
     );
 }
+
+/// studies/techniques.toml names every technique once; its --quick form trains each cell on real
+/// data and records it, with the extra metrics and diagnostics where a cell asks for them.
+#[test]
+fn real_data_every_technique_of_the_techniques_study_trains_and_is_recorded() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_trainbench"))
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args([
+            "study",
+            "techniques",
+            "--quick",
+            "--no-progress",
+            "--results",
+        ])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "stderr:\n{stderr}");
+    let study_dir = dir.path().join("techniques");
+    let read = |name: &str| {
+        ParquetReader::new(std::fs::File::open(study_dir.join(name)).unwrap())
+            .finish()
+            .unwrap()
+    };
+    let runs = read("runs.parquet");
+    let study_text = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("studies/techniques.toml"),
+    )
+    .unwrap();
+    let variants = study_text
+        .lines()
+        .filter(|l| l.trim() == "[[grid.variant]]")
+        .count();
+    assert!(variants >= 50, "{variants} variants");
+    assert_eq!(runs.height(), variants, "one seed per cell with --quick");
+    let labels: Vec<&str> = runs
+        .column("axis.variant")
+        .unwrap()
+        .str()
+        .unwrap()
+        .iter()
+        .flatten()
+        .collect();
+    let acc = runs.column("test_acc").unwrap().f64().unwrap();
+    for (label, a) in labels.iter().zip(acc.iter()) {
+        let a = a.unwrap();
+        assert!(a.is_finite() && a > 0.1, "{label}: test accuracy {a}");
+    }
+    let metric = |name: &str, label: &str| -> f64 {
+        let at = labels.iter().position(|l| *l == label).unwrap();
+        runs.column(name)
+            .unwrap_or_else(|_| panic!("no column {name}"))
+            .f64()
+            .unwrap()
+            .get(at)
+            .unwrap()
+    };
+    assert!(metric("metric.mc_accuracy", "mc_dropout") > 0.1);
+    assert!(metric("metric.pretrain.val_acc", "transfer") > 0.5);
+    assert!(metric("metric.pretrain.val_loss", "autoencoder_pretraining").is_finite());
+    assert!(metric("metric.init.grad_norm.003", "diagnostics") > 0.0);
+    assert!(
+        metric("metric.mc_accuracy", "plain").is_nan(),
+        "only where asked"
+    );
+    let epochs = read("epochs.parquet");
+    let act_std = epochs.column("diag.act_std.001").unwrap().f64().unwrap();
+    assert_eq!(
+        act_std
+            .iter()
+            .filter(|v| v.is_some_and(f64::is_finite))
+            .count(),
+        2
+    );
+}

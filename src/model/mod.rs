@@ -14,6 +14,7 @@
 //! frozen (no updates; their BN runs in inference mode, as in Keras) and copied into another
 //! network with the same lower layers (layer reuse).
 
+mod io;
 mod norm;
 mod param;
 
@@ -248,6 +249,18 @@ impl<D: Device<f32>> Mlp<D> {
         &self.ops
     }
 
+    /// Width of the output layer.
+    pub fn outputs(&self) -> usize {
+        self.ops
+            .iter()
+            .rev()
+            .find_map(|op| match op {
+                Op::Dense(d) => Some(d.fan_out()),
+                _ => None,
+            })
+            .unwrap_or(0)
+    }
+
     /// Number of layers (hidden layers + the output layer).
     pub fn num_layers(&self) -> usize {
         self.frozen.len()
@@ -360,12 +373,13 @@ impl<D: Device<f32>> Mlp<D> {
             p.values_mut().clone_from(values);
             p.sync();
         }
-        let mut moving = state[n..].chunks_exact(2);
-        for op in &mut self.ops {
-            if let (Op::Norm(bn), Some(pair)) = (op, moving.next()) {
-                bn.moving_mean.clone_from(&pair[0]);
-                bn.moving_variance.clone_from(&pair[1]);
-            }
+        let norms = self.ops.iter_mut().filter_map(|op| match op {
+            Op::Norm(bn) => Some(bn),
+            _ => None,
+        });
+        for (bn, pair) in norms.zip(state[n..].chunks_exact(2)) {
+            bn.moving_mean.clone_from(&pair[0]);
+            bn.moving_variance.clone_from(&pair[1]);
         }
     }
 

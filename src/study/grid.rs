@@ -23,6 +23,10 @@ pub struct Cell {
 /// A failed cell: (axis, value index, message).
 pub type CellError = (String, usize, String);
 
+/// The axis whose values are whole variants: tables of settings with a `label`, merged into the
+/// base (`[[grid.variant]]` in a study file; one cell per technique).
+pub const VARIANT_AXIS: &str = "variant";
+
 /// Expands `axes` over `base`, first axis varying slowest.
 pub fn expand(
     base: &toml::Table,
@@ -46,8 +50,14 @@ pub fn expand(
         let mut table = base.clone();
         let mut labels = Vec::new();
         for ((name, values), &i) in axes.iter().zip(&combo) {
-            set_path(&mut table, name, values[i].clone());
-            labels.push((name.clone(), label_of(&values[i])));
+            if name == VARIANT_AXIS {
+                let label =
+                    apply_variant(&mut table, &values[i]).map_err(|e| (name.clone(), i, e))?;
+                labels.push((name.clone(), label));
+            } else {
+                set_path(&mut table, name, values[i].clone());
+                labels.push((name.clone(), label_of(&values[i])));
+            }
         }
         let config: RunConfig =
             toml::Value::Table(table)
@@ -87,6 +97,36 @@ fn first_axis(axes: &[(String, Vec<toml::Value>)], combo: &[usize]) -> (String, 
     match axes.last() {
         Some((name, _)) => (name.clone(), *combo.last().unwrap_or(&0)),
         None => ("base".into(), 0),
+    }
+}
+
+/// Merges a variant's settings into `table` and returns its label.
+fn apply_variant(table: &mut toml::Table, variant: &toml::Value) -> Result<String, String> {
+    let settings = variant
+        .as_table()
+        .ok_or("a variant is a table of settings with a `label`")?;
+    let label = settings
+        .get("label")
+        .and_then(toml::Value::as_str)
+        .ok_or("a variant needs a `label` (a string naming its cell)")?;
+    for (key, value) in settings.iter().filter(|(k, _)| k.as_str() != "label") {
+        merge(table, key, value);
+    }
+    Ok(label.to_string())
+}
+
+/// Sets `key` to `value`, merging plain tables (like `model`) key by key; a technique's table
+/// (one with a `name`) or any other value replaces what was there.
+fn merge(table: &mut toml::Table, key: &str, value: &toml::Value) {
+    match (table.get_mut(key), value.as_table()) {
+        (Some(toml::Value::Table(existing)), Some(new)) if !new.contains_key("name") => {
+            for (k, v) in new {
+                merge(existing, k, v);
+            }
+        }
+        _ => {
+            table.insert(key.to_string(), value.clone());
+        }
     }
 }
 

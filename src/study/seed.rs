@@ -16,6 +16,12 @@ pub enum Purpose {
     Noise = 3,
     /// Any seeded choice of data subsets.
     Split = 4,
+    /// A pretraining stage's initial weights (model A of layer reuse).
+    PretrainInit = 5,
+    /// A pretraining stage's minibatch order.
+    PretrainOrder = 6,
+    /// A pretraining stage's noise masks.
+    PretrainNoise = 7,
 }
 
 /// The stream for `purpose` of the run with `seed`.

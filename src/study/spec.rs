@@ -36,6 +36,7 @@ use crate::zoo::clip::Clipping;
 use crate::zoo::diagnostics::Diagnostics;
 use crate::zoo::optim::OptimizerConfig;
 use crate::zoo::regularize::{Constraint, EarlyStopping, Regularizer};
+use crate::zoo::reuse::{check_classes, Pretrain};
 use crate::zoo::schedule::Schedule;
 
 /// Everything one run needs besides its seed: the resolved config of a cell.
@@ -47,9 +48,18 @@ pub struct RunConfig {
     /// Minibatch size (the last minibatch of an epoch may be smaller, as in Keras).
     #[serde(default = "batch_size")]
     pub batch_size: usize,
-    /// Train on only the first N training images (None: all 55,000).
+    /// Train on only the first N training images (None: all 55,000; with `classes`, the first
+    /// N images of those classes).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub train_subset: Option<usize>,
+    /// The task's classes, relabelled 0, 1, … in this order (None: all ten). Validation and test
+    /// sets keep only these classes too.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub classes: Option<Vec<u8>>,
+    /// Standardize every input feature with the training set's mean and standard deviation (as
+    /// SELU's self-normalization assumes); pixels are in [0, 1] otherwise.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub standardize: bool,
     /// The network.
     pub model: ModelSpec,
     /// The optimizer and its hyperparameters.
@@ -89,6 +99,9 @@ pub struct RunConfig {
     /// Per-layer diagnostics at initialization and after every epoch (off by default).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub diagnostics: Option<Diagnostics>,
+    /// A pretraining stage whose lower layers the run reuses (none by default).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pretrain: Option<Pretrain>,
 }
 
 fn batch_size() -> usize {
@@ -135,6 +148,16 @@ impl RunConfig {
         }
         if let Some(d) = &self.diagnostics {
             d.check()?;
+        }
+        if let Some(c) = &self.classes {
+            check_classes("classes", c)?;
+        }
+        if let Some(p) = &self.pretrain {
+            p.check(
+                self.epochs,
+                self.model.hidden.len(),
+                self.schedule.is_some(),
+            )?;
         }
         Ok(())
     }

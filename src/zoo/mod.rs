@@ -11,5 +11,6 @@ pub mod init;
 pub mod named;
 pub mod optim;
 pub mod regularize;
+pub mod reuse;
 pub mod rng;
 pub mod schedule;

@@ -194,6 +194,21 @@ impl OptimizerConfig {
         }
     }
 
+    /// Sets η.
+    pub fn set_learning_rate(&mut self, lr: f64) {
+        match self {
+            OptimizerConfig::Sgd { learning_rate }
+            | OptimizerConfig::Momentum { learning_rate, .. }
+            | OptimizerConfig::Nesterov { learning_rate, .. }
+            | OptimizerConfig::Adagrad { learning_rate, .. }
+            | OptimizerConfig::Rmsprop { learning_rate, .. }
+            | OptimizerConfig::Adam { learning_rate, .. }
+            | OptimizerConfig::Adamax { learning_rate, .. }
+            | OptimizerConfig::Nadam { learning_rate, .. }
+            | OptimizerConfig::Adamw { learning_rate, .. } => *learning_rate = lr,
+        }
+    }
+
     /// Checks every hyperparameter's range; the error names the setting and the valid range.
     pub fn check(&self) -> Result<()> {
         let name = self.name();
