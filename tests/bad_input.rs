@@ -153,6 +153,10 @@ fn bad_new_technique_settings_are_refused_with_their_reason() {
         &variants("[[grid.variant]]\nlabel = \"x\"\ndiagnostics = { probe = 0 }\n"),
         &["diagnostics.probe"],
     );
+    refused(
+        &variants("[grid]\noptimizer = [\"adam\", { name = \"adam\", beta_1 = 0.9 }]\n"),
+        &["trains exactly what cell optimizer=adam does"],
+    );
 }
 
 #[test]

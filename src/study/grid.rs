@@ -31,6 +31,7 @@ pub const VARIANT_AXIS: &str = "variant";
 pub fn expand(
     base: &toml::Table,
     axes: &[(String, Vec<toml::Value>)],
+    adjust: &dyn Fn(&mut toml::Table),
 ) -> Result<Vec<Cell>, CellError> {
     let mut combos: Vec<Vec<usize>> = vec![vec![]];
     for (_, values) in axes {
@@ -59,6 +60,7 @@ pub fn expand(
                 labels.push((name.clone(), label_of(&values[i])));
             }
         }
+        adjust(&mut table);
         let config: RunConfig =
             toml::Value::Table(table)
                 .try_into()
@@ -80,8 +82,25 @@ pub fn expand(
                 .collect::<Vec<_>>()
                 .join(", ")
         };
+        let id = cell_id(&config_json);
+        if let Some(twin) = cells.iter().find(|c: &&Cell| c.id == id) {
+            let (axis, i) = first_axis(axes, &combo);
+            return Err((
+                axis,
+                i,
+                format!(
+                    "this cell ({}) trains exactly what cell {} does: remove one of them",
+                    labels
+                        .iter()
+                        .map(|(k, v)| format!("{k}={v}"))
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                    twin.label
+                ),
+            ));
+        }
         cells.push(Cell {
-            id: cell_id(&config_json),
+            id,
             label,
             axes: labels,
             config,

@@ -67,7 +67,11 @@ pub struct RunConfig {
     pub optimizer: OptimizerConfig,
     /// Gradient clipping before each optimizer step (none by default). Absent fields stay out
     /// of the canonical config, so adding a technique does not change existing cells' ids.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::zoo::named::opt_string_or_table"
+    )]
     pub clipping: Option<Clipping>,
     /// The learning-rate schedule (constant by default).
     #[serde(
@@ -178,6 +182,27 @@ pub struct Quick {
     pub seeds: u64,
 }
 
+impl Quick {
+    /// Shortens a run's table: the quick epochs and training images, and a pretraining stage
+    /// capped likewise (its freezing ending before the shortened run does).
+    fn shorten(&self, table: &mut toml::Table, epochs: Option<u32>) {
+        let epochs = epochs.unwrap_or(self.epochs);
+        table.insert("train_subset".into(), (self.train_subset as i64).into());
+        table.insert("epochs".into(), i64::from(epochs).into());
+        if let Some(toml::Value::Table(p)) = table.get_mut("pretrain") {
+            let cap = |p: &mut toml::Table, key: &str, max: i64| {
+                let v = p.get(key).and_then(toml::Value::as_integer).unwrap_or(max);
+                p.insert(key.into(), v.min(max).into());
+            };
+            cap(p, "epochs", i64::from(epochs));
+            cap(p, "train_subset", self.train_subset as i64);
+            if p.contains_key("freeze_epochs") {
+                cap(p, "freeze_epochs", i64::from(epochs) - 1);
+            }
+        }
+    }
+}
+
 fn quick_subset() -> usize {
     5000
 }
@@ -271,8 +296,7 @@ pub fn parse(path: &Path, text: &str, overrides: Overrides) -> Result<Study> {
     let mut base = file.base.into_inner();
     let quick = file.quick.unwrap_or_default();
     if overrides.quick {
-        base.insert("train_subset".into(), (quick.train_subset as i64).into());
-        base.insert("epochs".into(), i64::from(quick.epochs).into());
+        quick.shorten(&mut base, overrides.epochs);
     }
     if let Some(epochs) = overrides.epochs {
         base.insert("epochs".into(), i64::from(epochs).into());
@@ -310,16 +334,35 @@ pub fn parse(path: &Path, text: &str, overrides: Overrides) -> Result<Study> {
     }
 
     let mut axes = Vec::new();
-    for (name, values) in &file.grid {
-        let values = values.as_array().filter(|v| !v.is_empty()).ok_or_else(|| {
+    // An unquoted dotted axis (`model.activation = [...]`) arrives as nested tables: flatten.
+    let mut pending: Vec<(String, &toml::Value)> =
+        file.grid.iter().map(|(k, v)| (k.clone(), v)).collect();
+    while let Some((name, value)) = pending.pop() {
+        if let (Some(table), false) = (value.as_table(), name == grid::VARIANT_AXIS) {
+            pending.extend(table.iter().rev().map(|(k, v)| (format!("{name}.{k}"), v)));
+            continue;
+        }
+        let values = value.as_array().filter(|v| !v.is_empty()).ok_or_else(|| {
+            let key = name.rsplit('.').next().unwrap_or(&name);
             at(
-                find_key_span(text, "grid", name),
+                find_key_span(text, "grid", key),
                 format!("grid axis '{name}' must be a non-empty list of values"),
             )
         })?;
-        axes.push((name.clone(), values.clone()));
+        axes.push((name, values.clone()));
     }
-    let cells = grid::expand(&base, &axes).map_err(|(axis, index, message)| {
+    axes.sort_by_key(|(name, _)| {
+        file.grid
+            .keys()
+            .position(|k| name.split('.').next() == Some(k))
+    });
+    let quick_table = overrides.quick.then_some(quick);
+    let adjust = |table: &mut toml::Table| {
+        if let Some(q) = &quick_table {
+            q.shorten(table, overrides.epochs);
+        }
+    };
+    let cells = grid::expand(&base, &axes, &adjust).map_err(|(axis, index, message)| {
         at(
             find_value_span(text, &axis, index),
             format!("grid axis '{axis}', value {}: {message}", index + 1),
@@ -683,6 +726,43 @@ optimizer = ["sgd", { name = "adam", learning_rate = 0.01 }]
         assert_eq!(optimizers.cells.len(), 9);
         assert_eq!(optimizers.seeds.len(), 10);
         assert_eq!(optimizers.cells[0].config.epochs, 20);
+    }
+
+    #[test]
+    fn dotted_axes_quoted_or_not_and_quick_pretraining() {
+        let text = |axis: &str| {
+            format!(
+                "description = \"d\"\nseeds = 1\n[base]\nepochs = 6\noptimizer = \"sgd\"\n\
+                 model = {{ hidden = [8] }}\n\
+                 pretrain = {{ epochs = 9, freeze_epochs = 5 }}\n[grid]\n{axis} = [\"relu\", \"elu\"]\n"
+            )
+        };
+        let quoted = parse(
+            Path::new("q.toml"),
+            &text("\"model.activation\""),
+            Overrides::default(),
+        );
+        let bare = parse(
+            Path::new("b.toml"),
+            &text("model.activation"),
+            Overrides::default(),
+        );
+        let (quoted, bare) = (quoted.unwrap(), bare.unwrap());
+        assert_eq!(quoted.axes, ["model.activation"]);
+        assert_eq!(bare.axes, quoted.axes);
+        let ids = |s: &Study| s.cells.iter().map(|c| c.id.clone()).collect::<Vec<_>>();
+        assert_eq!(ids(&bare), ids(&quoted));
+        // --quick shortens the pretraining stage too, freezing included.
+        let quick = Overrides {
+            quick: true,
+            ..Overrides::default()
+        };
+        let q = parse(Path::new("q.toml"), &text("model.activation"), quick).unwrap();
+        let p = q.cells[0].config.pretrain.as_ref().unwrap();
+        assert_eq!(
+            (p.epochs, p.freeze_epochs, p.train_subset),
+            (3, 2, Some(5000))
+        );
     }
 
     #[test]

@@ -95,6 +95,13 @@ impl Pretrain {
             if !(lr.is_finite() && lr > 0.0) {
                 return bad("unfreeze_learning_rate", format!("must be > 0, got {lr}"));
             }
+            if self.freeze_epochs == 0 {
+                return bad(
+                    "unfreeze_learning_rate",
+                    "needs freeze_epochs >= 1 (without freezing there is nothing to unfreeze)"
+                        .into(),
+                );
+            }
             if has_schedule {
                 return bad(
                     "unfreeze_learning_rate",
