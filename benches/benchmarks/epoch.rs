@@ -1,0 +1,93 @@
+//! Group `epoch`, id `optimizers_sgd_32`: one whole run of one epoch of studies/optimizers.toml's
+//! `sgd` cell (784-300-100-10 ReLU, He normal, SGD η = 0.01, batch 32) on the real
+//! Fashion-MNIST, through `trainbench::train::train_run` with seed 0: building the model, 1,719
+//! shuffled minibatch steps over the 55,000 training images, the validation pass and the final
+//! test pass. Throughput: training samples (55,000) per iteration.
+//!
+//! The data are loaded (fetched into the cache if they are nowhere, as `trainbench study` does)
+//! the first time the bench runs, not timed; without them the bench panics with the reason.
+//! The PyTorch twin (benches/reference/pytorch_bench.py) has no such row.
+//!
+//! Unlike `trainbench study`, which runs each run on a one-thread rayon pool, the run here uses
+//! the benches' global pool (2 threads unless `RAYON_NUM_THREADS` says otherwise).
+
+use std::path::Path;
+use std::sync::atomic::AtomicBool;
+use std::time::Duration;
+
+use criterion::{criterion_group, Criterion, SamplingMode, Throughput};
+use trainbench::data::{self, DataOptions, FashionMnist};
+use trainbench::study::spec::{self, RunConfig};
+use trainbench::study::Overrides;
+use trainbench::train::{train_run, DataView};
+
+use super::{criterion, device};
+
+/// Training images in an epoch (60,000 less the 5,000 held out for validation).
+const TRAIN_IMAGES: usize = 55_000;
+
+/// The `sgd` cell of studies/optimizers.toml with one epoch, and the study's first seed.
+fn sgd_cell() -> (RunConfig, u64) {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("studies/optimizers.toml");
+    let text = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
+    let overrides = Overrides {
+        epochs: Some(1),
+        ..Overrides::default()
+    };
+    let study = spec::parse(&path, &text, overrides).unwrap_or_else(|e| panic!("{e}"));
+    let cell = study
+        .cells
+        .iter()
+        .find(|cell| cell.config.optimizer.name() == "sgd")
+        .unwrap_or_else(|| panic!("{} has no sgd cell", path.display()));
+    let mut config = cell.config.clone();
+    config.epochs = 1;
+    assert_eq!(config.batch_size, 32, "the bench's id says batch 32");
+    (config, study.seeds[0])
+}
+
+fn load_data() -> FashionMnist {
+    let options = DataOptions {
+        fetch: true,
+        ..DataOptions::default()
+    };
+    let data = data::load(&options)
+        .unwrap_or_else(|e| panic!("epoch/optimizers_sgd_32 needs the real Fashion-MNIST: {e}"));
+    assert_eq!(data.train.len(), TRAIN_IMAGES);
+    data
+}
+
+fn epoch(c: &mut Criterion) {
+    let dev = device();
+    let (config, seed) = sgd_cell();
+    let stop = AtomicBool::new(false);
+    let mut data: Option<FashionMnist> = None;
+    let mut group = c.benchmark_group("epoch");
+    group.sampling_mode(SamplingMode::Flat);
+    group.throughput(Throughput::Elements(TRAIN_IMAGES as u64));
+    group.bench_function("optimizers_sgd_32", |b| {
+        let data = data.get_or_insert_with(load_data);
+        let view = DataView {
+            train: &data.train,
+            val: &data.val,
+            test: &data.test,
+        };
+        b.iter(|| {
+            train_run(&dev, &config, view, seed, &stop, &mut |_| {})
+                .unwrap_or_else(|e| panic!("{e}"))
+        })
+    });
+    group.finish();
+}
+
+criterion_group! {
+    name = benches;
+    // 2.5 to 3.5 s an iteration on 2 cores: criterion's fewest samples, one iteration each
+    // (criterion warns that 10 samples do not fit in 25 s when an iteration takes longer).
+    config = criterion()
+        .sample_size(10)
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(25));
+    targets = epoch
+}

@@ -1,0 +1,97 @@
+//! What the bench groups share: the thread pool, the criterion settings' starting point, seeded
+//! random inputs and building a network from a model spec written as in a study file.
+//!
+//! Every input is made once, before timing, from a fixed seed, so no data generation is timed.
+
+pub mod activation;
+pub mod batch_norm;
+pub mod epoch;
+pub mod inference;
+pub mod train_step;
+
+use std::sync::Once;
+
+use criterion::Criterion;
+use dfdx::prelude::*;
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+use rand_distr::{Distribution, StandardNormal, Uniform};
+use trainbench::model::{Matrix, Mlp, ModelSpec};
+use trainbench::study::seed::{stream, Purpose};
+use trainbench::train::{CLASSES, INPUTS};
+
+/// Threads of rayon's global pool (dfdx's matmuls) when `RAYON_NUM_THREADS` is not set: the
+/// PyTorch twin's default `torch.set_num_threads(2)`.
+pub const DEFAULT_THREADS: usize = 2;
+
+/// The shape the activation and batch norm benches work on (as the PyTorch twin's `ACT_SHAPE`).
+pub const ACT_SHAPE: (usize, usize) = (256, 300);
+
+/// Elements of an [`ACT_SHAPE`] tensor: the throughput of the activation and batch norm rows.
+pub const ACT_ELEMENTS: u64 = (ACT_SHAPE.0 * ACT_SHAPE.1) as u64;
+
+/// The seed of every random input.
+const DATA_SEED: u64 = 20_240_601;
+
+/// The criterion settings every group starts from (command-line options such as
+/// `--measurement-time` still override them: `criterion_group!` applies the arguments after
+/// this). Also sizes rayon's global pool, once, before any bench touches it.
+pub fn criterion() -> Criterion {
+    static THREADS: Once = Once::new();
+    THREADS.call_once(|| {
+        let threads = std::env::var("RAYON_NUM_THREADS")
+            .ok()
+            .and_then(|v| v.parse::<usize>().ok())
+            .filter(|&n| n > 0)
+            .unwrap_or(DEFAULT_THREADS);
+        match rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build_global()
+        {
+            Ok(()) => eprintln!("trainbench benches: {threads} rayon threads"),
+            Err(e) => eprintln!("trainbench benches: rayon's pool was already set up ({e})"),
+        }
+    });
+    Criterion::default()
+}
+
+/// The CPU device.
+pub fn device() -> Cpu {
+    Cpu::default()
+}
+
+/// The random generator of the inputs of the bench called `name` (a fixed seed per name, so a
+/// bench's inputs do not depend on which others run).
+pub fn data_rng(name: &str) -> ChaCha8Rng {
+    let salt = name
+        .bytes()
+        .fold(0u64, |h, b| h.wrapping_mul(31).wrapping_add(u64::from(b)));
+    ChaCha8Rng::seed_from_u64(DATA_SEED ^ salt)
+}
+
+/// A [rows, cols] matrix of standard normal values.
+pub fn normal(dev: &Cpu, (rows, cols): (usize, usize), rng: &mut ChaCha8Rng) -> Matrix<Cpu> {
+    let values: Vec<f32> = StandardNormal.sample_iter(rng).take(rows * cols).collect();
+    dev.tensor_from_vec(values, (rows, cols))
+}
+
+/// A [batch, 784] batch of standard normal "images" (as the PyTorch twin's `torch.randn`) and
+/// [batch, 10] one-hot labels of uniformly random classes.
+pub fn batch(dev: &Cpu, batch: usize, rng: &mut ChaCha8Rng) -> (Matrix<Cpu>, Matrix<Cpu>) {
+    let x = normal(dev, (batch, INPUTS), rng);
+    let classes = Uniform::new(0, CLASSES);
+    let mut y = vec![0.0f32; batch * CLASSES];
+    for row in y.chunks_exact_mut(CLASSES) {
+        row[classes.sample(rng)] = 1.0;
+    }
+    (x, dev.tensor_from_vec(y, (batch, CLASSES)))
+}
+
+/// A 784-…-10 network from a model spec written as in a study file's `[base.model]`, its
+/// weights drawn from the init stream of seed 0 (as a run with seed 0 would draw them).
+pub fn network(dev: &Cpu, spec_toml: &str) -> Mlp<Cpu> {
+    let spec: ModelSpec =
+        toml::from_str(spec_toml).unwrap_or_else(|e| panic!("bad model spec {spec_toml:?}: {e}"));
+    Mlp::new(&spec, INPUTS, CLASSES, dev, &mut stream(0, Purpose::Init))
+        .unwrap_or_else(|e| panic!("cannot build {spec_toml:?}: {e}"))
+}

@@ -1,0 +1,142 @@
+//! Group `train_step`, ids `{net}/{opt}/{batch}`: one training step exactly as
+//! `trainbench::train::train_run` takes it — the batch traced on a leaky tape, `forward_train`,
+//! mean softmax cross-entropy from the logits, backward, `apply_gradients` with the optimizer at
+//! its Keras defaults (SGD η = 0.01, Adam η = 0.001) — on a fixed random batch made once.
+//! Throughput: samples (the batch size) per iteration.
+//!
+//! Rows and ids match `train_step` in benches/reference/pytorch_bench.py (compare.py pairs
+//! `{net}/adam/{batch}` with the fastest of PyTorch's three Adam variants).
+//!
+//! Not timed, unlike in `train_run`: building the batch tensors from the data and copying the
+//! logits and loss to the host for the epoch's metrics (the PyTorch twin does neither).
+
+use std::time::Duration;
+
+use criterion::{criterion_group, Criterion, SamplingMode, Throughput};
+use dfdx::prelude::*;
+use rand_chacha::ChaCha8Rng;
+use trainbench::model::{Matrix, Mlp, StepRules};
+use trainbench::study::seed::{stream, Purpose};
+use trainbench::zoo::optim::{Optimizer, OptimizerConfig};
+
+use super::{batch, criterion, data_rng, device, network};
+
+/// 784-300-100-10 ReLU, He normal: the chapter's MLP.
+const MLP: &str = r#"
+hidden = [300, 100]
+activation = "relu"
+initializer = "he_normal"
+"#;
+
+/// 20 hidden layers of 100 units with `activation` and `initializer`, plus `extra` spec lines.
+fn deep(activation: &str, initializer: &str, extra: &str) -> String {
+    format!(
+        "hidden = {:?}\nactivation = \"{activation}\"\ninitializer = \"{initializer}\"\n{extra}",
+        [100usize; 20]
+    )
+}
+
+/// (net id, model spec) in the PyTorch twin's `NETS` order.
+fn nets() -> Vec<(&'static str, String)> {
+    let bn = "batch_norm = { placement = \"before_activation\", input = false }";
+    vec![
+        ("mlp", MLP.to_string()),
+        ("deep20x100_relu", deep("relu", "he_normal", "")),
+        ("deep20x100_relu_bn", deep("relu", "he_normal", bn)),
+        ("deep20x100_selu", deep("selu", "lecun_normal", "")),
+        ("deep20x100_swish", deep("swish", "he_normal", "")),
+    ]
+}
+
+/// (net, optimizer, batch) in the PyTorch twin's `TRAIN_ROWS` order (without its extra Adam
+/// variants, which are PyTorch implementations of the same `adam`).
+fn rows() -> Vec<(&'static str, &'static str, usize)> {
+    let mut rows = Vec::new();
+    for batch in [32, 256] {
+        for opt in ["sgd", "adam"] {
+            rows.push(("mlp", opt, batch));
+        }
+    }
+    for net in [
+        "deep20x100_relu",
+        "deep20x100_relu_bn",
+        "deep20x100_selu",
+        "deep20x100_swish",
+    ] {
+        rows.push((net, "sgd", 256));
+    }
+    rows
+}
+
+/// A network training on one fixed batch.
+struct Trainer {
+    model: Mlp<Cpu>,
+    optimizer: Optimizer,
+    learning_rate: f64,
+    noise: ChaCha8Rng,
+    x: Matrix<Cpu>,
+    y: Matrix<Cpu>,
+}
+
+impl Trainer {
+    fn new(dev: &Cpu, spec: &str, opt: &str, batch_size: usize, data: &mut ChaCha8Rng) -> Self {
+        let model = network(dev, spec);
+        let config = OptimizerConfig::default_for(opt)
+            .unwrap_or_else(|| panic!("no optimizer called {opt:?}"));
+        let optimizer = config
+            .build(&model.param_sizes())
+            .unwrap_or_else(|e| panic!("{e}"));
+        let (x, y) = batch(dev, batch_size, data);
+        Trainer {
+            model,
+            optimizer,
+            learning_rate: config.learning_rate(),
+            noise: stream(0, Purpose::Noise),
+            x,
+            y,
+        }
+    }
+
+    /// One step, as `train_run` takes it.
+    fn step(&mut self) {
+        let logits = self
+            .model
+            .forward_train(self.x.clone().traced(Gradients::leaky()), &mut self.noise);
+        let loss = cross_entropy_with_logits_loss(logits, self.y.clone());
+        let grads = loss.backward();
+        self.model
+            .apply_gradients(
+                &grads,
+                &mut self.optimizer,
+                self.learning_rate,
+                StepRules::default(),
+            )
+            .unwrap_or_else(|e| panic!("{e}"));
+    }
+}
+
+fn train_step(c: &mut Criterion) {
+    let dev = device();
+    let nets = nets();
+    let mut group = c.benchmark_group("train_step");
+    // Every sample the same number of iterations, like the PyTorch twin's windows (criterion's
+    // linear sampling would need 1,275 iterations for 50 samples).
+    group.sampling_mode(SamplingMode::Flat);
+    for (net, opt, batch_size) in rows() {
+        let id = format!("{net}/{opt}/{batch_size}");
+        let spec = &nets.iter().find(|(name, _)| *name == net).unwrap().1;
+        let mut trainer = Trainer::new(&dev, spec, opt, batch_size, &mut data_rng(&id));
+        group.throughput(Throughput::Elements(batch_size as u64));
+        group.bench_function(id.as_str(), |b| b.iter(|| trainer.step()));
+    }
+    group.finish();
+}
+
+criterion_group! {
+    name = benches;
+    config = criterion()
+        .sample_size(50)
+        .warm_up_time(Duration::from_secs(2))
+        .measurement_time(Duration::from_secs(5));
+    targets = train_step
+}
