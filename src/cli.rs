@@ -46,12 +46,30 @@ pub enum Command {
         /// The other.
         second: PathBuf,
     },
+    /// Check the chapter's claims (studies/claims.toml) against the recorded results: a verdict
+    /// with its evidence per claim, written to results/claims.md; exits non-zero when a claim's
+    /// study has no results or is missing runs.
+    Claims(ClaimsArgs),
     /// Find, fetch and check the Fashion-MNIST files.
     Data {
         /// What to do.
         #[command(subcommand)]
         action: DataAction,
     },
+}
+
+/// Options of `claims`.
+#[derive(Debug, Args)]
+pub struct ClaimsArgs {
+    /// The claims file.
+    #[arg(long, default_value = "studies/claims.toml")]
+    pub claims: PathBuf,
+    /// Results root (each study's results in <DIR>/<study>/).
+    #[arg(long, default_value = "results")]
+    pub results: PathBuf,
+    /// Where to write the Markdown table (default: <results>/claims.md).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
 }
 
 /// Which study and which of its result sets: the options every study command takes.

@@ -9,8 +9,8 @@ use std::sync::Arc;
 use anyhow::Context;
 
 use crate::cli::{
-    Cli, Command, DataAction, EmitArgs, LrFindArgs, MergeArgs, Scheduler, Selection, StudyArgs,
-    VerifyArgs,
+    ClaimsArgs, Cli, Command, DataAction, EmitArgs, LrFindArgs, MergeArgs, Scheduler, Selection,
+    StudyArgs, VerifyArgs,
 };
 use crate::data::{self, DataOptions};
 use crate::report::{self, ReportInput};
@@ -42,6 +42,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Data { action } => data_command(&cli, action),
+        Command::Claims(args) => claims_command(&cli, args),
         Command::Verify(args) => verify_command(&cli, args),
         Command::Merge(args) => merge_command(&cli, args),
         Command::Emit(args) => emit_command(&cli, args),
@@ -81,6 +82,40 @@ fn load_study(cli: &Cli, selection: &Selection) -> anyhow::Result<Study> {
         quick: selection.quick,
     };
     Ok(spec::load(&path, overrides)?)
+}
+
+/// `trainbench claims`: evaluates, prints and writes the claims table.
+fn claims_command(cli: &Cli, args: &ClaimsArgs) -> anyhow::Result<ExitCode> {
+    let file = crate::claims::load(&args.claims)?;
+    let results = crate::claims::evaluate(&file, &cli.studies, &args.results);
+    let text = crate::claims::render::markdown(&results);
+    print!("{text}");
+    let out = args
+        .out
+        .clone()
+        .unwrap_or_else(|| args.results.join("claims.md"));
+    if let Some(parent) = out.parent() {
+        std::fs::create_dir_all(parent)
+            .with_context(|| format!("creating {}", parent.display()))?;
+    }
+    data::source::write_atomic(&out, text.as_bytes())?;
+    let missing: Vec<&str> = results
+        .iter()
+        .filter(|r| r.outcome.is_err())
+        .map(|r| r.id.as_str())
+        .collect();
+    eprintln!(
+        "{} claims, {} with a verdict; written to {}",
+        results.len(),
+        results.len() - missing.len(),
+        out.display()
+    );
+    if missing.is_empty() {
+        Ok(ExitCode::SUCCESS)
+    } else {
+        eprintln!("no verdict (missing results) for: {}", missing.join(", "));
+        Ok(ExitCode::FAILURE)
+    }
 }
 
 /// `--jobs`, or every core.

@@ -3,6 +3,7 @@
 //! results → reports (see the module map in the README).
 #![warn(missing_docs)]
 
+pub mod claims;
 pub mod cli;
 pub mod commands;
 

@@ -189,6 +189,11 @@ impl Quick {
         let epochs = epochs.unwrap_or(self.epochs);
         table.insert("train_subset".into(), (self.train_subset as i64).into());
         table.insert("epochs".into(), i64::from(epochs).into());
+        self.shorten_pretraining(table, epochs);
+    }
+
+    /// Caps a cell's pretraining stage (set in [base] or by an axis) to the quick size.
+    fn shorten_pretraining(&self, table: &mut toml::Table, epochs: u32) {
         if let Some(toml::Value::Table(p)) = table.get_mut("pretrain") {
             let cap = |p: &mut toml::Table, key: &str, max: i64| {
                 let v = p.get(key).and_then(toml::Value::as_integer).unwrap_or(max);
@@ -335,8 +340,13 @@ pub fn parse(path: &Path, text: &str, overrides: Overrides) -> Result<Study> {
 
     let mut axes = Vec::new();
     // An unquoted dotted axis (`model.activation = [...]`) arrives as nested tables: flatten.
-    let mut pending: Vec<(String, &toml::Value)> =
-        file.grid.iter().map(|(k, v)| (k.clone(), v)).collect();
+    // A stack: pushed in reverse so axes come off it in file order.
+    let mut pending: Vec<(String, &toml::Value)> = file
+        .grid
+        .iter()
+        .rev()
+        .map(|(k, v)| (k.clone(), v))
+        .collect();
     while let Some((name, value)) = pending.pop() {
         if let (Some(table), false) = (value.as_table(), name == grid::VARIANT_AXIS) {
             pending.extend(table.iter().rev().map(|(k, v)| (format!("{name}.{k}"), v)));
@@ -351,15 +361,15 @@ pub fn parse(path: &Path, text: &str, overrides: Overrides) -> Result<Study> {
         })?;
         axes.push((name, values.clone()));
     }
-    axes.sort_by_key(|(name, _)| {
-        file.grid
-            .keys()
-            .position(|k| name.split('.').next() == Some(k))
-    });
     let quick_table = overrides.quick.then_some(quick);
     let adjust = |table: &mut toml::Table| {
+        // [base] is already shortened; an axis that sets train_subset or epochs wins.
         if let Some(q) = &quick_table {
-            q.shorten(table, overrides.epochs);
+            let epochs = table
+                .get("epochs")
+                .and_then(toml::Value::as_integer)
+                .map_or(q.epochs, |e| e as u32);
+            q.shorten_pretraining(table, epochs);
         }
     };
     let cells = grid::expand(&base, &axes, &adjust).map_err(|(axis, index, message)| {
@@ -749,6 +759,15 @@ optimizer = ["sgd", { name = "adam", learning_rate = 0.01 }]
         );
         let (quoted, bare) = (quoted.unwrap(), bare.unwrap());
         assert_eq!(quoted.axes, ["model.activation"]);
+        let two = text("\"model.activation\"").replace(
+            "[grid]\n",
+            "[grid]\noptimizer = [\"sgd\", \"adam\"]\nmodel.initializer = [\"he_normal\"]\n",
+        );
+        let two = parse(Path::new("t.toml"), &two, Overrides::default()).unwrap();
+        assert_eq!(
+            two.axes,
+            ["optimizer", "model.initializer", "model.activation"]
+        );
         assert_eq!(bare.axes, quoted.axes);
         let ids = |s: &Study| s.cells.iter().map(|c| c.id.clone()).collect::<Vec<_>>();
         assert_eq!(ids(&bare), ids(&quoted));

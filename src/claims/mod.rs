@@ -1,0 +1,431 @@
+//! `trainbench claims`: the chapter's claims checked against the committed results. Each check
+//! of studies/claims.toml (see [`spec`]) measures one metric on every run of two cells of a study,
+//! pairs the runs by seed, and gives a verdict by the rule fixed in advance:
+//!
+//! - `higher` / `lower`: **supported** when the 95% bootstrap interval of the mean paired
+//!   difference a − b lies wholly on the claimed side of 0, **contradicted** when wholly on the
+//!   other, **inconclusive** otherwise;
+//! - `equal` (with a margin m): supported when the interval lies within [−m, m], contradicted when
+//!   wholly outside it, inconclusive otherwise;
+//! - `below` / `above` (one cell, bound m): the interval of the mean against m, likewise.
+//!
+//! A claim is supported when all its checks are, contradicted when any is, inconclusive
+//! otherwise. A claim whose study has missing runs gets no verdict but says what is missing.
+
+pub mod computed;
+pub mod render;
+pub mod spec;
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use crate::error::{Error, Result};
+use crate::report::stats;
+use crate::results::{store, EpochRecord, RunRecord};
+use crate::study::grid::label_of;
+use crate::study::{spec as study_spec, Overrides, Study};
+use spec::{Check, Claim, ClaimsFile, Expect, Metric};
+
+/// The bootstrap seed of every verdict, fixed so verdicts are a pure function of the results.
+pub const CLAIMS_SEED: u64 = 20_260_101;
+
+/// The outcome of a check or a claim.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    /// The evidence lies wholly on the claimed side.
+    Supported,
+    /// The evidence lies wholly on the other side.
+    Contradicted,
+    /// The interval includes no effect (or straddles the margin).
+    Inconclusive,
+}
+
+impl std::fmt::Display for Verdict {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Verdict::Supported => "supported",
+            Verdict::Contradicted => "contradicted",
+            Verdict::Inconclusive => "inconclusive",
+        })
+    }
+}
+
+/// What one check found.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CheckResult {
+    /// The check in words.
+    pub what: String,
+    /// The metric in words.
+    pub metric: String,
+    /// The claimed direction.
+    pub expect: Expect,
+    /// The margin or bound, if any.
+    pub margin: Option<f64>,
+    /// Seeds that entered (paired and finite).
+    pub n: usize,
+    /// Mean of a − b (or of a, for a bound).
+    pub effect: f64,
+    /// 95% bootstrap interval of that mean.
+    pub ci: (f64, f64),
+    /// Per-seed values of a − b (or a), by seed.
+    pub per_seed: Vec<(u64, f64)>,
+    /// Runs that never reached a target (epochs_to / seconds_to), in a and b.
+    pub censored: (usize, usize),
+    /// The verdict.
+    pub verdict: Verdict,
+}
+
+/// What a claim found.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ClaimResult {
+    /// Id.
+    pub id: String,
+    /// The chapter's words.
+    pub text: String,
+    /// The textbook's figure.
+    pub textbook: Option<String>,
+    /// The study.
+    pub study: String,
+    /// The results' commits (one, normally).
+    pub commits: Vec<String>,
+    /// Verdict over the checks, or why there is none.
+    pub outcome: std::result::Result<Verdict, String>,
+    /// Each check.
+    pub checks: Vec<CheckResult>,
+}
+
+/// Evaluates every claim of `file` against the studies in `studies` and the results in
+/// `results`.
+pub fn evaluate(file: &ClaimsFile, studies: &Path, results: &Path) -> Vec<ClaimResult> {
+    file.claim
+        .iter()
+        .map(|claim| match evaluate_claim(claim, studies, results) {
+            Ok(r) => r,
+            Err(why) => ClaimResult {
+                id: claim.id.clone(),
+                text: claim.text.clone(),
+                textbook: claim.textbook.clone(),
+                study: claim.study.clone(),
+                commits: Vec::new(),
+                outcome: Err(why),
+                checks: Vec::new(),
+            },
+        })
+        .collect()
+}
+
+/// Runs of one cell by seed, with their epoch rows.
+type CellRuns<'a> = BTreeMap<u64, (&'a RunRecord, Vec<&'a EpochRecord>)>;
+
+fn evaluate_claim(
+    claim: &Claim,
+    studies: &Path,
+    results: &Path,
+) -> std::result::Result<ClaimResult, String> {
+    let study_path = study_spec::find(studies, &claim.study).map_err(|e| e.to_string())?;
+    let study = study_spec::load(&study_path, Overrides::default()).map_err(|e| e.to_string())?;
+    let dir = results.join(&study.name);
+    let (runs, epochs) = store::load(&dir).map_err(|e| e.to_string())?;
+    if runs.is_empty() {
+        return Err(format!(
+            "no results: run `trainbench study {}` (results go to {})",
+            study.name,
+            dir.display()
+        ));
+    }
+    let expected = study.cells.len() * study.seeds.len();
+    let recorded = study
+        .cells
+        .iter()
+        .flat_map(|c| study.seeds.iter().map(move |&s| (c.id.as_str(), s)))
+        .filter(|&(id, s)| runs.iter().any(|r| r.cell_id == id && r.seed == s))
+        .count();
+    if recorded < expected {
+        return Err(format!(
+            "missing runs: {recorded} of {expected} recorded; finish with `trainbench study {}`",
+            study.name
+        ));
+    }
+    let mut commits: Vec<String> = runs.iter().map(|r| r.git_commit.clone()).collect();
+    commits.sort();
+    commits.dedup();
+    let mut checks = Vec::new();
+    for check in &claim.check {
+        checks.push(evaluate_check(check, &study, &runs, &epochs)?);
+    }
+    let verdicts: Vec<Verdict> = checks.iter().map(|c| c.verdict).collect();
+    let outcome = if verdicts.iter().all(|&v| v == Verdict::Supported) {
+        Verdict::Supported
+    } else if verdicts.contains(&Verdict::Contradicted) {
+        Verdict::Contradicted
+    } else {
+        Verdict::Inconclusive
+    };
+    Ok(ClaimResult {
+        id: claim.id.clone(),
+        text: claim.text.clone(),
+        textbook: claim.textbook.clone(),
+        study: claim.study.clone(),
+        commits,
+        outcome: Ok(outcome),
+        checks,
+    })
+}
+
+/// The runs of the study's cell whose axes have the values in `wanted`.
+fn cell_runs<'a>(
+    wanted: &toml::Table,
+    study: &Study,
+    runs: &'a [RunRecord],
+    epochs: &'a [EpochRecord],
+) -> std::result::Result<CellRuns<'a>, String> {
+    let wanted: Vec<(String, String)> = wanted
+        .iter()
+        .map(|(k, v)| (k.clone(), label_of(v)))
+        .collect();
+    let matching: Vec<_> = study
+        .cells
+        .iter()
+        .filter(|c| {
+            wanted
+                .iter()
+                .all(|(k, v)| c.axes.iter().any(|(ak, av)| ak == k && av == v))
+        })
+        .collect();
+    let cell = match matching.as_slice() {
+        [one] => one,
+        [] => {
+            let labels: Vec<&str> = study.cells.iter().map(|c| c.label.as_str()).collect();
+            return Err(format!(
+                "no cell of study {} has {wanted:?}; cells: {}",
+                study.name,
+                labels.join("; ")
+            ));
+        }
+        many => {
+            return Err(format!(
+                "{} cells of study {} have {wanted:?}: name more axes",
+                many.len(),
+                study.name
+            ))
+        }
+    };
+    let mut out: CellRuns = runs
+        .iter()
+        .filter(|r| r.cell_id == cell.id)
+        .map(|r| (r.seed, (r, Vec::new())))
+        .collect();
+    for e in epochs.iter().filter(|e| e.cell_id == cell.id) {
+        if let Some((_, rows)) = out.get_mut(&e.seed) {
+            rows.push(e);
+        }
+    }
+    for (_, rows) in out.values_mut() {
+        rows.sort_by_key(|e| e.epoch);
+    }
+    Ok(out)
+}
+
+/// A runs-table column of one run.
+fn run_column(run: &RunRecord, name: &str) -> std::result::Result<f64, String> {
+    if let Some(metric) = name.strip_prefix("metric.") {
+        return Ok(run
+            .extra
+            .iter()
+            .find(|(n, _)| n == metric)
+            .map_or(f64::NAN, |(_, v)| *v));
+    }
+    Ok(match name {
+        "test_acc" => run.test_acc,
+        "test_loss" => run.test_loss,
+        "final_val_acc" => run.final_val_acc,
+        "final_val_loss" => run.final_val_loss,
+        "final_train_acc" => run.final_train_acc,
+        "final_train_loss" => run.final_train_loss,
+        "best_val_acc" => run.best_val_acc,
+        "best_val_loss" => run.best_val_loss,
+        "epochs_run" => f64::from(run.epochs_run),
+        "best_epoch" => f64::from(run.best_epoch),
+        "wall_seconds" => run.wall_seconds,
+        other => return Err(format!("unknown runs column {other}")),
+    })
+}
+
+/// An epochs-table column of one epoch row.
+fn epoch_column(e: &EpochRecord, name: &str) -> std::result::Result<f64, String> {
+    if let Some(diag) = name.strip_prefix("diag.") {
+        return Ok(e
+            .extra
+            .iter()
+            .find(|(n, _)| n == diag)
+            .map_or(f64::NAN, |(_, v)| *v));
+    }
+    Ok(match name {
+        "train_loss" => e.train_loss,
+        "train_acc" => e.train_acc,
+        "val_loss" => e.val_loss,
+        "val_acc" => e.val_acc,
+        "learning_rate" => e.learning_rate,
+        "wall_seconds" => e.wall_seconds,
+        other => return Err(format!("unknown epochs column {other}")),
+    })
+}
+
+/// The metric of one run; `Ok((value, reached))` where `reached` is false for a run that never
+/// reached an epochs_to/seconds_to target.
+fn measure(
+    metric: &Metric,
+    run: &RunRecord,
+    rows: &[&EpochRecord],
+) -> std::result::Result<(f64, bool), String> {
+    let reached_at = |column: &str, target: f64| -> std::result::Result<Option<usize>, String> {
+        for (i, e) in rows.iter().enumerate() {
+            let v = epoch_column(e, column)?;
+            let hit = if Metric::falls(column) {
+                v <= target
+            } else {
+                v >= target
+            };
+            if hit {
+                return Ok(Some(i));
+            }
+        }
+        Ok(None)
+    };
+    Ok(match metric {
+        Metric::Run(name) => (run_column(run, name)?, true),
+        Metric::AtEpoch { column, at_epoch } => {
+            let row = rows.iter().find(|e| e.epoch == *at_epoch);
+            (row.map_or(Ok(f64::NAN), |e| epoch_column(e, column))?, true)
+        }
+        Metric::EpochsTo { column, epochs_to } => match reached_at(column, *epochs_to)? {
+            Some(i) => (rows[i].epoch as f64, true),
+            None => (rows.len() as f64 + 1.0, false),
+        },
+        Metric::SecondsTo { column, seconds_to } => {
+            let reached = reached_at(column, *seconds_to)?;
+            let upto = reached.map_or(rows.len(), |i| i + 1);
+            let seconds: f64 = rows[..upto].iter().map(|e| e.wall_seconds).sum();
+            (seconds, reached.is_some())
+        }
+        Metric::MeanOf { mean_of } => {
+            let values = rows
+                .iter()
+                .map(|e| epoch_column(e, mean_of))
+                .collect::<std::result::Result<Vec<f64>, String>>()?;
+            (
+                values.iter().sum::<f64>() / values.len().max(1) as f64,
+                true,
+            )
+        }
+        Metric::Difference { difference: [a, b] } => {
+            (run_column(run, a)? - run_column(run, b)?, true)
+        }
+        Metric::Log10Ratio {
+            log10_ratio: [a, b],
+        } => ((run_column(run, a)? / run_column(run, b)?).log10(), true),
+        Metric::Computed { computed } => (computed::value(computed)?, true),
+    })
+}
+
+fn values(
+    metric: &Metric,
+    cell: &CellRuns,
+) -> std::result::Result<(Vec<(u64, f64)>, usize), String> {
+    let mut out = Vec::new();
+    let mut censored = 0;
+    for (&seed, (run, rows)) in cell {
+        let (v, reached) = measure(metric, run, rows)?;
+        if !reached {
+            censored += 1;
+        }
+        out.push((seed, v));
+    }
+    Ok((out, censored))
+}
+
+fn evaluate_check(
+    check: &Check,
+    study: &Study,
+    runs: &[RunRecord],
+    epochs: &[EpochRecord],
+) -> std::result::Result<CheckResult, String> {
+    let a = cell_runs(&check.a, study, runs, epochs)?;
+    let (a_values, a_censored) = values(&check.metric, &a)?;
+    let margin = check.margin.unwrap_or(0.0);
+    let (n, effect, ci, per_seed, b_censored, verdict) = match &check.b {
+        Some(b_table) => {
+            let b = cell_runs(b_table, study, runs, epochs)?;
+            let (b_values, b_censored) = values(&check.metric, &b)?;
+            // a − b per seed, with the interval of its mean.
+            let p = stats::paired(&a_values, &b_values, true, CLAIMS_SEED);
+            let (lo, hi) = (p.ci_low, p.ci_high);
+            let verdict = match check.expect {
+                Expect::Higher => side(lo > 0.0, hi < 0.0),
+                Expect::Lower => side(hi < 0.0, lo > 0.0),
+                _ => side(lo >= -margin && hi <= margin, lo > margin || hi < -margin),
+            };
+            let per_seed = p
+                .seeds
+                .iter()
+                .copied()
+                .zip(p.diffs.iter().copied())
+                .collect();
+            (p.n, p.mean_diff, (lo, hi), per_seed, b_censored, verdict)
+        }
+        None => {
+            let s = stats::summarize(
+                &a_values.iter().map(|(_, v)| *v).collect::<Vec<_>>(),
+                CLAIMS_SEED,
+            );
+            let (lo, hi) = (s.ci_low, s.ci_high);
+            let verdict = match check.expect {
+                Expect::Below => side(hi < margin, lo > margin),
+                _ => side(lo > margin, hi < margin),
+            };
+            let per_seed = a_values
+                .into_iter()
+                .filter(|(_, v)| v.is_finite())
+                .collect();
+            (s.n, s.mean, (lo, hi), per_seed, 0, verdict)
+        }
+    };
+    let verdict = if n == 0 {
+        Verdict::Inconclusive
+    } else {
+        verdict
+    };
+    Ok(CheckResult {
+        what: check.what.clone(),
+        metric: check.metric.describe(),
+        expect: check.expect,
+        margin: check.margin,
+        n,
+        effect,
+        ci,
+        per_seed,
+        censored: (a_censored, b_censored),
+        verdict,
+    })
+}
+
+fn side(supported: bool, contradicted: bool) -> Verdict {
+    if supported {
+        Verdict::Supported
+    } else if contradicted {
+        Verdict::Contradicted
+    } else {
+        Verdict::Inconclusive
+    }
+}
+
+/// Loads the claims file, or says where it should be.
+pub fn load(path: &Path) -> Result<ClaimsFile> {
+    if !path.exists() {
+        return Err(Error::invalid(
+            "claims",
+            format!("no claims file at {}", path.display()),
+        ));
+    }
+    ClaimsFile::load(path)
+}
