@@ -429,3 +429,126 @@ pub fn load(path: &Path) -> Result<ClaimsFile> {
     }
     ClaimsFile::load(path)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::results::store::tests::{epoch, run};
+
+    const STUDY: &str =
+        "description = \"d\"\nseeds = 10\n[base]\nepochs = 3\noptimizer = \"sgd\"\n\
+                         model = { hidden = [8] }\n[grid]\noptimizer = [\"sgd\", \"adam\"]\n";
+
+    /// A study dir and a results dir where adam's test accuracy is sgd's + `gain` (± seed noise),
+    /// and each run's val_acc reaches 0.8 at epoch 2 (sgd) or 1 (adam).
+    fn fixture(gain: f64, drop_one: bool) -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        let studies = dir.path().join("studies");
+        std::fs::create_dir_all(&studies).unwrap();
+        std::fs::write(studies.join("s.toml"), STUDY).unwrap();
+        let study = study_spec::load(&studies.join("s.toml"), Overrides::default()).unwrap();
+        let (mut runs, mut epochs) = (Vec::new(), Vec::new());
+        for (i, cell) in study.cells.iter().enumerate() {
+            for seed in 0..10u64 {
+                if drop_one && i == 1 && seed == 9 {
+                    continue;
+                }
+                let noise = 0.001 * ((seed * 7 % 5) as f64 - 2.0);
+                let mut r = run(seed, false);
+                r.cell_id = cell.id.clone();
+                r.cell_label = cell.label.clone();
+                r.axes = cell.axes.clone();
+                r.test_acc = 0.8 + noise + if i == 1 { gain } else { 0.0 };
+                runs.push(r);
+                for e in 1..=3u32 {
+                    let mut row = epoch(&cell.id, seed);
+                    row.epoch = e;
+                    row.val_acc = if e as usize > 1 - i { 0.8 } else { 0.5 };
+                    epochs.push(row);
+                }
+            }
+        }
+        store::save(&dir.path().join("results").join("s"), &runs, &epochs).unwrap();
+        dir
+    }
+
+    fn claims(expect: &str, metric: &str, margin: &str) -> ClaimsFile {
+        toml::from_str(&format!(
+            "[[claim]]\nid = \"x-1\"\ntext = \"t\"\nstudy = \"s\"\n[[claim.check]]\nwhat = \"w\"\n\
+             a = {{ optimizer = \"adam\" }}\nb = {{ optimizer = \"sgd\" }}\nmetric = {metric}\n\
+             expect = \"{expect}\"\n{margin}"
+        ))
+        .unwrap()
+    }
+
+    fn verdict(dir: &tempfile::TempDir, file: &ClaimsFile) -> std::result::Result<Verdict, String> {
+        let r = evaluate(
+            file,
+            &dir.path().join("studies"),
+            &dir.path().join("results"),
+        );
+        r[0].outcome.clone()
+    }
+
+    #[test]
+    fn verdicts_follow_the_interval_of_the_paired_difference() {
+        let better = fixture(0.01, false);
+        assert_eq!(
+            verdict(&better, &claims("higher", "\"test_acc\"", "")),
+            Ok(Verdict::Supported)
+        );
+        assert_eq!(
+            verdict(&better, &claims("lower", "\"test_acc\"", "")),
+            Ok(Verdict::Contradicted)
+        );
+        let same = fixture(0.0, false);
+        assert_eq!(
+            verdict(&same, &claims("higher", "\"test_acc\"", "")),
+            Ok(Verdict::Inconclusive)
+        );
+        assert_eq!(
+            verdict(&same, &claims("equal", "\"test_acc\"", "margin = 0.001")),
+            Ok(Verdict::Supported)
+        );
+        assert_eq!(
+            verdict(&better, &claims("equal", "\"test_acc\"", "margin = 0.001")),
+            Ok(Verdict::Contradicted)
+        );
+        // adam reaches val_acc 0.8 at epoch 1, sgd at epoch 2.
+        let epochs_to = claims("lower", "{ column = \"val_acc\", epochs_to = 0.8 }", "");
+        assert_eq!(verdict(&same, &epochs_to), Ok(Verdict::Supported));
+        let r = evaluate(
+            &epochs_to,
+            &same.path().join("studies"),
+            &same.path().join("results"),
+        );
+        assert_eq!(r[0].checks[0].effect, -1.0);
+        assert_eq!(r[0].checks[0].n, 10);
+    }
+
+    #[test]
+    fn missing_runs_or_results_give_no_verdict() {
+        let partial = fixture(0.01, true);
+        let why = verdict(&partial, &claims("higher", "\"test_acc\"", "")).unwrap_err();
+        assert!(why.contains("missing runs: 19 of 20"), "{why}");
+        let empty = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(empty.path().join("studies")).unwrap();
+        std::fs::write(empty.path().join("studies/s.toml"), STUDY).unwrap();
+        let why = verdict(&empty, &claims("higher", "\"test_acc\"", "")).unwrap_err();
+        assert!(why.contains("no results"), "{why}");
+    }
+
+    #[test]
+    fn the_committed_claims_file_parses_and_names_every_claim_of_claims_md() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let file = load(&root.join("studies/claims.toml")).unwrap();
+        let ids: Vec<&str> = file.claim.iter().map(|c| c.id.as_str()).collect();
+        for id in [
+            "init-1", "act-1", "act-2", "act-3", "act-4", "act-5", "act-6", "bn-1", "bn-2",
+            "clip-1", "tl-1", "pre-1", "opt-1", "opt-2", "opt-3", "opt-4", "sch-1", "reg-1",
+            "reg-2", "reg-3", "def-1",
+        ] {
+            assert!(ids.contains(&id), "{id} missing");
+        }
+    }
+}
