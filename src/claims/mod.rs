@@ -9,8 +9,11 @@
 //!   wholly outside it, inconclusive otherwise;
 //! - `below` / `above` (one cell, bound m): the interval of the mean against m, likewise.
 //!
-//! A claim is supported when all its checks are, contradicted when any is, inconclusive
-//! otherwise. A claim whose study has missing runs gets no verdict but says what is missing.
+//! A check needs at least [`MIN_SEEDS`] seeds with a finite value (paired, for a comparison);
+//! with fewer it is inconclusive, and the table says how many runs had no finite value (e.g. a
+//! diverged run's accuracy). A claim is supported when all its checks are, contradicted when any
+//! is, inconclusive otherwise. A claim whose study has missing runs gets no verdict but says what
+//! is missing.
 
 pub mod computed;
 pub mod render;
@@ -25,6 +28,9 @@ use crate::results::{store, EpochRecord, RunRecord};
 use crate::study::grid::label_of;
 use crate::study::{spec as study_spec, Overrides, Study};
 use spec::{Check, Claim, ClaimsFile, Expect, Metric};
+
+/// Fewest seeds that can give a verdict: a bootstrap interval of fewer values says little.
+pub const MIN_SEEDS: usize = 5;
 
 /// The bootstrap seed of every verdict, fixed so verdicts are a pure function of the results.
 pub const CLAIMS_SEED: u64 = 20_260_101;
@@ -71,6 +77,8 @@ pub struct CheckResult {
     pub per_seed: Vec<(u64, f64)>,
     /// Runs that never reached a target (epochs_to / seconds_to), in a and b.
     pub censored: (usize, usize),
+    /// Runs whose value is not finite (e.g. diverged), in a and b: left out.
+    pub non_finite: (usize, usize),
     /// The verdict.
     pub verdict: Verdict,
 }
@@ -352,11 +360,15 @@ fn evaluate_check(
 ) -> std::result::Result<CheckResult, String> {
     let a = cell_runs(&check.a, study, runs, epochs)?;
     let (a_values, a_censored) = values(&check.metric, &a)?;
+    let non_finite = |v: &[(u64, f64)]| v.iter().filter(|(_, x)| !x.is_finite()).count();
+    let a_non_finite = non_finite(&a_values);
+    let mut b_non_finite = 0;
     let margin = check.margin.unwrap_or(0.0);
     let (n, effect, ci, per_seed, b_censored, verdict) = match &check.b {
         Some(b_table) => {
             let b = cell_runs(b_table, study, runs, epochs)?;
             let (b_values, b_censored) = values(&check.metric, &b)?;
+            b_non_finite = non_finite(&b_values);
             // a − b per seed, with the interval of its mean.
             let p = stats::paired(&a_values, &b_values, true, CLAIMS_SEED);
             let (lo, hi) = (p.ci_low, p.ci_high);
@@ -390,7 +402,7 @@ fn evaluate_check(
             (s.n, s.mean, (lo, hi), per_seed, 0, verdict)
         }
     };
-    let verdict = if n == 0 {
+    let verdict = if n < MIN_SEEDS {
         Verdict::Inconclusive
     } else {
         verdict
@@ -405,6 +417,7 @@ fn evaluate_check(
         ci,
         per_seed,
         censored: (a_censored, b_censored),
+        non_finite: (a_non_finite, b_non_finite),
         verdict,
     })
 }
@@ -442,6 +455,11 @@ mod tests {
     /// A study dir and a results dir where adam's test accuracy is sgd's + `gain` (± seed noise),
     /// and each run's val_acc reaches 0.8 at epoch 2 (sgd) or 1 (adam).
     fn fixture(gain: f64, drop_one: bool) -> tempfile::TempDir {
+        fixture_with(gain, drop_one, 0)
+    }
+
+    /// [`fixture`] with adam's first `diverged` seeds' accuracy NaN.
+    fn fixture_with(gain: f64, drop_one: bool, diverged: u64) -> tempfile::TempDir {
         let dir = tempfile::tempdir().unwrap();
         let studies = dir.path().join("studies");
         std::fs::create_dir_all(&studies).unwrap();
@@ -459,6 +477,9 @@ mod tests {
                 r.cell_label = cell.label.clone();
                 r.axes = cell.axes.clone();
                 r.test_acc = 0.8 + noise + if i == 1 { gain } else { 0.0 };
+                if i == 1 && seed < diverged {
+                    r.test_acc = f64::NAN;
+                }
                 runs.push(r);
                 for e in 1..=3u32 {
                     let mut row = epoch(&cell.id, seed);
@@ -524,6 +545,21 @@ mod tests {
         );
         assert_eq!(r[0].checks[0].effect, -1.0);
         assert_eq!(r[0].checks[0].n, 10);
+    }
+
+    #[test]
+    fn fewer_than_five_finite_pairs_are_inconclusive_and_counted() {
+        let five_left = fixture_with(0.01, false, 5);
+        let higher = claims("higher", "\"test_acc\"", "");
+        assert_eq!(verdict(&five_left, &higher), Ok(Verdict::Supported));
+        let four_left = fixture_with(0.01, false, 6);
+        assert_eq!(verdict(&four_left, &higher), Ok(Verdict::Inconclusive));
+        let r = evaluate(
+            &higher,
+            &four_left.path().join("studies"),
+            &four_left.path().join("results"),
+        );
+        assert_eq!((r[0].checks[0].n, r[0].checks[0].non_finite), (4, (6, 0)));
     }
 
     #[test]

@@ -19,6 +19,11 @@ fn num(x: f64) -> String {
     }
 }
 
+/// Text safe inside a Markdown table cell.
+fn cell(text: &str) -> String {
+    text.replace('|', "\\|")
+}
+
 fn expectation(c: &CheckResult) -> String {
     let m = c.margin.map(num).unwrap_or_default();
     match c.expect {
@@ -37,7 +42,8 @@ pub fn markdown(results: &[ClaimResult]) -> String {
         "# The chapter's claims, checked\n\n\
          Made by `trainbench claims` from studies/claims.toml (the rules, fixed before the runs) \
          and the committed results. Effect: mean over seeds of a − b (paired by seed) or of a \
-         (a bound), with its 95% bootstrap interval. Verdict rules: see studies/claims.toml.\n\n\
+         (a bound), with its 95% bootstrap interval; n = seeds that entered (at least 5 for a \
+         verdict). Verdict rules: see studies/claims.toml.\n\n\
          | claim | verdict | check | metric | expected | effect [95% CI] | n | textbook |\n\
          | --- | --- | --- | --- | --- | --- | --- | --- |\n",
     );
@@ -50,8 +56,11 @@ pub fn markdown(results: &[ClaimResult]) -> String {
         if r.checks.is_empty() {
             let _ = writeln!(
                 out,
-                "| {} | {verdict} | {} | | | | | {textbook} |",
-                r.id, r.text
+                "| {} | {} | {} | | | | | {} |",
+                r.id,
+                cell(&verdict),
+                cell(&r.text),
+                cell(&textbook)
             );
             continue;
         }
@@ -61,17 +70,23 @@ pub fn markdown(results: &[ClaimResult]) -> String {
             } else {
                 ("", "", "")
             };
-            let censored = match c.censored {
+            let mut censored = match c.censored {
                 (0, 0) => String::new(),
                 (a, b) => format!(" ({a} + {b} runs never reached the target)"),
             };
+            if c.non_finite != (0, 0) {
+                let (a, b) = c.non_finite;
+                censored.push_str(&format!(
+                    " ({a} + {b} runs without a finite value, left out)"
+                ));
+            }
             let _ = writeln!(
                 out,
                 "| {id} | {v} | {} ({}) | {} | {} | {} [{}, {}]{censored} | {} | {tb} |",
-                c.what,
+                cell(&c.what),
                 c.verdict,
-                c.metric,
-                expectation(c),
+                cell(&c.metric),
+                cell(&expectation(c)),
                 num(c.effect),
                 num(c.ci.0),
                 num(c.ci.1),
