@@ -50,6 +50,11 @@ pub enum Command {
     /// with its evidence per claim, written to results/claims.md; exits non-zero when a claim's
     /// study has no results or is missing runs.
     Claims(ClaimsArgs),
+    /// Regenerate the chapter's figures (PNG and SVG) from code and the recorded results:
+    /// activations, optimizer paths, schedules, learning curves, statistics through depth, MC
+    /// dropout, and the transfer study's cherry-picking demonstration. A figure whose results are
+    /// missing is skipped with a message.
+    Figures(FiguresArgs),
     /// Find, fetch and check the Fashion-MNIST files.
     Data {
         /// What to do.
@@ -70,6 +75,24 @@ pub struct ClaimsArgs {
     /// Where to write the Markdown table (default: <results>/claims.md).
     #[arg(long)]
     pub out: Option<PathBuf>,
+}
+
+/// Options of `figures`.
+#[derive(Debug, Args)]
+pub struct FiguresArgs {
+    /// Results root the figures read (each study in <DIR>/<study>/); never written to unless
+    /// --out points there.
+    #[arg(long, default_value = "results")]
+    pub results: PathBuf,
+    /// Where to write the figures (default: <results>/figures).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Exit non-zero when any figure is skipped for missing results.
+    #[arg(long)]
+    pub strict: bool,
+    /// Draw only these figures (repeat or separate with commas); see the list printed by a run.
+    #[arg(long, value_name = "NAME", value_delimiter = ',')]
+    pub only: Vec<String>,
 }
 
 /// Which study and which of its result sets: the options every study command takes.

@@ -9,8 +9,8 @@ use std::sync::Arc;
 use anyhow::Context;
 
 use crate::cli::{
-    ClaimsArgs, Cli, Command, DataAction, EmitArgs, LrFindArgs, MergeArgs, Scheduler, Selection,
-    StudyArgs, VerifyArgs,
+    ClaimsArgs, Cli, Command, DataAction, EmitArgs, FiguresArgs, LrFindArgs, MergeArgs, Scheduler,
+    Selection, StudyArgs, VerifyArgs,
 };
 use crate::data::{self, DataOptions};
 use crate::report::{self, ReportInput};
@@ -43,6 +43,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Data { action } => data_command(&cli, action),
         Command::Claims(args) => claims_command(&cli, args),
+        Command::Figures(args) => figures_command(&cli, args),
         Command::Verify(args) => verify_command(&cli, args),
         Command::Merge(args) => merge_command(&cli, args),
         Command::Emit(args) => emit_command(&cli, args),
@@ -116,6 +117,43 @@ fn claims_command(cli: &Cli, args: &ClaimsArgs) -> anyhow::Result<ExitCode> {
         eprintln!("no verdict (missing results) for: {}", missing.join(", "));
         Ok(ExitCode::FAILURE)
     }
+}
+
+/// `trainbench figures`: draws every figure it can, one line per figure; exits non-zero when a
+/// figure failed, or (with --strict) was skipped for missing results.
+fn figures_command(cli: &Cli, args: &FiguresArgs) -> anyhow::Result<ExitCode> {
+    use crate::figures::{self, Outcome};
+    let out = args
+        .out
+        .clone()
+        .unwrap_or_else(|| args.results.join("figures"));
+    let options = figures::Options {
+        results: args.results.clone(),
+        out: out.clone(),
+        studies: cli.studies.clone(),
+        data: figures::DataSource::Load(data_options(cli, true, false)),
+        only: args.only.clone(),
+    };
+    let outcomes = figures::run(options, |name, outcome| match outcome {
+        Outcome::Written { note, .. } => println!("  {name:<26} written ({note})"),
+        Outcome::Skipped(why) => println!("  {name:<26} SKIPPED: {why}"),
+        Outcome::Failed(why) => println!("  {name:<26} FAILED: {why}"),
+    })
+    .with_context(|| format!("drawing the figures into {}", out.display()))?;
+    let count = |f: fn(&Outcome) -> bool| outcomes.iter().filter(|(_, o)| f(o)).count();
+    let written = count(|o| matches!(o, Outcome::Written { .. }));
+    let skipped = count(|o| matches!(o, Outcome::Skipped(_)));
+    let failed = count(|o| matches!(o, Outcome::Failed(_)));
+    println!(
+        "figures: {written} written to {} (PNG and SVG), {skipped} skipped for missing results, \
+         {failed} failed",
+        out.display()
+    );
+    Ok(if failed > 0 || (args.strict && skipped > 0) {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    })
 }
 
 /// `--jobs`, or every core.

@@ -9,6 +9,7 @@ pub mod commands;
 
 pub mod data;
 pub mod error;
+pub mod figures;
 pub mod model;
 pub mod provenance;
 pub mod report;

@@ -12,7 +12,7 @@ use rand::Rng;
 
 use crate::data::{Split, Standardizer};
 use crate::error::{Error, Result};
-use crate::model::{Mlp, StepRules};
+use crate::model::{Mlp, Op, StepRules};
 use crate::study::seed::{stream, Purpose};
 use crate::study::spec::RunConfig;
 use crate::zoo::calibration::{scores, softmax, McAccumulator};
@@ -151,7 +151,8 @@ fn mc_dropout_metrics<D: Device<f32>>(
         let end = (start + EVAL_BATCH).min(n);
         plain.extend(probabilities(model.forward(batch(start, end)).as_vec()));
     }
-    for _ in 0..samples {
+    let mut checkpoints = Vec::new();
+    for done in 1..=samples {
         let mut pass = Vec::with_capacity(n * classes);
         for start in (0..n).step_by(EVAL_BATCH) {
             let end = (start + EVAL_BATCH).min(n);
@@ -160,13 +161,42 @@ fn mc_dropout_metrics<D: Device<f32>>(
             ));
         }
         acc.add(&pass);
+        // The same metrics after 1 and 10 passes, for "how many samples are enough".
+        if (done == 1 || done == 10) && done < samples {
+            checkpoints.extend(
+                acc.metrics(classes, &split.labels)
+                    .into_iter()
+                    .map(|(name, v)| (format!("{name}_{done}"), v)),
+            );
+        }
     }
     let mut metrics = vec![(
         "test_ece".to_string(),
         scores(&plain, classes, &split.labels).2,
     )];
     metrics.extend(acc.metrics(classes, &split.labels));
+    metrics.extend(checkpoints);
     metrics
+}
+
+/// Tells the C allocator (glibc's) to keep freed memory for reuse: a training step allocates
+/// and frees a buffer per tensor op, and those of a dense layer's size (about 1 MB) would
+/// otherwise be mapped afresh from the OS and page-faulted in every time (a third of a step's
+/// time for the chapter's MLP at batch 32). Blocks under 32 MiB come from the heap, which is
+/// trimmed only when 256 MiB lie free at its top. Process-wide, done once; [`train_run`] and
+/// the learning-rate finder call it. Changes no number.
+pub fn tune_allocator() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    {
+        static TUNED: std::sync::Once = std::sync::Once::new();
+        TUNED.call_once(|| {
+            // SAFETY: mallopt only sets allocator parameters; any value is valid to pass.
+            unsafe {
+                libc::mallopt(libc::M_MMAP_THRESHOLD, 32 << 20);
+                libc::mallopt(libc::M_TRIM_THRESHOLD, 256 << 20);
+            }
+        });
+    }
 }
 
 /// Trains one run of `config` with `seed`. `stop` aborts between steps with
@@ -180,6 +210,7 @@ pub fn train_run<D: Device<f32>>(
     on_epoch: &mut dyn FnMut(&EpochMetrics),
 ) -> Result<RunOutcome> {
     config.check()?;
+    tune_allocator();
     let started = Instant::now();
     let inputs = Inputs::new(data, config);
     let original = inputs.original();
@@ -218,11 +249,9 @@ pub fn train_run<D: Device<f32>>(
         .as_ref()
         .map(|s| ScheduleState::new(s, base_lr, steps_per_epoch * u64::from(config.epochs)));
     let mut lr_now = base_lr;
-    let rules = StepRules {
-        clipping: config.clipping.as_ref(),
-        regularizer: config.kernel_regularizer.as_ref(),
-        constraint: config.kernel_constraint.as_ref(),
-    };
+    let rules = config.step_rules();
+    // With clipping: the smallest and the mean cosine between raw and clipped gradients.
+    let (mut clip_min, mut clip_sum, mut clip_steps) = (f64::INFINITY, 0.0f64, 0u64);
     let mut early_stopping = config.early_stopping.map(EarlyStoppingState::new);
     let diagnose = |model: &Mlp<D>| match &config.diagnostics {
         Some(d) => diagnostics::measure(dev, model, data.val, d, INPUTS, classes),
@@ -269,7 +298,7 @@ pub fn train_run<D: Device<f32>>(
             let labels = fill_batch_of(data.train, batch, &mut batch_x, &mut batch_y, classes);
             let x = dev.tensor_from_vec(batch_x.clone(), (batch.len(), INPUTS));
             let y = dev.tensor_from_vec(batch_y.clone(), (batch.len(), classes));
-            let logits = model.forward_train(x.traced(Gradients::leaky()), &mut noise_rng);
+            let logits = model.forward_train_params(x, &mut noise_rng);
             let logit_values = logits.retaped::<NoneTape>().as_vec();
             let loss = cross_entropy_with_logits_loss(logits, y);
             let batch_loss = loss.retaped::<NoneTape>().as_vec()[0] as f64;
@@ -294,7 +323,12 @@ pub fn train_run<D: Device<f32>>(
                 break 'epochs;
             }
             let grads = loss.backward();
-            model.apply_gradients(&grads, &mut optimizer, lr_now, rules)?;
+            let report = model.apply_gradients_owned(grads, &mut optimizer, lr_now, rules)?;
+            if let Some(c) = report.clip_cosine {
+                clip_min = clip_min.min(c);
+                clip_sum += c;
+                clip_steps += 1;
+            }
         }
         let (val_loss, val_acc) = evaluate(dev, &model, data.val);
         let wall_seconds = epoch_started.elapsed().as_secs_f64();
@@ -334,6 +368,16 @@ pub fn train_run<D: Device<f32>>(
     }
     let train_seconds = started.elapsed().as_secs_f64();
     let (test_loss, test_acc) = evaluate(dev, &model, data.test);
+    if clip_steps > 0 {
+        extra.push(("clip.min_cosine".into(), clip_min));
+        extra.push(("clip.mean_cosine".into(), clip_sum / clip_steps as f64));
+    }
+    if config.fold_check
+        && diverged_step.is_none()
+        && model.ops().iter().any(|op| matches!(op, Op::Norm(_)))
+    {
+        extra.extend(fold_metrics(dev, &model, data.test));
+    }
     if let (Some(mc), None) = (&config.mc_dropout, diverged_step) {
         extra.extend(mc_dropout_metrics(
             dev,
@@ -352,6 +396,37 @@ pub fn train_run<D: Device<f32>>(
         samples_per_sec: samples as f64 / train_seconds.max(1e-9),
         extra,
     })
+}
+
+/// Batch norm folded into the dense layers (TECHNIQUES.md): the largest |Δ logit| between the
+/// folded and the unfolded network over a split (`bn.fold_max_abs_diff`), and the folded
+/// network's inference speedup (`timing.fold_speedup`, best of 3 passes each; wall-clock, so
+/// never compared bit for bit).
+fn fold_metrics<D: Device<f32>>(dev: &D, model: &Mlp<D>, split: &Split) -> Metrics {
+    let folded = model.folded();
+    let n = split.labels.len();
+    let x = dev.tensor_from_vec(split.images.clone(), (n, INPUTS));
+    let time = |m: &Mlp<D>| -> (Vec<f32>, f64) {
+        let mut best = f64::INFINITY;
+        let mut out = Vec::new();
+        for _ in 0..3 {
+            let started = Instant::now();
+            out = m.forward(x.clone()).as_vec();
+            best = best.min(started.elapsed().as_secs_f64());
+        }
+        (out, best)
+    };
+    let (a, t_bn) = time(model);
+    let (b, t_folded) = time(&folded);
+    let diff = a
+        .iter()
+        .zip(&b)
+        .map(|(p, q)| (f64::from(*p) - f64::from(*q)).abs())
+        .fold(0.0, f64::max);
+    vec![
+        ("bn.fold_max_abs_diff".into(), diff),
+        ("timing.fold_speedup".into(), t_bn / t_folded.max(1e-12)),
+    ]
 }
 
 /// Named extra metrics of a run.
@@ -470,7 +545,7 @@ fn pretrain<D: Device<f32>>(
             step += 1;
             fill_batch_of(&train, batch, &mut bx, &mut by, outputs.min(CLASSES));
             let x = dev.tensor_from_vec(bx.clone(), (batch.len(), INPUTS));
-            let out = model.forward_train(x.clone().traced(Gradients::leaky()), &mut noise_rng);
+            let out = model.forward_train_params(x.clone(), &mut noise_rng);
             let loss = if autoencoder {
                 mse_loss(out, x)
             } else {
@@ -482,7 +557,7 @@ fn pretrain<D: Device<f32>>(
                 break 'epochs;
             }
             let grads = loss.backward();
-            model.apply_gradients(&grads, &mut optimizer, lr, StepRules::default())?;
+            model.apply_gradients_owned(grads, &mut optimizer, lr, StepRules::default())?;
         }
     }
     let (val_loss, val_acc) = if autoencoder {

@@ -35,8 +35,10 @@ const DATA_SEED: u64 = 20_240_601;
 
 /// The criterion settings every group starts from (command-line options such as
 /// `--measurement-time` still override them: `criterion_group!` applies the arguments after
-/// this). Also sizes rayon's global pool, once, before any bench touches it.
+/// this). Also sizes rayon's global pool, once, before any bench touches it, and tunes the
+/// allocator as `train_run` does.
 pub fn criterion() -> Criterion {
+    trainbench::train::tune_allocator();
     static THREADS: Once = Once::new();
     THREADS.call_once(|| {
         let threads = std::env::var("RAYON_NUM_THREADS")

@@ -1,8 +1,9 @@
 //! Group `train_step`, ids `{net}/{opt}/{batch}`: one training step exactly as
-//! `trainbench::train::train_run` takes it — the batch traced on a leaky tape, `forward_train`,
-//! mean softmax cross-entropy from the logits, backward, `apply_gradients` with the optimizer at
-//! its Keras defaults (SGD η = 0.01, Adam η = 0.001) — on a fixed random batch made once.
-//! Throughput: samples (the batch size) per iteration.
+//! `trainbench::train::train_run` takes it — `forward_train_params` (the tape starts at the
+//! parameters, so no gradient is computed for the batch), mean softmax cross-entropy from the
+//! logits, backward, `apply_gradients_owned` with the optimizer at its Keras defaults (SGD
+//! η = 0.01, Adam η = 0.001) — on a fixed random batch made once, with the allocator tuned as
+//! `train_run` tunes it. Throughput: samples (the batch size) per iteration.
 //!
 //! Rows and ids match `train_step` in benches/reference/pytorch_bench.py (compare.py pairs
 //! `{net}/adam/{batch}` with the fastest of PyTorch's three Adam variants).
@@ -101,12 +102,12 @@ impl Trainer {
     fn step(&mut self) {
         let logits = self
             .model
-            .forward_train(self.x.clone().traced(Gradients::leaky()), &mut self.noise);
+            .forward_train_params(self.x.clone(), &mut self.noise);
         let loss = cross_entropy_with_logits_loss(logits, self.y.clone());
         let grads = loss.backward();
         self.model
-            .apply_gradients(
-                &grads,
+            .apply_gradients_owned(
+                grads,
                 &mut self.optimizer,
                 self.learning_rate,
                 StepRules::default(),

@@ -9,11 +9,18 @@
 //! Parameters are numbered in op order (a plain network: kernel, bias per layer), the numbering
 //! the optimizer's state and global clipping use.
 //!
+//! On dfdx's `Cpu`, dense layers' bias adds and batch norm in training mode run as single ops
+//! (`cpu.rs`) that give dfdx's values and gradients bit for bit, faster. A training step
+//! ([`Mlp::forward_train_params`], [`Mlp::apply_gradients_owned`]) traces the parameters, not
+//! the batch, so no gradient is computed for the input, and takes the gradient buffers over
+//! instead of copying them.
+//!
 //! Every op belongs to a *layer*: hidden layer i (0-based) owns its dense layer, batch norms and
 //! activation (the input BN belongs to layer 0); the output dense layer is the last. Layers can be
 //! frozen (no updates; their BN runs in inference mode, as in Keras) and copied into another
 //! network with the same lower layers (layer reuse).
 
+mod cpu;
 mod io;
 mod norm;
 mod param;
@@ -101,13 +108,25 @@ pub struct Dense<D: Device<f32>> {
 }
 
 impl<D: Device<f32>> Dense<D> {
-    fn forward<T: Tape<f32, D> + Merge<T> + Default>(&self, h: Matrix<D, T>) -> Matrix<D, T> {
-        let z = h.matmul(self.kernel.tensor.clone());
+    fn forward<T: Tape<f32, D> + Merge<T> + Default + 'static>(
+        &self,
+        h: Matrix<D, T>,
+    ) -> Matrix<D, T> {
+        self.add_bias(h.matmul(self.kernel.tensor.clone()))
+    }
+
+    /// [`Dense::forward`] of an input that needs no gradient, starting the tape here: the
+    /// backward pass computes the kernel's and the bias's gradients but not the input's.
+    fn forward_start_tape(&self, h: Matrix<D>) -> Matrix<D, OwnedTape<f32, D>> {
+        self.add_bias(cpu::matmul_kernel_grad(h, &self.kernel.tensor))
+    }
+
+    fn add_bias<T: Tape<f32, D> + Merge<T> + Default + 'static>(
+        &self,
+        z: Matrix<D, T>,
+    ) -> Matrix<D, T> {
         match &self.bias {
-            Some(b) => {
-                let shape = *z.shape();
-                z + b.tensor.clone().broadcast_like::<_, Axis<0>>(&shape)
-            }
+            Some(b) => cpu::add_bias(z, &b.tensor),
             None => z,
         }
     }
@@ -444,20 +463,67 @@ impl<D: Device<f32>> Mlp<D> {
 
     /// Logits for a batch [n, inputs] in inference mode (dropout off, BN on moving statistics);
     /// records on the batch's tape when it has one.
-    pub fn forward<T: Tape<f32, D> + Merge<T> + Default>(&self, x: Matrix<D, T>) -> Matrix<D, T> {
+    pub fn forward<T: Tape<f32, D> + Merge<T> + Default + 'static>(
+        &self,
+        x: Matrix<D, T>,
+    ) -> Matrix<D, T> {
         self.run(x, &mut Pass::new(false, None))
     }
 
     /// Logits in training mode: dropout masks (and rrelu slopes) drawn from `noise` (the run's
     /// noise stream), BN on batch statistics, whose moving averages are then updated.
-    pub fn forward_train<T: Tape<f32, D> + Merge<T> + Default>(
+    pub fn forward_train<T: Tape<f32, D> + Merge<T> + Default + 'static>(
         &mut self,
         x: Matrix<D, T>,
         noise: &mut dyn RngCore,
     ) -> Matrix<D, T> {
         let mut pass = Pass::new(true, Some(noise));
         let logits = self.run(x, &mut pass);
-        let mut stats = pass.stats.iter();
+        self.update_moving(&pass.stats);
+        logits
+    }
+
+    /// [`Mlp::forward_train`] of an untraced batch, for a training step: the tape starts at the
+    /// first op with a trainable parameter in an unfrozen layer, so the backward pass gives every
+    /// parameter the same gradient as [`Mlp::forward_train`] of the traced batch, bit for bit,
+    /// without computing one for the input (as costly as the first kernel's) or for frozen
+    /// layers below. The same values, random draws and moving statistics.
+    pub fn forward_train_params(
+        &mut self,
+        x: Matrix<D>,
+        noise: &mut dyn RngCore,
+    ) -> Matrix<D, OwnedTape<f32, D>> {
+        let mut pass = Pass::new(true, Some(noise));
+        let first = self
+            .ops
+            .iter()
+            .zip(&self.layer_of)
+            .position(|(op, &layer)| {
+                !self.frozen[layer]
+                    && match op {
+                        Op::Dense(_) | Op::Norm(_) => true,
+                        Op::Activation { param, .. } => param.is_some(),
+                        Op::Dropout(_) => false,
+                    }
+            })
+            .unwrap_or(self.ops.len());
+        let mut h = x;
+        for (op, &layer) in self.ops.iter().zip(&self.layer_of).take(first) {
+            h = self.apply(op, layer, h, &mut pass);
+        }
+        let logits = match self.ops.get(first) {
+            Some(Op::Dense(dense)) => {
+                self.run_from(first + 1, dense.forward_start_tape(h), &mut pass)
+            }
+            _ => self.run_from(first, h.traced(Gradients::leaky()), &mut pass),
+        };
+        self.update_moving(&pass.stats);
+        logits
+    }
+
+    /// Folds the batch statistics of a training pass into the moving ones.
+    fn update_moving(&mut self, stats: &[BatchStats]) {
+        let mut stats = stats.iter();
         for (op, &layer) in self.ops.iter_mut().zip(&self.layer_of) {
             if let (Op::Norm(bn), false) = (op, self.frozen[layer]) {
                 if let Some(s) = stats.next() {
@@ -465,7 +531,6 @@ impl<D: Device<f32>> Mlp<D> {
                 }
             }
         }
-        logits
     }
 
     /// Logits with dropout on but everything else in inference mode (MC dropout).
@@ -474,7 +539,7 @@ impl<D: Device<f32>> Mlp<D> {
     }
 
     /// Logits in inference mode plus every hidden activation's output (row-major [n, units]).
-    pub fn forward_probe<T: Tape<f32, D> + Merge<T> + Default>(
+    pub fn forward_probe<T: Tape<f32, D> + Merge<T> + Default + 'static>(
         &self,
         x: Matrix<D, T>,
     ) -> (Matrix<D, T>, Vec<Vec<f32>>) {
@@ -484,39 +549,60 @@ impl<D: Device<f32>> Mlp<D> {
         (logits, pass.taps.unwrap_or_default())
     }
 
-    fn run<T: Tape<f32, D> + Merge<T> + Default>(
+    fn run<T: Tape<f32, D> + Merge<T> + Default + 'static>(
         &self,
         x: Matrix<D, T>,
         pass: &mut Pass,
     ) -> Matrix<D, T> {
+        self.run_from(0, x, pass)
+    }
+
+    /// Applies the ops from number `start` on.
+    fn run_from<T: Tape<f32, D> + Merge<T> + Default + 'static>(
+        &self,
+        start: usize,
+        x: Matrix<D, T>,
+        pass: &mut Pass,
+    ) -> Matrix<D, T> {
         let mut h = x;
-        for (op, &layer) in self.ops.iter().zip(&self.layer_of) {
-            h = match op {
-                Op::Dropout(d) => match pass.noise.as_deref_mut() {
-                    Some(rng) => drop(h, *d, rng),
-                    None => h,
-                },
-                Op::Dense(dense) => dense.forward(h),
-                Op::Norm(bn) if pass.train && !self.frozen[layer] => {
-                    let (out, stats) = bn.forward_train(h);
-                    pass.stats.push(stats);
-                    out
-                }
-                Op::Norm(bn) => bn.forward_infer(h),
-                Op::Activation { activation, param } => {
-                    let out = match (param, pass.train, pass.noise.as_deref_mut()) {
-                        (Some(p), _, _) => activation.apply_learned(h, &p.tensor),
-                        (None, true, Some(rng)) => activation.apply_rrelu_train(h, rng),
-                        _ => activation.apply(h),
-                    };
-                    if let Some(taps) = &mut pass.taps {
-                        taps.push(out.retaped::<NoneTape>().as_vec());
-                    }
-                    out
-                }
-            };
+        for (op, &layer) in self.ops.iter().zip(&self.layer_of).skip(start) {
+            h = self.apply(op, layer, h, pass);
         }
         h
+    }
+
+    /// Applies one op, of `layer`.
+    fn apply<T: Tape<f32, D> + Merge<T> + Default + 'static>(
+        &self,
+        op: &Op<D>,
+        layer: usize,
+        h: Matrix<D, T>,
+        pass: &mut Pass,
+    ) -> Matrix<D, T> {
+        match op {
+            Op::Dropout(d) => match pass.noise.as_deref_mut() {
+                Some(rng) => drop(h, *d, rng),
+                None => h,
+            },
+            Op::Dense(dense) => dense.forward(h),
+            Op::Norm(bn) if pass.train && !self.frozen[layer] => {
+                let (out, stats) = bn.forward_train(h);
+                pass.stats.push(stats);
+                out
+            }
+            Op::Norm(bn) => bn.forward_infer(h),
+            Op::Activation { activation, param } => {
+                let out = match (param, pass.train, pass.noise.as_deref_mut()) {
+                    (Some(p), _, _) => activation.apply_learned(h, &p.tensor),
+                    (None, true, Some(rng)) => activation.apply_rrelu_train(h, rng),
+                    _ => activation.apply(h),
+                };
+                if let Some(taps) = &mut pass.taps {
+                    taps.push(out.retaped::<NoneTape>().as_vec());
+                }
+                out
+            }
+        }
     }
 
     /// The same function for inference with every BN layer folded into a neighbouring dense
@@ -555,15 +641,39 @@ impl<D: Device<f32>> Mlp<D> {
 
     /// Applies one optimizer step from the gradients of a backward pass with learning rate `lr`:
     /// the kernel regularizer's gradient is added, the gradients clipped (global clipping needs
-    /// them all at once), the optimizer updates every parameter of the unfrozen layers, then the
-    /// kernel constraint.
+    /// them all at once), weight decay, the optimizer updates every parameter of the unfrozen
+    /// layers, then the kernel constraint.
     pub fn apply_gradients(
         &mut self,
         grads: &Gradients<f32, D>,
         optimizer: &mut Optimizer,
         lr: f64,
         rules: StepRules,
-    ) -> Result<()> {
+    ) -> Result<StepReport> {
+        self.step(|p| p.grad(grads), optimizer, lr, rules)
+    }
+
+    /// [`Mlp::apply_gradients`] consuming the gradients: on the CPU, each parameter's gradient
+    /// buffer is taken over instead of copied.
+    pub fn apply_gradients_owned(
+        &mut self,
+        mut grads: Gradients<f32, D>,
+        optimizer: &mut Optimizer,
+        lr: f64,
+        rules: StepRules,
+    ) -> Result<StepReport> {
+        self.step(|p| p.take_grad(&mut grads), optimizer, lr, rules)
+    }
+
+    /// One optimizer step, each unfrozen parameter's gradient from `grad_of`.
+    fn step(
+        &mut self,
+        mut grad_of: impl FnMut(&dyn Trainable<D>) -> Vec<f32>,
+        optimizer: &mut Optimizer,
+        lr: f64,
+        rules: StepRules,
+    ) -> Result<StepReport> {
+        let mut report = StepReport::default();
         let frozen = self.frozen.clone();
         let mut params = self.params_mut();
         // Frozen parameters take part with an empty gradient so the numbering stays the same.
@@ -573,7 +683,7 @@ impl<D: Device<f32>> Mlp<D> {
                 if frozen[*layer] {
                     Vec::new()
                 } else {
-                    p.grad(grads)
+                    grad_of(&**p)
                 }
             })
             .collect();
@@ -585,12 +695,17 @@ impl<D: Device<f32>> Mlp<D> {
             }
         }
         if let Some(c) = rules.clipping {
+            let raw = host_grads.clone();
             c.apply(&mut host_grads);
+            report.clip_cosine = Some(cosine(&raw, &host_grads));
         }
         optimizer.begin_step();
         for (i, ((layer, p), g)) in params.iter_mut().zip(&host_grads).enumerate() {
             if frozen[*layer] {
                 continue;
+            }
+            if let Some(wd) = rules.weight_decay {
+                crate::zoo::optim::decay(lr as f32, wd as f32, p.values_mut());
             }
             optimizer.update(i, lr, p.values_mut(), g);
             if let (Kind::Kernel, Some(c)) = (p.kind(), rules.constraint) {
@@ -599,7 +714,23 @@ impl<D: Device<f32>> Mlp<D> {
             }
             p.sync();
         }
-        Ok(())
+        Ok(report)
+    }
+}
+
+/// The cosine between two lists of tensors taken as one vector each (1 for two zero vectors).
+fn cosine(a: &[Vec<f32>], b: &[Vec<f32>]) -> f64 {
+    let (mut dot, mut na, mut nb) = (0.0f64, 0.0f64, 0.0f64);
+    for (x, y) in a.iter().flatten().zip(b.iter().flatten()) {
+        let (x, y) = (f64::from(*x), f64::from(*y));
+        dot += x * y;
+        na += x * x;
+        nb += y * y;
+    }
+    if na == 0.0 && nb == 0.0 {
+        1.0
+    } else {
+        dot / (na.sqrt() * nb.sqrt())
     }
 }
 
@@ -680,6 +811,17 @@ pub struct StepRules<'a> {
     pub regularizer: Option<&'a Regularizer>,
     /// Kernel constraint applied after each update.
     pub constraint: Option<&'a Constraint>,
+    /// Decoupled weight decay λ of every parameter before the update, w ← w − η·λ·w (Keras's
+    /// `weight_decay` option of any optimizer).
+    pub weight_decay: Option<f64>,
+}
+
+/// What a step reports besides updating the parameters.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct StepReport {
+    /// With clipping: the cosine between the raw and the clipped gradient (all parameters as one
+    /// vector), in f64.
+    pub clip_cosine: Option<f64>,
 }
 
 /// Turns a dfdx device error into the library's.

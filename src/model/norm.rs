@@ -5,7 +5,8 @@
 //!
 //! Both modes compute z·inv + (β − μ·inv) with inv = γ/√(σ² + ε), the form Keras's
 //! `ops.batch_normalization` uses; in training mode μ and σ² (the biased batch variance) come
-//! from the batch and stay on the tape, so the gradient is the full batch-norm gradient.
+//! from the batch and stay on the tape, so the gradient is the full batch-norm gradient. On the
+//! `Cpu` the training mode runs as one op with the same arithmetic (`cpu.rs`).
 
 use dfdx::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -110,10 +111,19 @@ impl<D: Device<f32>> BatchNorm<D> {
     }
 
     /// Training mode: normalizes with the batch's statistics and returns them.
-    pub fn forward_train<T: Tape<f32, D> + Merge<T> + Default>(
+    pub fn forward_train<T: Tape<f32, D> + Merge<T> + Default + 'static>(
         &self,
         z: Matrix<D, T>,
     ) -> (Matrix<D, T>, BatchStats) {
+        if super::cpu::is_cpu::<D>() {
+            // The same op by op, bit for bit, as one op.
+            return super::cpu::batch_norm_train(
+                z,
+                &self.gamma.tensor,
+                &self.beta.tensor,
+                self.epsilon,
+            );
+        }
         let shape = *z.shape();
         let mean = z.with_empty_tape().mean::<(usize,), Axis<0>>();
         let mean_values = mean.retaped::<NoneTape>();

@@ -49,6 +49,10 @@ pub trait Trainable<D: Device<f32>> {
     fn values(&self) -> &[f32];
     /// Its gradient from a backward pass (the tape must have reached it).
     fn grad(&self, grads: &Gradients<f32, D>) -> Vec<f32>;
+    /// Its gradient, moved out of `grads` where the device allows (the `Cpu`), else copied.
+    fn take_grad(&self, grads: &mut Gradients<f32, D>) -> Vec<f32> {
+        self.grad(grads)
+    }
     /// Mutable host copy; call [`Trainable::sync`] after changing it.
     fn values_mut(&mut self) -> &mut Vec<f32>;
     /// Writes the host copy to the device tensor (keeping the tensor's id).
@@ -65,7 +69,15 @@ impl<S: Shape, D: Device<f32>> Trainable<D> for Param<S, D> {
         &self.host
     }
     fn grad(&self, grads: &Gradients<f32, D>) -> Vec<f32> {
-        grads.get(&self.tensor).as_vec()
+        // A parameter is contiguous, so its buffer is its row-major order: one copy, not an
+        // element-by-element strided walk (`as_vec`).
+        let grad = grads.get(&self.tensor);
+        let mut out = vec![0.0; self.tensor.shape().num_elements()];
+        grad.copy_into(&mut out);
+        out
+    }
+    fn take_grad(&self, grads: &mut Gradients<f32, D>) -> Vec<f32> {
+        super::cpu::take_grad(grads, &self.tensor).unwrap_or_else(|| self.grad(grads))
     }
     fn values_mut(&mut self) -> &mut Vec<f32> {
         &mut self.host

@@ -102,14 +102,16 @@ fn named_differences(
     b: &[(String, f64)],
     out: &mut Vec<String>,
 ) {
-    for (name, x) in a {
+    // Wall-clock measurements (`timing.*`) are metadata, like wall_seconds.
+    let timed = |name: &str| name.starts_with("timing.");
+    for (name, x) in a.iter().filter(|(n, _)| !timed(n)) {
         match b.iter().find(|(n, _)| n == name) {
             Some((_, y)) if same(*x, *y) => {}
             Some((_, y)) => out.push(format!("{prefix}{name}: {x:?} vs {y:?}")),
             None => out.push(format!("{prefix}{name} only in the first")),
         }
     }
-    for (name, _) in b {
+    for (name, _) in b.iter().filter(|(n, _)| !timed(n)) {
         if !a.iter().any(|(n, _)| n == name) {
             out.push(format!("{prefix}{name} only in the second"));
         }

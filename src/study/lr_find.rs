@@ -9,7 +9,7 @@ use dfdx::prelude::*;
 use super::seed::{stream, Purpose};
 use super::spec::RunConfig;
 use crate::error::{Error, Result};
-use crate::model::{Mlp, StepRules};
+use crate::model::Mlp;
 use crate::train::{fill_batch, shuffle, DataView, CLASSES, INPUTS};
 
 /// The test's settings.
@@ -125,6 +125,7 @@ pub fn lr_find<D: Device<f32>>(
     o: &LrFindOptions,
 ) -> Result<LrFindResult> {
     config.check()?;
+    crate::train::tune_allocator();
     if !(o.start > 0.0 && o.end > o.start && o.steps >= 2) {
         return Err(Error::invalid(
             "lr-find",
@@ -146,11 +147,7 @@ pub fn lr_find<D: Device<f32>>(
         .map_or(data.train.labels.len(), |s| s.min(data.train.labels.len()));
     let mut order: Vec<usize> = (0..n).collect();
     let (mut bx, mut by) = (Vec::new(), Vec::new());
-    let rules = StepRules {
-        clipping: config.clipping.as_ref(),
-        regularizer: config.kernel_regularizer.as_ref(),
-        constraint: config.kernel_constraint.as_ref(),
-    };
+    let rules = config.step_rules();
     let (mut learning_rates, mut losses, mut smoothed) = (Vec::new(), Vec::new(), Vec::new());
     let mut smoother = Smoother::new(o);
     let mut batches: Vec<Vec<usize>> = Vec::new();
@@ -167,7 +164,7 @@ pub fn lr_find<D: Device<f32>>(
         fill_batch(data.train, &batch, &mut bx, &mut by);
         let x = dev.tensor_from_vec(bx.clone(), (batch.len(), INPUTS));
         let y = dev.tensor_from_vec(by.clone(), (batch.len(), CLASSES));
-        let logits = model.forward_train(x.traced(Gradients::leaky()), &mut noise_rng);
+        let logits = model.forward_train_params(x, &mut noise_rng);
         let loss = cross_entropy_with_logits_loss(logits, y);
         let value = f64::from(loss.retaped::<NoneTape>().as_vec()[0]);
         let lr = learning_rate_at(o, i);
@@ -179,7 +176,7 @@ pub fn lr_find<D: Device<f32>>(
             break;
         }
         let grads = loss.backward();
-        model.apply_gradients(&grads, &mut optimizer, lr, rules)?;
+        model.apply_gradients_owned(grads, &mut optimizer, lr, rules)?;
     }
     let suggestion = suggest(&learning_rates, &smoothed);
     Ok(LrFindResult {

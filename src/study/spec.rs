@@ -30,7 +30,7 @@ use toml::Spanned;
 
 use super::grid::{self, Cell};
 use crate::error::{Error, Result};
-use crate::model::ModelSpec;
+use crate::model::{ModelSpec, StepRules};
 use crate::zoo::calibration::McDropout;
 use crate::zoo::clip::Clipping;
 use crate::zoo::diagnostics::Diagnostics;
@@ -87,6 +87,15 @@ pub struct RunConfig {
         deserialize_with = "crate::zoo::named::opt_string_or_table"
     )]
     pub kernel_regularizer: Option<Regularizer>,
+    /// With batch norm: also fold it into the dense layers after training and record how far the
+    /// folded network's test logits are from the unfolded one's (`bn.fold_max_abs_diff`) and its
+    /// inference speedup (`timing.fold_speedup`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub fold_check: bool,
+    /// Decoupled weight decay λ for any optimizer (Keras's `weight_decay`): every parameter
+    /// shrinks by η·λ·w before each update (none by default; AdamW has its own).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub weight_decay: Option<f64>,
     /// Kernel constraint after each step: "max_norm" or { name = "max_norm", max_value = r }.
     #[serde(
         default,
@@ -113,6 +122,16 @@ fn batch_size() -> usize {
 }
 
 impl RunConfig {
+    /// What each training step does besides the optimizer's update.
+    pub fn step_rules(&self) -> StepRules<'_> {
+        StepRules {
+            clipping: self.clipping.as_ref(),
+            regularizer: self.kernel_regularizer.as_ref(),
+            constraint: self.kernel_constraint.as_ref(),
+            weight_decay: self.weight_decay,
+        }
+    }
+
     /// Checks every value's range.
     pub fn check(&self) -> Result<()> {
         if self.epochs == 0 {
@@ -152,6 +171,14 @@ impl RunConfig {
         }
         if let Some(d) = &self.diagnostics {
             d.check()?;
+        }
+        if let Some(wd) = self.weight_decay {
+            if !(wd.is_finite() && wd >= 0.0) {
+                return Err(Error::invalid(
+                    "weight_decay",
+                    format!("must be a finite number >= 0, got {wd}"),
+                ));
+            }
         }
         if let Some(c) = &self.classes {
             check_classes("classes", c)?;

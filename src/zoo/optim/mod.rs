@@ -9,6 +9,8 @@ mod adam;
 mod adaptive;
 mod sgd;
 
+pub use adam::decay;
+
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};

@@ -1,0 +1,538 @@
+//! Fast paths for dfdx's `Cpu` device, chosen at run time (the model stays generic over the
+//! device; other devices take dfdx's general path). Each gives exactly the values and gradients
+//! dfdx's own ops would, bit for bit: the same gemm calls (sizes, strides, threads) and the same
+//! f32 operations in the same order per element; only work whose result nobody reads is
+//! skipped, and copies and strided element-by-element loops are avoided.
+//!
+//! - [`matmul_kernel_grad`]: x·W for an input that needs no gradient (the batch, in the first
+//!   dense layer of a training step). dfdx's matmul always computes the gradients of both
+//!   operands; the input's (batch × 784) costs as much as the kernel's.
+//! - [`add_bias`]: z + b for a dense layer. dfdx broadcasts b and walks every element of the add,
+//!   forward and backward, through a strided index, one at a time.
+//! - [`take_grad`]: moves a gradient out of a `Gradients` instead of cloning it.
+//!
+//! How dfdx accumulates gradients, which the backward passes below reproduce: every gradient
+//! buffer starts at +0.0 and each op adds its contribution to it (gemm accumulates onto it,
+//! element ops do `g += …`). Where this module has gemm write into a fresh buffer instead, it
+//! copies the result into the zero gradient buffer and adds +0.0 to each element, which is what
+//! accumulating onto +0.0 gives (it only turns -0.0 into +0.0).
+
+// Some sums are written as dfdx's kernels compute them (e.g. `0.0 + -1.0 * x`, which differs
+// from `-x` for x = 0 in the sign of the zero), so the results stay bit-identical.
+#![allow(clippy::neg_multiply)]
+
+use std::any::{Any, TypeId};
+
+use dfdx::prelude::*;
+
+use super::Matrix;
+
+/// A bias or other per-unit vector.
+type Vector<D> = Tensor<(usize,), f32, D>;
+
+#[cfg(test)]
+thread_local! {
+    /// Tests set this to run dfdx's general path on the `Cpu`, as the reference.
+    static DFDX_ONLY: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Whether `D` is dfdx's `Cpu` (whether to take the fast paths).
+pub(super) fn is_cpu<D: 'static>() -> bool {
+    #[cfg(test)]
+    if DFDX_ONLY.with(|only| only.get()) {
+        return false;
+    }
+    TypeId::of::<D>() == TypeId::of::<Cpu>()
+}
+
+/// `x` as `B`, which must be its type (e.g. a tensor of `D` as one of `Cpu` when `D` is `Cpu`).
+fn cast<A: 'static, B: 'static>(x: A) -> B {
+    *(Box::new(x) as Box<dyn Any>)
+        .downcast()
+        .unwrap_or_else(|_| unreachable!("cast between different types"))
+}
+
+/// `x` as `&B`, which must be its type.
+fn cast_ref<A: 'static, B: 'static>(x: &A) -> &B {
+    (x as &dyn Any)
+        .downcast_ref()
+        .unwrap_or_else(|| unreachable!("cast between different types"))
+}
+
+/// x·w on a new tape whose backward pass gives w its gradient xᵀ·∂z and x none. w must appear
+/// only here in the graph (a dense layer's kernel), as its gradient buffer is written, not
+/// added to.
+pub fn matmul_kernel_grad<D: Device<f32>>(
+    x: Matrix<D>,
+    w: &Matrix<D>,
+) -> Matrix<D, OwnedTape<f32, D>> {
+    if !is_cpu::<D>() {
+        return x.traced(Gradients::leaky()).matmul(w.clone());
+    }
+    cast(cpu_matmul_kernel_grad(cast(x), cast_ref(w)))
+}
+
+fn cpu_matmul_kernel_grad(x: Matrix<Cpu>, w: &Matrix<Cpu>) -> Matrix<Cpu, OwnedTape<f32, Cpu>> {
+    let (rows, cols) = (x.shape().0, w.shape().1);
+    // The same gemm call as the traced matmul's forward.
+    let z = x.clone().matmul(w.clone());
+    let (z_ghost, w_ghost) = (z.ghost(), w.ghost());
+    let dev = z.device().clone();
+    // xᵀ with swapped strides (no copy), as dfdx's matmul backward hands it to gemm.
+    let xt = x.permute::<(usize, usize), Axes2<1, 0>>();
+    let mut tape = OwnedTape::<f32, Cpu>::default();
+    tape.add_backward_op(move |grads| {
+        // ∂z, written by the op that consumed z; nothing reads it after this op.
+        let dz = std::mem::take(&mut **grads.get_or_alloc_mut(&z_ghost)?);
+        // dfdx's backward: gemm(m = fan_in, n = cols, k = rows) onto the zero gradient of w,
+        // with these operands and strides.
+        let dw = xt.matmul(dev.tensor_from_vec(dz, (rows, cols)));
+        let slot: &mut Vec<f32> = grads.get_or_alloc_mut(&w_ghost)?;
+        debug_assert!(slot.iter().all(|&g| g == 0.0), "w is used once");
+        dw.copy_into(slot);
+        for g in slot.iter_mut() {
+            *g += 0.0;
+        }
+        Ok(())
+    });
+    z.put_tape(tape)
+}
+
+/// z + b broadcast over the rows of z, recorded on z's tape when it has one. z must be a fresh
+/// matmul output used only here, and b must appear only here in the graph, as their gradient
+/// buffers are written, not added to.
+pub fn add_bias<D: Device<f32>, T: Tape<f32, D> + Merge<T> + Default + 'static>(
+    z: Matrix<D, T>,
+    b: &Vector<D>,
+) -> Matrix<D, T> {
+    if !is_cpu::<D>() {
+        let shape = *z.shape();
+        return z + b.clone().broadcast_like::<_, Axis<0>>(&shape);
+    }
+    cast(cpu_add_bias::<T>(cast(z), cast_ref(b)))
+}
+
+fn cpu_add_bias<T: 'static>(z: Matrix<Cpu, T>, b: &Vector<Cpu>) -> Matrix<Cpu, T> {
+    let (z, mut tape) = z.split_tape();
+    let (rows, cols) = *z.shape();
+    // dfdx's add computes z + b per element, as here.
+    let mut bias = vec![0.0; cols];
+    b.copy_into(&mut bias);
+    let mut values = vec![0.0; rows * cols];
+    z.copy_into(&mut values);
+    for row in values.chunks_exact_mut(cols) {
+        for (v, &bj) in row.iter_mut().zip(&bias) {
+            *v += bj;
+        }
+    }
+    let out = z.device().tensor_from_vec(values, (rows, cols));
+    if let Some(tape) = (&mut tape as &mut dyn Any).downcast_mut::<OwnedTape<f32, Cpu>>() {
+        let (out_ghost, z_ghost, b_ghost) = (out.ghost(), z.ghost(), b.ghost());
+        tape.add_backward_op(move |grads| {
+            // ∂out, written by the op that consumed out; nothing reads it after this op.
+            let g = std::mem::take(&mut **grads.get_or_alloc_mut(&out_ghost)?);
+            // dfdx's add backward: ∂b[j] += ∂out[r][j] row by row, from +0.0, …
+            let db: &mut Vec<f32> = grads.get_or_alloc_mut(&b_ghost)?;
+            for row in g.chunks_exact(cols) {
+                for (d, &gj) in db.iter_mut().zip(row) {
+                    *d += gj;
+                }
+            }
+            // … and ∂z = 0 + ∂out, which gives ∂out back but for the sign of zeros, which the
+            // gemm accumulating ∂z onto +0.0 next does not see.
+            let dz: &mut Vec<f32> = grads.get_or_alloc_mut(&z_ghost)?;
+            debug_assert!(dz.iter().all(|&g| g == 0.0), "z is used once");
+            *dz = g;
+            Ok(())
+        });
+    }
+    out.put_tape(tape)
+}
+
+/// Batch normalization in training mode on the `Cpu` (`D` must be `Cpu`: see [`is_cpu`]), as
+/// one op: what [`super::BatchNorm::forward_train`] computes with dfdx's ops, whose fifteen
+/// steps (the batch mean and variance, their broadcasts, γ, β) each allocate, and whose
+/// reductions and broadcasts walk a strided index. Returns the output and the batch's mean and
+/// biased variance. `z` may be used elsewhere too; its gradient is added to.
+pub fn batch_norm_train<D: Device<f32>, T: 'static>(
+    z: Matrix<D, T>,
+    gamma: &Vector<D>,
+    beta: &Vector<D>,
+    epsilon: f32,
+) -> (Matrix<D, T>, (Vec<f32>, Vec<f32>)) {
+    assert!(is_cpu::<D>(), "the Cpu fast path on another device");
+    let (out, stats) = cpu_batch_norm_train::<T>(cast(z), cast_ref(gamma), cast_ref(beta), epsilon);
+    (cast(out), stats)
+}
+
+/// dfdx's ops in `BatchNorm::forward_train`, in order (a–o), with their per-element f32
+/// arithmetic, which the forward and backward passes below repeat exactly:
+///
+/// a. s = Σ_r z (from 0, r ascending)     b. μ = s · (1/n)          c. c = z − μ
+/// d. q = c²                              e. t = Σ_r q              f. v = t · (1/n)
+/// g. v + ε                               h. sd = √(v + ε)          i. rc = 1/sd
+/// j. inv = rc · γ                        k. mi = μ · inv           l. nm = −mi
+/// m. shift = nm + β                      n. zi = z · inv           o. out = zi + shift
+///
+/// (c uses μ off the tape, but under μ's id, so its backward adds to μ's gradient.) The
+/// backward pass runs o to a; each op adds `df · ∂out` to its inputs' gradients, which start at
+/// +0.0, element by element in row-major order.
+fn cpu_batch_norm_train<T: 'static>(
+    z: Matrix<Cpu, T>,
+    gamma: &Vector<Cpu>,
+    beta: &Vector<Cpu>,
+    epsilon: f32,
+) -> (Matrix<Cpu, T>, (Vec<f32>, Vec<f32>)) {
+    let (z, mut tape) = z.split_tape();
+    let (rows, cols) = *z.shape();
+    let inv_n = (1.0 / rows as f64) as f32;
+    let mut zv = vec![0.0; rows * cols];
+    z.copy_into(&mut zv);
+    let mut g = vec![0.0; cols];
+    gamma.copy_into(&mut g);
+    let mut b = vec![0.0; cols];
+    beta.copy_into(&mut b);
+    let mut sum = vec![0.0f32; cols];
+    for row in zv.chunks_exact(cols) {
+        for (s, &x) in sum.iter_mut().zip(row) {
+            *s += x;
+        }
+    }
+    let mean: Vec<f32> = sum.iter().map(|&s| s * inv_n).collect();
+    let mut centered = vec![0.0; rows * cols];
+    let mut sq_sum = vec![0.0f32; cols];
+    for (crow, zrow) in centered.chunks_exact_mut(cols).zip(zv.chunks_exact(cols)) {
+        let columns = crow.iter_mut().zip(zrow).zip(&mean).zip(&mut sq_sum);
+        for (((c, &x), &m), t) in columns {
+            *c = x - m;
+            *t += c.powi(2);
+        }
+    }
+    let variance: Vec<f32> = sq_sum.iter().map(|&t| t * inv_n).collect();
+    let sd: Vec<f32> = variance.iter().map(|&v| (v + epsilon).sqrt()).collect();
+    let rc: Vec<f32> = sd.iter().map(|&x| x.recip()).collect();
+    let inv: Vec<f32> = rc.iter().zip(&g).map(|(&r, &gj)| r * gj).collect();
+    let shift: Vec<f32> = (0..cols).map(|j| -(mean[j] * inv[j]) + b[j]).collect();
+    let mut values = vec![0.0; rows * cols];
+    for (orow, zrow) in values.chunks_exact_mut(cols).zip(zv.chunks_exact(cols)) {
+        for ((o, &x), (&i, &t)) in orow.iter_mut().zip(zrow).zip(inv.iter().zip(&shift)) {
+            *o = x * i + t;
+        }
+    }
+    let out = z.device().tensor_from_vec(values, (rows, cols));
+    let stats = (mean.clone(), variance);
+    if let Some(tape) = (&mut tape as &mut dyn Any).downcast_mut::<OwnedTape<f32, Cpu>>() {
+        let ghosts = (out.ghost(), z.ghost(), gamma.ghost(), beta.ghost());
+        tape.add_backward_op(move |grads| {
+            let (out_ghost, z_ghost, gamma_ghost, beta_ghost) = &ghosts;
+            let go = std::mem::take(&mut **grads.get_or_alloc_mut(out_ghost)?);
+            // o: ∂zi = 0 + 1·∂out; ∂shift += 1·∂out.
+            let dzi = |x: f32| 0.0 + 1.0 * x;
+            let mut dshift = vec![0.0f32; cols];
+            for row in go.chunks_exact(cols) {
+                for (d, &x) in dshift.iter_mut().zip(row) {
+                    *d += 1.0 * x;
+                }
+            }
+            // n: ∂z += inv·∂zi (applied below, with c's and a's terms, in this order); ∂inv +=
+            // z·∂zi.
+            let mut dinv = vec![0.0f32; cols];
+            for (zrow, grow) in zv.chunks_exact(cols).zip(go.chunks_exact(cols)) {
+                for ((d, &x), &gx) in dinv.iter_mut().zip(zrow).zip(grow) {
+                    *d += x * dzi(gx);
+                }
+            }
+            // m: ∂nm = 0 + 1·∂shift; ∂β += 1·∂shift.
+            let dbeta: &mut Vec<f32> = grads.get_or_alloc_mut(beta_ghost)?;
+            for (d, &x) in dbeta.iter_mut().zip(&dshift) {
+                *d += 1.0 * x;
+            }
+            let mut dmean = vec![0.0f32; cols];
+            let mut dsq = vec![0.0f32; cols];
+            let dgamma: &mut Vec<f32> = grads.get_or_alloc_mut(gamma_ghost)?;
+            for j in 0..cols {
+                let dnm = 0.0 + 1.0 * dshift[j];
+                // l: ∂mi = 0 + (−1)·∂nm.
+                let dmi = 0.0 + -1.0 * dnm;
+                // k: ∂μ = 0 + inv·∂mi; ∂inv += μ·∂mi.
+                dmean[j] = 0.0 + inv[j] * dmi;
+                dinv[j] += mean[j] * dmi;
+                // j: ∂rc = 0 + γ·∂inv; ∂γ += rc·∂inv.
+                let drc = 0.0 + g[j] * dinv[j];
+                dgamma[j] += rc[j] * dinv[j];
+                // i: ∂sd = 0 + (−rc²)·∂rc; h: ∂(v + ε) = 0 + (2sd)⁻¹·∂sd; g: ∂v = 0 + 1·∂(v + ε).
+                let dsd = 0.0 + -rc[j].powi(2) * drc;
+                let dve = 0.0 + (sd[j] + sd[j]).recip() * dsd;
+                let dv = 0.0 + 1.0 * dve;
+                // f: ∂t = 0 + (1/n)·∂v; e: ∂q = 0 + ∂t, the same for every row.
+                let dt = 0.0 + inv_n * dv;
+                dsq[j] = 0.0 + dt;
+            }
+            // d: ∂c = 0 + (c + c)·∂q; c: ∂z += 1·∂c (below); ∂μ += (−1)·∂c.
+            let dc = |c: f32, dq: f32| 0.0 + (c + c) * dq;
+            for crow in centered.chunks_exact(cols) {
+                for ((d, &c), &dq) in dmean.iter_mut().zip(crow).zip(&dsq) {
+                    *d += -1.0 * dc(c, dq);
+                }
+            }
+            // b: ∂s = 0 + (1/n)·∂μ; a: ∂z += ∂s.
+            let dsum: Vec<f32> = dmean.iter().map(|&d| 0.0 + inv_n * d).collect();
+            let dz: &mut Vec<f32> = grads.get_or_alloc_mut(z_ghost)?;
+            let rows = dz
+                .chunks_exact_mut(cols)
+                .zip(go.chunks_exact(cols).zip(centered.chunks_exact(cols)));
+            for (dzrow, (grow, crow)) in rows {
+                let columns = dzrow.iter_mut().zip(grow).zip(crow);
+                let units = inv.iter().zip(&dsq).zip(&dsum);
+                for (((d, &gx), &c), ((&i, &dq), &ds)) in columns.zip(units) {
+                    *d += i * dzi(gx);
+                    *d += 1.0 * dc(c, dq);
+                    *d += ds;
+                }
+            }
+            Ok(())
+        });
+    }
+    (out.put_tape(tape), stats)
+}
+
+/// Moves `t`'s gradient out of `grads` (leaving an empty buffer there) when the device is the
+/// `Cpu`; `None` on other devices. A gradient the backward pass never reached comes out as zeros.
+pub fn take_grad<S: Shape, D: Device<f32>>(
+    grads: &mut Gradients<f32, D>,
+    t: &Tensor<S, f32, D>,
+) -> Option<Vec<f32>> {
+    let grads = (grads as &mut dyn Any).downcast_mut::<Gradients<f32, Cpu>>()?;
+    let t: &Tensor<S, f32, Cpu> = (t as &dyn Any).downcast_ref()?;
+    let slot = grads.get_or_alloc_mut(t).ok()?;
+    Some(std::mem::take(&mut **slot))
+}
+
+#[cfg(test)]
+mod tests {
+    use rand::SeedableRng;
+    use rand_chacha::ChaCha8Rng;
+
+    use super::*;
+    use crate::model::{Mlp, ModelSpec, StepRules};
+    use crate::zoo::optim::OptimizerConfig;
+    use crate::zoo::rng::uniform01;
+
+    /// `n` values uniform in [-1, 1).
+    fn random(n: usize, rng: &mut ChaCha8Rng) -> Vec<f32> {
+        (0..n)
+            .map(|_| (uniform01(rng) * 2.0 - 1.0) as f32)
+            .collect()
+    }
+
+    fn bits(v: &[f32]) -> Vec<u32> {
+        v.iter().map(|x| x.to_bits()).collect()
+    }
+
+    /// Runs `f` on a rayon pool of `threads` (dfdx's gemm splits its work over them).
+    fn on_threads<R: Send>(threads: usize, f: impl FnOnce() -> R + Send) -> R {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap()
+            .install(f)
+    }
+
+    /// A dense layer's output and the gradients of w, b and (when `x_grad`) x under
+    /// loss = Σ out ⊙ u, by dfdx's ops (`reference`) or through [`matmul_kernel_grad`] (when
+    /// not `x_grad`) and [`add_bias`].
+    fn dense_grads(
+        dev: &Cpu,
+        (rows, fan_in, cols): (usize, usize, usize),
+        with_bias: bool,
+        x_grad: bool,
+        reference: bool,
+    ) -> Vec<Vec<u32>> {
+        let mut rng = ChaCha8Rng::seed_from_u64((rows * 1000 + fan_in * 10 + cols) as u64);
+        // Zero pixels, as in images, make exact ±0 products.
+        let x = dev
+            .tensor_from_vec(random(rows * fan_in, &mut rng), (rows, fan_in))
+            .relu();
+        let w = dev.tensor_from_vec(random(fan_in * cols, &mut rng), (fan_in, cols));
+        let b = dev.tensor_from_vec(random(cols, &mut rng), (cols,));
+        let u = dev.tensor_from_vec(random(rows * cols, &mut rng), (rows, cols));
+        let z = if reference || x_grad {
+            x.clone().traced(Gradients::leaky()).matmul(w.clone())
+        } else {
+            matmul_kernel_grad(x.clone(), &w)
+        };
+        let out = match (with_bias, reference) {
+            (false, _) => z,
+            (true, true) => z + b.clone().broadcast_like::<_, Axis<0>>(&(rows, cols)),
+            (true, false) => add_bias(z, &b),
+        };
+        let values = out.retaped::<NoneTape>().as_vec();
+        let grads = (out * u).sum().backward();
+        let mut result = vec![bits(&values), bits(&grads.get(&w).as_vec())];
+        if with_bias {
+            result.push(bits(&grads.get(&b).as_vec()));
+        }
+        if x_grad {
+            result.push(bits(&grads.get(&x).as_vec()));
+        }
+        result
+    }
+
+    #[test]
+    fn the_dense_ops_match_dfdx_bit_for_bit() {
+        // Batches of 1 and 2 take gemm's special small-k paths; 600 rows split k into blocks.
+        let shapes = [
+            (1, 7, 5),
+            (2, 7, 5),
+            (3, 4, 1),
+            (1, 1, 9),
+            (32, 784, 30),
+            (33, 65, 17),
+            (600, 33, 17),
+        ];
+        for threads in [1, 2] {
+            on_threads(threads, || {
+                let dev = Cpu::default();
+                for shape in shapes {
+                    for with_bias in [true, false] {
+                        for x_grad in [true, false] {
+                            assert_eq!(
+                                dense_grads(&dev, shape, with_bias, x_grad, true),
+                                dense_grads(&dev, shape, with_bias, x_grad, false),
+                                "{shape:?}, bias {with_bias}, x_grad {x_grad}, {threads} threads"
+                            );
+                        }
+                    }
+                }
+            });
+        }
+    }
+
+    /// Batch norm's output, batch statistics and the gradients of z, γ and β under
+    /// loss = Σ out ⊙ u + Σ z ⊙ v (z also used elsewhere), by dfdx's ops or by the fast path.
+    fn batch_norm_grads(
+        dev: &Cpu,
+        (rows, cols): (usize, usize),
+        scale: f32,
+        reference: bool,
+    ) -> Vec<Vec<u32>> {
+        use crate::model::{BatchNorm, BatchNormSpec, Kind, Param, Placement};
+        DFDX_ONLY.with(|only| only.set(reference));
+        let mut rng = ChaCha8Rng::seed_from_u64((rows * 100 + cols) as u64);
+        let spec = BatchNormSpec {
+            placement: Placement::BeforeActivation,
+            input: false,
+            momentum: 0.99,
+            epsilon: 1e-3,
+        };
+        let mut bn = BatchNorm::new(dev, cols, &spec);
+        bn.gamma = Param::new(dev, random(cols, &mut rng), (cols,), Kind::Gamma);
+        bn.beta = Param::new(dev, random(cols, &mut rng), (cols,), Kind::Beta);
+        let values: Vec<f32> = random(rows * cols, &mut rng)
+            .iter()
+            .map(|x| x * scale)
+            .collect();
+        let z = dev.tensor_from_vec(values, (rows, cols));
+        let u = dev.tensor_from_vec(random(rows * cols, &mut rng), (rows, cols));
+        let v = dev.tensor_from_vec(random(rows * cols, &mut rng), (rows, cols));
+        let zt = z.clone().traced(Gradients::leaky());
+        let (out, (mean, variance)) = bn.forward_train(zt.with_empty_tape());
+        let values = out.retaped::<NoneTape>().as_vec();
+        let loss = (out * u).sum() + (zt * v).sum();
+        let grads = loss.backward();
+        DFDX_ONLY.with(|only| only.set(false));
+        vec![
+            bits(&values),
+            bits(&mean),
+            bits(&variance),
+            bits(&grads.get(&z).as_vec()),
+            bits(&grads.get(&bn.gamma.tensor).as_vec()),
+            bits(&grads.get(&bn.beta.tensor).as_vec()),
+        ]
+    }
+
+    #[test]
+    fn batch_norm_matches_dfdx_bit_for_bit() {
+        let dev = Cpu::default();
+        for shape in [(1, 3), (2, 5), (3, 1), (32, 7), (256, 100), (600, 9)] {
+            for scale in [1.0, 1e-3, 50.0] {
+                assert_eq!(
+                    batch_norm_grads(&dev, shape, scale, true),
+                    batch_norm_grads(&dev, shape, scale, false),
+                    "{shape:?}, scale {scale}"
+                );
+            }
+        }
+    }
+
+    /// Parameters and losses after three steps of the network `spec` (its first layer frozen
+    /// when asked): by dfdx's ops with a traced batch (`reference`), or through the fast paths
+    /// with the tape starting at the parameters.
+    fn three_steps(spec: &str, opt: &str, freeze_first: bool, reference: bool) -> Vec<Vec<u32>> {
+        DFDX_ONLY.with(|only| only.set(reference));
+        let dev = Cpu::seed_from_u64(5);
+        let spec: ModelSpec = toml::from_str(spec).unwrap();
+        let mut rng = ChaCha8Rng::seed_from_u64(3);
+        let mut model = Mlp::new(&spec, 20, 4, &dev, &mut rng).unwrap();
+        model.set_frozen(0, freeze_first).unwrap();
+        let config = OptimizerConfig::default_for(opt).unwrap();
+        let mut optimizer = config.build(&model.param_sizes()).unwrap();
+        let mut noise = ChaCha8Rng::seed_from_u64(4);
+        let mut losses = Vec::new();
+        for step in 0..3 {
+            let rows = [16, 1, 2][step];
+            let x = dev.tensor_from_vec(random(rows * 20, &mut rng), (rows, 20));
+            let y = dev.tensor_from_vec(vec![0.25; rows * 4], (rows, 4));
+            let rules = StepRules::default();
+            let lr = 0.05;
+            if reference {
+                let logits = model.forward_train(x.traced(Gradients::leaky()), &mut noise);
+                let loss = cross_entropy_with_logits_loss(logits, y);
+                losses.push(loss.retaped::<NoneTape>().as_vec()[0]);
+                let grads = loss.backward();
+                model
+                    .apply_gradients(&grads, &mut optimizer, lr, rules)
+                    .unwrap();
+            } else {
+                let logits = model.forward_train_params(x, &mut noise);
+                let loss = cross_entropy_with_logits_loss(logits, y);
+                losses.push(loss.retaped::<NoneTape>().as_vec()[0]);
+                let grads = loss.backward();
+                model
+                    .apply_gradients_owned(grads, &mut optimizer, lr, rules)
+                    .unwrap();
+            }
+        }
+        DFDX_ONLY.with(|only| only.set(false));
+        let mut out = vec![bits(&losses)];
+        out.extend(model.state().iter().map(|v| bits(v)));
+        out
+    }
+
+    #[test]
+    fn a_fast_training_step_matches_dfdx_bit_for_bit() {
+        let specs = [
+            "hidden = [9, 7]",
+            "hidden = [9, 7]\nbatch_norm = {}",
+            "hidden = [9, 7]\nbatch_norm = { placement = \"before_activation\", input = false }",
+            "hidden = [9, 7]\nactivation = \"prelu\"\ndropout = { name = \"dropout\", rate = 0.3 }",
+            "hidden = [9, 7]\nactivation = { name = \"swish\", learned = true }",
+            "hidden = [9, 7]\nactivation = \"rrelu\"",
+            "hidden = [9, 7]\nactivation = \"gelu\"",
+            "hidden = [9, 7]\nactivation = \"selu\"\ndropout = { name = \"alpha_dropout\", rate = 0.1 }",
+        ];
+        for threads in [1, 2] {
+            on_threads(threads, || {
+                for spec in specs {
+                    for (opt, freeze) in [("sgd", false), ("adam", false), ("nesterov", true)] {
+                        assert_eq!(
+                            three_steps(spec, opt, freeze, true),
+                            three_steps(spec, opt, freeze, false),
+                            "{spec:?}, {opt}, first layer frozen: {freeze}, {threads} threads"
+                        );
+                    }
+                }
+            });
+        }
+    }
+}
