@@ -5,7 +5,6 @@
 
 use std::error::Error as StdError;
 use std::path::{Path, PathBuf};
-use std::sync::Once;
 
 use plotters::coord::ranged1d::{DefaultFormatting, KeyPointHint, Ranged};
 use plotters::coord::types::RangedCoordf64;
@@ -17,22 +16,13 @@ use plotters::style::FontStyle;
 use crate::error::{Error, Result};
 pub use crate::report::charts::colour;
 
-/// The font family every text uses.
-pub const FONT: &str = "sans-serif";
+// The font family every text uses: the report's bundled DejaVu.
+use crate::report::charts::FONT;
 
 /// Grey for reference lines and notes.
 pub const GREY: RGBColor = RGBColor(110, 110, 110);
 
 type DrawResult = std::result::Result<(), Box<dyn StdError>>;
-
-fn register_font() {
-    static ONCE: Once = Once::new();
-    ONCE.call_once(|| {
-        // The bundled fonts are valid; a failure could only mean missing text.
-        let _ = plotters::style::register_font(FONT, FontStyle::Normal, dejavu::sans::regular());
-        let _ = plotters::style::register_font(FONT, FontStyle::Bold, dejavu::sans::bold());
-    });
-}
 
 /// How an axis maps values.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -600,7 +590,7 @@ impl Figure {
 
 /// Writes `<dir>/<name>.png` and `<dir>/<name>.svg`; returns their paths.
 pub fn write(figure: &Figure, dir: &Path, name: &str) -> Result<Vec<PathBuf>> {
-    register_font();
+    crate::report::charts::register_font();
     let png = dir.join(format!("{name}.png"));
     let svg = dir.join(format!("{name}.svg"));
     let fail = |path: &Path, e: Box<dyn StdError>| Error::Chart {
@@ -805,32 +795,18 @@ fn occupied(panel: &Panel) -> Vec<(f64, f64)> {
     out
 }
 
-/// The corner with the fewest occupied points in a box of the legend's size.
+/// The corner with the fewest occupied points in a box of the legend's size (upper corners
+/// first on a tie).
 fn emptiest_corner(panel: &Panel, entries: usize) -> SeriesLabelPosition {
-    let (x0, x1) = panel.x.range();
-    let (y0, y1) = panel.y.range();
-    let (w, h) = (0.42, (0.08 + 0.075 * entries as f64).clamp(0.15, 0.8));
-    let points = occupied(panel);
-    let count = |right: bool, upper: bool| {
-        points
-            .iter()
-            .filter(|&&(x, y)| {
-                let (u, v) = ((x - x0) / (x1 - x0), (y - y0) / (y1 - y0));
-                let in_x = if right { u >= 1.0 - w } else { u <= w };
-                let in_y = if upper { v >= 1.0 - h } else { v <= h };
-                in_x && in_y
-            })
-            .count()
-    };
-    [
-        (SeriesLabelPosition::UpperRight, count(true, true)),
-        (SeriesLabelPosition::UpperLeft, count(false, true)),
-        (SeriesLabelPosition::LowerRight, count(true, false)),
-        (SeriesLabelPosition::LowerLeft, count(false, false)),
-    ]
-    .into_iter()
-    .min_by_key(|(_, c)| *c)
-    .map_or(SeriesLabelPosition::UpperRight, |(p, _)| p)
+    use SeriesLabelPosition::{LowerLeft, LowerRight, UpperLeft, UpperRight};
+    let size = (0.42, (0.08 + 0.075 * entries as f64).clamp(0.15, 0.8));
+    crate::report::charts::emptiest_corner(
+        &occupied(panel),
+        panel.x.range(),
+        panel.y.range(),
+        size,
+        [UpperRight, UpperLeft, LowerRight, LowerLeft],
+    )
 }
 
 fn draw_panel<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, panel: &Panel) -> DrawResult

@@ -9,7 +9,7 @@ use plotters::style::RGBColor;
 use super::canvas::{colour, write, Anchor, Axis, Figure, LegendAt, Mark, Panel, Stroke, Swatch};
 use super::{diag, metric, seed_counts, Context, Made, Problem, Tables, CLASS_NAMES};
 use crate::report::charts;
-use crate::report::stats::{expected_best_of_k, paired};
+use crate::report::stats::{expected_best_of_k, median, paired};
 use crate::results::RunRecord;
 
 /// The bootstrap seed of the paired statistics (only the median and the diffs are drawn, which
@@ -138,6 +138,16 @@ fn value_range<'a>(values: impl Iterator<Item = &'a f64>, log: bool) -> Option<(
 }
 
 /// A panel of per-layer profiles: every seed thin, the mean thick.
+/// The x axis of a through-depth panel: hidden layers 1..=depth.
+fn depth_axis(depth: usize) -> Axis {
+    Axis::integers(
+        "hidden layer (1 = nearest the input)",
+        0.5,
+        depth as f64 + 0.5,
+        11,
+    )
+}
+
 fn depth_panel(title: &str, x: Axis, y: Axis, profiles: &[Profile]) -> Panel {
     let log = y.scale == super::canvas::Scale::Log;
     let mut p = Panel::new(title, x, y);
@@ -220,14 +230,7 @@ pub fn activation_std_depth(ctx: &mut Context, name: &str) -> Made {
         .unwrap_or(1);
     let all = init.iter().chain(&after).flatten().flatten();
     let (lo, hi) = value_range(all, true).unwrap_or((0.1, 10.0));
-    let x_axis = || {
-        Axis::integers(
-            "hidden layer (1 = nearest the input)",
-            0.5,
-            depth as f64 + 0.5,
-            11,
-        )
-    };
+    let x_axis = || depth_axis(depth);
     let y_axis = || Axis::log("std of the layer's activations", lo, hi);
     let profiles = |sets: &[Vec<Vec<f64>>]| -> Vec<Profile> {
         labels
@@ -357,14 +360,7 @@ pub fn sigmoid_saturation_depth(ctx: &mut Context, name: &str) -> Made {
             })
             .collect()
     };
-    let x_axis = || {
-        Axis::integers(
-            "hidden layer (1 = nearest the input)",
-            0.5,
-            depth as f64 + 0.5,
-            11,
-        )
-    };
+    let x_axis = || depth_axis(depth);
     let mut std_panel = depth_panel(
         "std of each layer's outputs",
         x_axis(),
@@ -559,25 +555,6 @@ fn transfer_gains_by_pair(t: &Tables) -> Result<PairGains, Problem> {
     Ok(out)
 }
 
-/// A deterministic offset in [−0.18, 0.18] for a seed's point (Fibonacci hashing).
-fn jitter(seed: u64) -> f64 {
-    let h = seed.wrapping_add(1).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 11;
-    (h as f64 / (1u64 << 53) as f64 - 0.5) * 0.36
-}
-
-fn median(v: &[f64]) -> f64 {
-    let mut v: Vec<f64> = v.iter().copied().filter(|x| x.is_finite()).collect();
-    v.sort_by(f64::total_cmp);
-    let n = v.len();
-    if n == 0 {
-        f64::NAN
-    } else if n % 2 == 1 {
-        v[n / 2]
-    } else {
-        (v[n / 2 - 1] + v[n / 2]) / 2.0
-    }
-}
-
 fn pts(v: f64) -> String {
     format!("{}{v:.2}", if v > 0.0 { "+" } else { "" })
 }
@@ -612,7 +589,10 @@ pub fn transfer_gains(ctx: &mut Context, name: &str) -> Made {
         let m = median(&values);
         let better = values.iter().filter(|v| **v > 0.0).count();
         p.mark(Mark::Dots {
-            points: g.iter().map(|&(s, v)| (x + jitter(s), v)).collect(),
+            points: g
+                .iter()
+                .map(|&(s, v)| (x + charts::jitter(s, 0.36), v))
+                .collect(),
             colour: colour(i),
             radius: 5,
             alpha: 0.8,

@@ -11,6 +11,7 @@ use super::{Context, Made, Problem, CLASS_NAMES};
 use crate::data::{FashionMnist, Split};
 use crate::model::Mlp;
 use crate::report::charts;
+use crate::report::stats::quantile_sorted;
 use crate::study::lr_find::{lr_find, LrFindOptions};
 use crate::study::seed::{stream, Purpose};
 use crate::study::{spec, Overrides, Study};
@@ -244,22 +245,6 @@ pub fn choose_images(images: &[McImage]) -> Vec<&McImage> {
     chosen
 }
 
-/// The linear-interpolation quantile of sorted values.
-fn quantile(sorted: &[f64], q: f64) -> f64 {
-    if sorted.is_empty() {
-        return f64::NAN;
-    }
-    let pos = q * (sorted.len() - 1) as f64;
-    let (lo, hi) = (pos.floor() as usize, pos.ceil() as usize);
-    sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo as f64)
-}
-
-/// A deterministic offset in [−0.22, 0.22] for pass `i`'s dot.
-fn jitter(i: usize) -> f64 {
-    let h = (i as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 11;
-    (h as f64 / (1u64 << 53) as f64 - 0.5) * 0.44
-}
-
 /// Short class names for the axis.
 const SHORT_NAMES: [&str; 10] = [
     "T-shirt", "trouser", "pullover", "dress", "coat", "sandal", "shirt", "sneaker", "bag", "boot",
@@ -319,7 +304,7 @@ pub fn mc_dropout_spread(ctx: &mut Context, name: &str) -> Made {
                 points: v
                     .iter()
                     .enumerate()
-                    .map(|(i, &pr)| (c as f64 + jitter(i), pr))
+                    .map(|(i, &pr)| (c as f64 + charts::jitter(i as u64, 0.44), pr))
                     .collect(),
                 colour: col,
                 radius: 2,
@@ -329,11 +314,11 @@ pub fn mc_dropout_spread(ctx: &mut Context, name: &str) -> Made {
             p.mark(Mark::Box {
                 x: c as f64,
                 width: 0.5,
-                low: quantile(&v, 0.05),
-                q1: quantile(&v, 0.25),
-                median: quantile(&v, 0.5),
-                q3: quantile(&v, 0.75),
-                high: quantile(&v, 0.95),
+                low: quantile_sorted(&v, 0.05),
+                q1: quantile_sorted(&v, 0.25),
+                median: quantile_sorted(&v, 0.5),
+                q3: quantile_sorted(&v, 0.75),
+                high: quantile_sorted(&v, 0.95),
                 colour: col,
             });
             p.mark(Mark::Line {

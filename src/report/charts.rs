@@ -19,7 +19,7 @@ use crate::error::{Error, Result};
 const SIZE: (u32, u32) = (1000, 600);
 
 /// The font family every text uses; registered from the bundled DejaVu Sans.
-const FONT: &str = "sans-serif";
+pub(crate) const FONT: &str = "sans-serif";
 
 /// Twelve distinct colours (Tableau 10 reordered, plus indigo and mustard). Red comes last so
 /// that, below 12 cells, red means only "diverged".
@@ -49,7 +49,8 @@ pub fn colour(i: usize) -> RGBColor {
     PALETTE[i % PALETTE.len()]
 }
 
-fn register_font() {
+/// Registers the bundled DejaVu fonts under [`FONT`] (once per process).
+pub(crate) fn register_font() {
     static ONCE: Once = Once::new();
     ONCE.call_once(|| {
         // The bundled fonts are valid; a failure could only mean missing text, so it is ignored.
@@ -90,11 +91,11 @@ macro_rules! render {
     }};
 }
 
-/// A deterministic horizontal offset in [-0.15, 0.15] (in cell widths) for a seed's point.
-fn jitter(seed: u64) -> f64 {
-    // A fixed odd multiplier scatters consecutive seeds (Fibonacci hashing).
-    let h = seed.wrapping_add(1).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 11;
-    (h as f64 / (1u64 << 53) as f64 - 0.5) * 0.3
+/// A deterministic horizontal offset in [−spread/2, spread/2] for point `i` (a seed, a pass).
+pub(crate) fn jitter(i: u64, spread: f64) -> f64 {
+    // A fixed odd multiplier scatters consecutive indices (Fibonacci hashing).
+    let h = i.wrapping_add(1).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 11;
+    (h as f64 / (1u64 << 53) as f64 - 0.5) * spread
 }
 
 /// `v` sorted, finite values only.
@@ -201,14 +202,16 @@ fn clip_curve(curve: &[f64], y0: f64, y1: f64) -> Vec<Vec<(f64, f64)>> {
     out
 }
 
-/// Which corner of the plot holds the fewest of `points` (data coordinates), for the legend.
-fn emptiest_corner(
+/// Which corner of the plot holds the fewest of `points` (data coordinates) in a legend box of
+/// `(w, h)` (fractions of the plot's width and height); a tie goes to the earlier corner of
+/// `preference`.
+pub(crate) fn emptiest_corner(
     points: &[(f64, f64)],
     (x0, x1): (f64, f64),
     (y0, y1): (f64, f64),
-    legend_height: f64,
+    (w, h): (f64, f64),
+    preference: [SeriesLabelPosition; 4],
 ) -> SeriesLabelPosition {
-    let (w, h) = (0.4, legend_height.clamp(0.15, 0.6));
     let count = |right: bool, upper: bool| {
         points
             .iter()
@@ -220,15 +223,38 @@ fn emptiest_corner(
             })
             .count()
     };
-    [
-        (SeriesLabelPosition::UpperRight, count(true, true)),
-        (SeriesLabelPosition::LowerRight, count(true, false)),
-        (SeriesLabelPosition::UpperLeft, count(false, true)),
-        (SeriesLabelPosition::LowerLeft, count(false, false)),
-    ]
-    .into_iter()
-    .min_by_key(|(_, c)| *c)
-    .map_or(SeriesLabelPosition::UpperRight, |(p, _)| p)
+    preference
+        .into_iter()
+        .map(|p| {
+            let c = match p {
+                SeriesLabelPosition::UpperRight => count(true, true),
+                SeriesLabelPosition::LowerRight => count(true, false),
+                SeriesLabelPosition::UpperLeft => count(false, true),
+                _ => count(false, false),
+            };
+            (p, c)
+        })
+        .min_by_key(|(_, c)| *c)
+        .map_or(SeriesLabelPosition::UpperRight, |(p, _)| p)
+}
+
+/// A chart's legend corner: [`emptiest_corner`] for a legend of `height` (as a fraction of the
+/// plot), right-hand corners first on a tie.
+fn legend_corner(
+    points: &[(f64, f64)],
+    x: (f64, f64),
+    y: (f64, f64),
+    height: f64,
+) -> SeriesLabelPosition {
+    use SeriesLabelPosition::{LowerLeft, LowerRight, UpperLeft, UpperRight};
+    let size = (0.4, height.clamp(0.15, 0.6));
+    emptiest_corner(
+        points,
+        x,
+        y,
+        size,
+        [UpperRight, LowerRight, UpperLeft, LowerLeft],
+    )
 }
 
 /// Samples along polylines so that a legend is not put over a line.
@@ -502,7 +528,7 @@ where
         let points: Vec<(f64, f64)> = values
             .iter()
             .filter(|(_, v)| v.is_finite())
-            .map(|&(s, v)| (x - 0.08 + jitter(s), v))
+            .map(|&(s, v)| (x - 0.08 + jitter(s, 0.3), v))
             .collect();
         chart.draw_series(
             points
@@ -513,7 +539,7 @@ where
         let crosses: Vec<(f64, f64)> = values
             .iter()
             .filter(|(_, v)| !v.is_finite())
-            .map(|&(s, _)| (x - 0.08 + jitter(s), diverged_y))
+            .map(|&(s, _)| (x - 0.08 + jitter(s, 0.3), diverged_y))
             .collect();
         chart.draw_series(
             crosses
@@ -595,7 +621,7 @@ where
             .label("diverged (no value; along the bottom)")
             .legend(|(x, y)| Cross::new((x + 10, y), 5, DIVERGED.stroke_width(2)));
     }
-    let corner = emptiest_corner(
+    let corner = legend_corner(
         &drawn,
         (-0.5, n as f64 - 0.5),
         (y0, y1),
@@ -775,7 +801,7 @@ where
             .label("diverged (loss non-finite) at this epoch")
             .legend(|(x, y)| Cross::new((x + 10, y), 5, DIVERGED.stroke_width(2)));
     }
-    let corner = emptiest_corner(
+    let corner = legend_corner(
         &sample_lines(&drawn),
         (x0, x1),
         (y0, y1),
@@ -1006,10 +1032,10 @@ mod tests {
     #[test]
     fn jitter_is_small_and_deterministic() {
         for s in 0..100 {
-            assert!(jitter(s).abs() <= 0.15);
-            assert_eq!(jitter(s), jitter(s));
+            assert!(jitter(s, 0.3).abs() <= 0.15);
+            assert_eq!(jitter(s, 0.3), jitter(s, 0.3));
         }
-        assert_ne!(jitter(0), jitter(1));
+        assert_ne!(jitter(0, 0.3), jitter(1, 0.3));
     }
 
     #[test]

@@ -65,6 +65,11 @@ fn mean(v: &[f64]) -> f64 {
     v.iter().sum::<f64>() / v.len() as f64
 }
 
+/// The median of the finite values of `values` (NaN when there are none).
+pub fn median(values: &[f64]) -> f64 {
+    median_sorted(&sorted_finite(values))
+}
+
 /// Median of sorted values (NaN when empty).
 fn median_sorted(v: &[f64]) -> f64 {
     let n = v.len();
@@ -77,8 +82,11 @@ fn median_sorted(v: &[f64]) -> f64 {
     }
 }
 
-/// The linear-interpolation quantile (numpy's default) of sorted, non-empty values.
-fn quantile_sorted(v: &[f64], q: f64) -> f64 {
+/// The linear-interpolation quantile (numpy's default) of sorted values (NaN when empty).
+pub fn quantile_sorted(v: &[f64], q: f64) -> f64 {
+    if v.is_empty() {
+        return f64::NAN;
+    }
     let pos = q * (v.len() - 1) as f64;
     let (lo, hi) = (pos.floor() as usize, pos.ceil() as usize);
     v[lo] + (v[hi] - v[lo]) * (pos - lo as f64)

@@ -183,21 +183,17 @@ impl OptimizerConfig {
 
     /// The base learning rate η.
     pub fn learning_rate(&self) -> f64 {
-        match *self {
-            OptimizerConfig::Sgd { learning_rate }
-            | OptimizerConfig::Momentum { learning_rate, .. }
-            | OptimizerConfig::Nesterov { learning_rate, .. }
-            | OptimizerConfig::Adagrad { learning_rate, .. }
-            | OptimizerConfig::Rmsprop { learning_rate, .. }
-            | OptimizerConfig::Adam { learning_rate, .. }
-            | OptimizerConfig::Adamax { learning_rate, .. }
-            | OptimizerConfig::Nadam { learning_rate, .. }
-            | OptimizerConfig::Adamw { learning_rate, .. } => learning_rate,
-        }
+        let mut copy = *self;
+        *copy.learning_rate_mut()
     }
 
     /// Sets η.
     pub fn set_learning_rate(&mut self, lr: f64) {
+        *self.learning_rate_mut() = lr;
+    }
+
+    /// Every optimizer has an η; this is where it lives.
+    fn learning_rate_mut(&mut self) -> &mut f64 {
         match self {
             OptimizerConfig::Sgd { learning_rate }
             | OptimizerConfig::Momentum { learning_rate, .. }
@@ -207,7 +203,7 @@ impl OptimizerConfig {
             | OptimizerConfig::Adam { learning_rate, .. }
             | OptimizerConfig::Adamax { learning_rate, .. }
             | OptimizerConfig::Nadam { learning_rate, .. }
-            | OptimizerConfig::Adamw { learning_rate, .. } => *learning_rate = lr,
+            | OptimizerConfig::Adamw { learning_rate, .. } => learning_rate,
         }
     }
 
