@@ -3,15 +3,14 @@
 //! they say: dead units made dead on purpose are counted, and the output layer's gradient norm
 //! equals ‖hᵀ(softmax(z) − y)‖/n computed by hand.
 
-use std::path::Path;
-use std::sync::atomic::AtomicBool;
+mod common;
 
+use common::synthetic_run;
 use dfdx::prelude::*;
 use trainbench::data;
 use trainbench::model::{Mlp, ModelSpec};
 use trainbench::study::seed::{stream, Purpose};
-use trainbench::study::{spec, Overrides};
-use trainbench::train::{train_run, DataView, RunOutcome};
+use trainbench::train::RunOutcome;
 use trainbench::zoo::diagnostics::{measure, Diagnostics};
 
 const STUDY: &str = r#"
@@ -26,16 +25,7 @@ model = { hidden = [32, 16], activation = "relu", initializer = "he_normal" }
 "#;
 
 fn outcome(text: &str) -> RunOutcome {
-    let study = spec::parse(Path::new("t.toml"), text, Overrides::default()).unwrap();
-    let data = data::synthetic(300, 100, 100, 5);
-    let view = DataView {
-        train: &data.train,
-        val: &data.val,
-        test: &data.test,
-    };
-    let dev = Cpu::seed_from_u64(0);
-    let config = &study.cells[0].config;
-    train_run(&dev, config, view, 0, &AtomicBool::new(false), &mut |_| {}).unwrap()
+    synthetic_run(text, 300)
 }
 
 #[test]

@@ -2,15 +2,16 @@
 //! or TRAINBENCH_DATA_DIR, as .ci/run arranges): the README's `study optimizers --quick` through
 //! the binary, then the Parquet tables read back with polars and the report checked.
 
-use std::process::Command;
+mod common;
+
+use common::trainbench;
 
 use polars::prelude::*;
 
 #[test]
 fn real_data_quick_optimizers_study_records_every_run_and_reports() {
     let dir = tempfile::tempdir().unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_trainbench"))
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
+    let out = trainbench()
         .args([
             "study",
             "optimizers",
@@ -76,11 +77,7 @@ fn real_data_quick_optimizers_study_records_every_run_and_reports() {
 
 #[test]
 fn unknown_study_is_a_clear_error() {
-    let out = Command::new(env!("CARGO_BIN_EXE_trainbench"))
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .args(["study", "optimisers"])
-        .output()
-        .unwrap();
+    let out = trainbench().args(["study", "optimisers"]).output().unwrap();
     assert!(!out.status.success());
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
@@ -94,8 +91,7 @@ fn unknown_study_is_a_clear_error() {
 #[test]
 fn real_data_every_technique_of_the_techniques_study_trains_and_is_recorded() {
     let dir = tempfile::tempdir().unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_trainbench"))
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
+    let out = trainbench()
         .args([
             "study",
             "techniques",

@@ -3,15 +3,14 @@
 //! frozen layers do not move while the others do, and that copying lower layers copies exactly
 //! those.
 
-use std::path::Path;
-use std::sync::atomic::AtomicBool;
+mod common;
 
+use common::synthetic_run;
 use dfdx::prelude::*;
 use trainbench::data;
 use trainbench::model::{Mlp, ModelSpec, StepRules};
 use trainbench::study::seed::{stream, Purpose};
-use trainbench::study::{spec, Overrides};
-use trainbench::train::{select_classes, train_run, DataView, RunOutcome};
+use trainbench::train::{select_classes, RunOutcome};
 use trainbench::zoo::optim::OptimizerConfig;
 
 const STUDY: &str = r#"
@@ -26,17 +25,13 @@ model = { hidden = [24, 12], activation = "relu", initializer = "he_normal" }
 "#;
 
 fn outcome(extra: &str) -> RunOutcome {
-    let text = format!("{STUDY}{extra}\n");
-    let study = spec::parse(Path::new("t.toml"), &text, Overrides::default()).unwrap();
-    let data = data::synthetic(400, 100, 100, 5);
-    let view = DataView {
-        train: &data.train,
-        val: &data.val,
-        test: &data.test,
-    };
-    let config = &study.cells[0].config;
-    let dev = Cpu::seed_from_u64(0);
-    train_run(&dev, config, view, 0, &AtomicBool::new(false), &mut |_| {}).unwrap()
+    synthetic_run(
+        &format!(
+            "{STUDY}{extra}
+"
+        ),
+        400,
+    )
 }
 
 fn metric(o: &RunOutcome, name: &str) -> f64 {

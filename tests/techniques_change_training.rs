@@ -2,13 +2,12 @@
 //! same run without it (fast synthetic data), and the run's recorded learning rate follows the
 //! schedule.
 
-use std::path::Path;
-use std::sync::atomic::AtomicBool;
+mod common;
 
+use common::synthetic_run;
 use dfdx::prelude::*;
 use trainbench::data;
-use trainbench::study::{spec, Overrides};
-use trainbench::train::{train_run, DataView, RunOutcome};
+use trainbench::train::RunOutcome;
 
 const BASE: &str = r#"
 description = "techniques"
@@ -28,23 +27,7 @@ fn outcome(extra: &str) -> RunOutcome {
 }
 
 fn outcome_of(text: &str) -> RunOutcome {
-    let study = spec::parse(Path::new("t.toml"), text, Overrides::default()).unwrap();
-    let data = data::synthetic(400, 100, 100, 5);
-    let view = DataView {
-        train: &data.train,
-        val: &data.val,
-        test: &data.test,
-    };
-    let dev = Cpu::seed_from_u64(0);
-    train_run(
-        &dev,
-        &study.cells[0].config,
-        view,
-        0,
-        &AtomicBool::new(false),
-        &mut |_| {},
-    )
-    .unwrap()
+    synthetic_run(text, 400)
 }
 
 #[test]
@@ -265,7 +248,10 @@ fn mc_dropout_records_its_metrics_reproducibly() {
 
 #[test]
 fn lr_find_sweeps_geometrically_and_suggests_a_rate_below_the_explosion() {
+    use std::path::Path;
     use trainbench::study::lr_find::{learning_rate_at, lr_find, LrFindOptions};
+    use trainbench::study::{spec, Overrides};
+    use trainbench::train::DataView;
     let study = spec::parse(Path::new("t.toml"), BASE, Overrides::default()).unwrap();
     let data = data::synthetic(400, 100, 100, 5);
     let view = DataView {

@@ -45,6 +45,27 @@ initializer = "he_normal"
     studies
 }
 
+/// Trains seed 0 of the first cell of the study `text` on synthetic data with `n_train`
+/// training images (100 validation, 100 test), on one thread.
+pub fn synthetic_run(text: &str, n_train: usize) -> trainbench::train::RunOutcome {
+    use dfdx::prelude::*;
+    let study = trainbench::study::spec::parse(
+        Path::new("t.toml"),
+        text,
+        trainbench::study::Overrides::default(),
+    )
+    .unwrap();
+    let data = trainbench::data::synthetic(n_train, 100, 100, 5);
+    let view = trainbench::train::DataView {
+        train: &data.train,
+        val: &data.val,
+        test: &data.test,
+    };
+    let dev = Cpu::seed_from_u64(0);
+    let stop = std::sync::atomic::AtomicBool::new(false);
+    trainbench::train::train_run(&dev, &study.cells[0].config, view, 0, &stop, &mut |_| {}).unwrap()
+}
+
 /// stdout and stderr of a finished command, for assertion messages.
 pub fn text(out: &Output) -> String {
     format!(
