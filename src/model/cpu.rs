@@ -9,6 +9,10 @@
 //!   operands; the input's (batch × 784) costs as much as the kernel's.
 //! - [`add_bias`]: z + b for a dense layer. dfdx broadcasts b and walks every element of the add,
 //!   forward and backward, through a strided index, one at a time.
+//! - [`batch_norm_train`]: batch norm in training mode, fifteen dfdx ops (with reductions and
+//!   broadcasts) as one.
+//! - [`activation`]: relu, elu, selu and swish with a fixed β (silu, gelu_sigmoid), one op each
+//!   instead of up to nine.
 //! - [`take_grad`]: moves a gradient out of a `Gradients` instead of cloning it.
 //!
 //! How dfdx accumulates gradients, which the backward passes below reproduce: every gradient
@@ -26,6 +30,7 @@ use std::any::{Any, TypeId};
 use dfdx::prelude::*;
 
 use super::Matrix;
+use crate::zoo::activation::{Activation, SELU_ALPHA, SELU_LAMBDA};
 
 /// A bias or other per-unit vector.
 type Vector<D> = Tensor<(usize,), f32, D>;
@@ -296,6 +301,147 @@ fn cpu_batch_norm_train<T: 'static>(
     (out.put_tape(tape), stats)
 }
 
+/// An activation with a fast path on the `Cpu` (see [`activation`]).
+#[derive(Debug, Clone, Copy)]
+pub enum Fast {
+    /// max(z, 0).
+    Relu,
+    /// elu with α, times λ for selu.
+    Elu {
+        /// α.
+        alpha: f32,
+        /// selu's λ.
+        lambda: Option<f32>,
+    },
+    /// z·σ(βz) (silu, gelu_sigmoid).
+    Swish {
+        /// β.
+        beta: f32,
+    },
+}
+
+impl Fast {
+    /// The fast path of `a`, if it has one: relu, elu, selu, and swish with a fixed β.
+    pub fn of(a: Activation) -> Option<Fast> {
+        Some(match a {
+            Activation::Relu => Fast::Relu,
+            Activation::Elu { alpha } => Fast::Elu {
+                alpha: alpha as f32,
+                lambda: None,
+            },
+            Activation::Selu => Fast::Elu {
+                alpha: SELU_ALPHA as f32,
+                lambda: Some(SELU_LAMBDA as f32),
+            },
+            Activation::Swish {
+                beta,
+                learned: false,
+            } => Fast::Swish { beta: beta as f32 },
+            Activation::Silu => Fast::Swish { beta: 1.0 },
+            Activation::GeluSigmoid => Fast::Swish { beta: 1.702 },
+            _ => return None,
+        })
+    }
+}
+
+/// dfdx's relu derivative, 1 where x > 0, else 0.
+fn relu_df(x: f32) -> f32 {
+    if x > 0.0 {
+        1.0
+    } else {
+        0.0
+    }
+}
+
+/// `f` applied to z element-wise on the `Cpu` (`D` must be `Cpu`: see [`is_cpu`]), as one op:
+/// what `Activation::apply` computes with dfdx's ops (elu and selu take nine, swish three, each
+/// allocating). `z` must be contiguous (any op's output is); it may be used elsewhere too, as
+/// its gradient is added to.
+pub fn activation<D: Device<f32>, T: 'static>(z: Matrix<D, T>, f: Fast) -> Matrix<D, T> {
+    assert!(is_cpu::<D>(), "the Cpu fast path on another device");
+    cast(cpu_activation::<T>(cast(z), f))
+}
+
+/// The forward and backward arithmetic below repeats dfdx's ops in `zoo::activation`:
+///
+/// - relu: max(z, 0); ∂z += relu′(z)·∂out, relu′(z) = 1 if z > 0 else 0.
+/// - elu: a = −z, b = max(a, 0), c = −b, d = eᶜ, e = d − 1, f = e·α, g = max(z, 0), h = g + f, and
+///   selu's i = h·λ. Backward from i (or h) down: each op adds df·∂out to its input's gradient,
+///   from +0.0; z's gradient gets g's term, then a's.
+/// - swish: u = z·β, s = 1/(1 + e⁻ᵘ), out = z·s; z's gradient gets s·∂out, then β·∂u with
+///   ∂u = 0 + s(1 − s)·∂s and ∂s = 0 + z·∂out.
+fn cpu_activation<T: 'static>(z: Matrix<Cpu, T>, f: Fast) -> Matrix<Cpu, T> {
+    let (z, mut tape) = z.split_tape();
+    let shape = *z.shape();
+    let mut zv = vec![0.0; shape.0 * shape.1];
+    z.copy_into(&mut zv);
+    // e^c for elu, s for swish: what the backward pass needs besides z.
+    let mut kept = Vec::new();
+    let values: Vec<f32> = match f {
+        Fast::Relu => zv.iter().map(|&x| x.max(0.0)).collect(),
+        Fast::Elu { alpha, lambda } => {
+            kept = zv.iter().map(|&x| (-(-x).max(0.0)).exp()).collect();
+            let h = zv
+                .iter()
+                .zip(&kept)
+                .map(|(&x, &d)| x.max(0.0) + (d - 1.0) * alpha);
+            match lambda {
+                Some(l) => h.map(|h| h * l).collect(),
+                None => h.collect(),
+            }
+        }
+        Fast::Swish { beta } => {
+            kept = zv
+                .iter()
+                .map(|&x| 1.0 / (1.0 + (-(x * beta)).exp()))
+                .collect();
+            zv.iter().zip(&kept).map(|(&x, &s)| x * s).collect()
+        }
+    };
+    let out = z.device().tensor_from_vec(values, shape);
+    if let Some(tape) = (&mut tape as &mut dyn Any).downcast_mut::<OwnedTape<f32, Cpu>>() {
+        let (out_ghost, z_ghost) = (out.ghost(), z.ghost());
+        tape.add_backward_op(move |grads| {
+            let go = std::mem::take(&mut **grads.get_or_alloc_mut(&out_ghost)?);
+            let dz: &mut Vec<f32> = grads.get_or_alloc_mut(&z_ghost)?;
+            let terms = dz.iter_mut().zip(zv.iter().zip(&go));
+            match f {
+                Fast::Relu => {
+                    for (d, (&x, &g)) in terms {
+                        *d += relu_df(x) * g;
+                    }
+                }
+                Fast::Elu { alpha, lambda } => {
+                    for ((d, (&x, &g)), &e_c) in terms.zip(&kept) {
+                        let dh = match lambda {
+                            Some(l) => 0.0 + l * g,
+                            None => g,
+                        };
+                        let (dg, df) = (0.0 + 1.0 * dh, 0.0 + 1.0 * dh);
+                        *d += relu_df(x) * dg;
+                        let de = 0.0 + alpha * df;
+                        let dd = 0.0 + 1.0 * de;
+                        let dc = 0.0 + e_c * dd;
+                        let db = 0.0 + -1.0 * dc;
+                        let da = 0.0 + relu_df(-x) * db;
+                        *d += -1.0 * da;
+                    }
+                }
+                Fast::Swish { beta } => {
+                    for ((d, (&x, &g)), &s) in terms.zip(&kept) {
+                        *d += s * g;
+                        let ds = 0.0 + x * g;
+                        let du = 0.0 + (s * (1.0 - s)) * ds;
+                        *d += beta * du;
+                    }
+                }
+            }
+            Ok(())
+        });
+    }
+    out.put_tape(tape)
+}
+
 /// Moves `t`'s gradient out of `grads` (leaving an empty buffer there) when the device is the
 /// `Cpu`; `None` on other devices. A gradient the backward pass never reached comes out as zeros.
 pub fn take_grad<S: Shape, D: Device<f32>>(
@@ -465,6 +611,60 @@ mod tests {
         }
     }
 
+    /// An activation's output and the gradient of z under loss = Σ out ⊙ u + Σ z ⊙ v, by
+    /// dfdx's ops or through [`activation`].
+    fn activation_grads(dev: &Cpu, a: Activation, reference: bool) -> Vec<Vec<u32>> {
+        let mut rng = ChaCha8Rng::seed_from_u64(17);
+        let mut values: Vec<f32> = random(300, &mut rng).iter().map(|x| x * 8.0).collect();
+        values.extend([
+            0.0,
+            -0.0,
+            1e-40,
+            -1e-40,
+            100.0,
+            -100.0,
+            1e30,
+            -1e30,
+            f32::MIN_POSITIVE,
+        ]);
+        let shape = (values.len() / 3, 3);
+        let u = dev.tensor_from_vec(random(values.len(), &mut rng), shape);
+        let v = dev.tensor_from_vec(random(values.len(), &mut rng), shape);
+        let z = dev.tensor_from_vec(values, shape);
+        let zt = z.clone().traced(Gradients::leaky());
+        let out = if reference {
+            a.apply(zt.with_empty_tape())
+        } else {
+            activation(zt.with_empty_tape(), Fast::of(a).unwrap())
+        };
+        let values = out.retaped::<NoneTape>().as_vec();
+        let grads = ((out * u).sum() + (zt * v).sum()).backward();
+        vec![bits(&values), bits(&grads.get(&z).as_vec())]
+    }
+
+    #[test]
+    fn fast_activations_match_dfdx_bit_for_bit() {
+        let dev = Cpu::default();
+        for a in [
+            Activation::Relu,
+            Activation::Elu { alpha: 1.0 },
+            Activation::Elu { alpha: 0.3 },
+            Activation::Selu,
+            Activation::Silu,
+            Activation::GeluSigmoid,
+            Activation::Swish {
+                beta: 0.6,
+                learned: false,
+            },
+        ] {
+            assert_eq!(
+                activation_grads(&dev, a, true),
+                activation_grads(&dev, a, false),
+                "{a:?}"
+            );
+        }
+    }
+
     /// Parameters and losses after three steps of the network `spec` (its first layer frozen
     /// when asked): by dfdx's ops with a traced batch (`reference`), or through the fast paths
     /// with the tape starting at the parameters.
@@ -520,6 +720,10 @@ mod tests {
             "hidden = [9, 7]\nactivation = \"rrelu\"",
             "hidden = [9, 7]\nactivation = \"gelu\"",
             "hidden = [9, 7]\nactivation = \"selu\"\ndropout = { name = \"alpha_dropout\", rate = 0.1 }",
+            "hidden = [9, 7]\nactivation = { name = \"elu\", alpha = 0.7 }\nbatch_norm = {}",
+            "hidden = [9, 7]\nactivation = { name = \"swish\", beta = 0.6 }",
+            "hidden = [9, 7]\nactivation = \"silu\"",
+            "hidden = [9, 7]\nactivation = \"gelu_sigmoid\"",
         ];
         for threads in [1, 2] {
             on_threads(threads, || {

@@ -9,8 +9,9 @@
 //! Parameters are numbered in op order (a plain network: kernel, bias per layer), the numbering
 //! the optimizer's state and global clipping use.
 //!
-//! On dfdx's `Cpu`, dense layers' bias adds and batch norm in training mode run as single ops
-//! (`cpu.rs`) that give dfdx's values and gradients bit for bit, faster. A training step
+//! On dfdx's `Cpu`, dense layers' bias adds, batch norm in training mode and the relu, elu, selu
+//! and fixed-β swish activations run as single ops (`cpu.rs`) that give dfdx's values and
+//! gradients bit for bit, faster. A training step
 //! ([`Mlp::forward_train_params`], [`Mlp::apply_gradients_owned`]) traces the parameters, not
 //! the batch, so no gradient is computed for the input, and takes the gradient buffers over
 //! instead of copying them.
@@ -592,9 +593,12 @@ impl<D: Device<f32>> Mlp<D> {
             }
             Op::Norm(bn) => bn.forward_infer(h),
             Op::Activation { activation, param } => {
-                let out = match (param, pass.train, pass.noise.as_deref_mut()) {
-                    (Some(p), _, _) => activation.apply_learned(h, &p.tensor),
-                    (None, true, Some(rng)) => activation.apply_rrelu_train(h, rng),
+                // The same values and gradients in one op, on an op's (contiguous) output.
+                let fast = cpu::Fast::of(*activation).filter(|_| cpu::is_cpu::<D>());
+                let out = match (param, fast, pass.train, pass.noise.as_deref_mut()) {
+                    (Some(p), ..) => activation.apply_learned(h, &p.tensor),
+                    (None, Some(f), ..) => cpu::activation(h, f),
+                    (None, None, true, Some(rng)) => activation.apply_rrelu_train(h, rng),
                     _ => activation.apply(h),
                 };
                 if let Some(taps) = &mut pass.taps {
