@@ -4,16 +4,24 @@
 //! benches/reference/pytorch_bench.py, so that benches/reference/compare.py can pair the rows.
 //!
 //! dfdx's matmuls run on rayon's global pool, which these benches size to 2 threads (the PyTorch
-//! twin's default) unless `RAYON_NUM_THREADS` says otherwise (see `benchmarks::criterion`).
-
-use criterion::criterion_main;
+//! twin's default) unless `RAYON_NUM_THREADS` says otherwise (see `benchmarks::setup_threads`).
+//! Every bench runs on one of the pool's threads, as PyTorch's main thread is one of its two: run
+//! from outside, a step would keep a third thread busy on two cores while the pool's idle
+//! workers spin, which measured half the speed of one thread.
 
 mod benchmarks;
 
-criterion_main!(
-    benchmarks::train_step::benches,
-    benchmarks::activation::benches,
-    benchmarks::batch_norm::benches,
-    benchmarks::inference::benches,
-    benchmarks::epoch::benches,
-);
+fn main() {
+    benchmarks::setup_threads();
+    // `rayon::scope` runs its body on a worker of the global pool (the caller waits, asleep).
+    rayon::scope(|_| {
+        benchmarks::train_step::benches();
+        benchmarks::activation::benches();
+        benchmarks::batch_norm::benches();
+        benchmarks::inference::benches();
+        benchmarks::epoch::benches();
+        criterion::Criterion::default()
+            .configure_from_args()
+            .final_summary();
+    });
+}

@@ -35,10 +35,15 @@ const DATA_SEED: u64 = 20_240_601;
 
 /// The criterion settings every group starts from (command-line options such as
 /// `--measurement-time` still override them: `criterion_group!` applies the arguments after
-/// this). Also sizes rayon's global pool, once, before any bench touches it, and tunes the
-/// allocator as `train_run` does.
+/// this). Also tunes the allocator as `train_run` does.
 pub fn criterion() -> Criterion {
     trainbench::train::tune_allocator();
+    Criterion::default()
+}
+
+/// Sizes rayon's global pool, once, before any bench touches it: `RAYON_NUM_THREADS` or
+/// [`DEFAULT_THREADS`].
+pub fn setup_threads() {
     static THREADS: Once = Once::new();
     THREADS.call_once(|| {
         let threads = std::env::var("RAYON_NUM_THREADS")
@@ -54,7 +59,6 @@ pub fn criterion() -> Criterion {
             Err(e) => eprintln!("trainbench benches: rayon's pool was already set up ({e})"),
         }
     });
-    Criterion::default()
 }
 
 /// The CPU device.
