@@ -3,9 +3,10 @@
 //! Checked on the shapes training uses (dense layers' forward, kernel gradient and input
 //! gradient, the way dfdx lays them out) and on random shapes and layouts, on 1 and 2 threads.
 
-use gemm::{takes_avx512_kernel, F32Call, Parallelism};
+use gemm::{has_avx512, takes_avx512_kernel, F32Call, Parallelism};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
+use rayon::ThreadPool;
 
 /// An m×n×k product: lhs and rhs as (row stride, column stride), dst row-major (as dfdx's).
 #[derive(Clone, Copy, Debug)]
@@ -18,16 +19,13 @@ struct Product {
     accumulate: bool,
 }
 
-/// dst after the product by one route: gemm 0.19's kernel or gemm 0.15's.
-fn multiply(p: Product, by_0_19: bool, threads: usize, seed: u64) -> Vec<u32> {
+/// dst after the product by one route, gemm 0.19's kernel or gemm 0.15's, on `pool`.
+fn multiply(p: Product, by_0_19: bool, pool: &ThreadPool, seed: u64) -> Vec<u32> {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let mut values =
         |len: usize| -> Vec<f32> { (0..len).map(|_| rng.gen_range(-1.0..1.0)).collect() };
     let (lhs, rhs, mut dst) = (values(p.m * p.k), values(p.k * p.n), values(p.m * p.n));
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(threads)
-        .build()
-        .unwrap();
+    let threads = pool.current_num_threads();
     // The call is made inside the pool: its raw pointers cannot cross threads.
     pool.install(|| {
         let call = F32Call {
@@ -95,28 +93,30 @@ fn dense_layer(batch: usize, fan_in: usize, fan_out: usize) -> [Product; 3] {
 
 /// Every product the stand-in sends to gemm 0.19 gives gemm 0.15's bits.
 fn check(products: &[Product]) -> usize {
+    let pools: Vec<ThreadPool> = [1, 2]
+        .map(|threads| {
+            rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap()
+        })
+        .into();
     let mut checked = 0;
     for (i, &p) in products.iter().enumerate() {
-        if !takes_avx512_kernel(p.m, p.n, p.k) {
+        if !takes_avx512_kernel(p.m, p.n) {
             continue;
         }
-        for threads in [1, 2] {
+        for pool in &pools {
+            let threads = pool.current_num_threads();
             assert_eq!(
-                multiply(p, true, threads, i as u64),
-                multiply(p, false, threads, i as u64),
+                multiply(p, true, pool, i as u64),
+                multiply(p, false, pool, i as u64),
                 "{p:?} on {threads} threads: gemm 0.19 and gemm 0.15 differ"
             );
         }
         checked += 1;
     }
     checked
-}
-
-fn has_avx512() -> bool {
-    #[cfg(target_arch = "x86_64")]
-    return std::arch::is_x86_feature_detected!("avx512f");
-    #[cfg(not(target_arch = "x86_64"))]
-    false
 }
 
 #[test]
@@ -145,7 +145,7 @@ fn training_shapes_give_gemm_0_15_bits() {
     let checked = check(&products);
     if has_avx512() {
         // The chapter MLP's big products do take the fast kernel (the point of the stand-in).
-        assert!(takes_avx512_kernel(32, 300, 784) && takes_avx512_kernel(784, 300, 32));
+        assert!(takes_avx512_kernel(32, 300) && takes_avx512_kernel(784, 300));
         assert!(
             checked > products.len() / 2,
             "only {checked} of {} checked",

@@ -26,22 +26,18 @@ pub use gemm_common::Parallelism;
 /// on 1). The split over threads never changes the bits: each output is summed by one thread.
 pub const PARALLEL_MIN_MACS: usize = 16 << 20;
 
-/// Whether an m×n×k f32 product goes to gemm 0.19's AVX-512 kernel (see the module header).
-pub fn takes_avx512_kernel(m: usize, n: usize, _k: usize) -> bool {
+/// Whether an m×n f32 product (of any depth) goes to gemm 0.19's AVX-512 kernel (see the
+/// module header).
+pub fn takes_avx512_kernel(m: usize, n: usize) -> bool {
     m >= 3 && n >= 3 && m * n >= 1024 && has_avx512()
 }
 
-/// AVX-512F on this CPU (checked once).
-fn has_avx512() -> bool {
+/// AVX-512F on this CPU (std caches the detection).
+pub fn has_avx512() -> bool {
     #[cfg(target_arch = "x86_64")]
-    {
-        static DETECTED: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
-        *DETECTED.get_or_init(|| std::arch::is_x86_feature_detected!("avx512f"))
-    }
+    return std::arch::is_x86_feature_detected!("avx512f");
     #[cfg(not(target_arch = "x86_64"))]
-    {
-        false
-    }
+    false
 }
 
 /// dst := alpha·dst + beta·lhs·rhs (dst read only when `read_dst`), with gemm 0.15's signature:
@@ -79,7 +75,7 @@ pub unsafe fn gemm<T: 'static>(
         TypeId::of::<T>() == TypeId::of::<f32>(),
         "trainbench's gemm stand-in multiplies f32 only"
     );
-    let mut call = F32Call {
+    let call = F32Call {
         m,
         n,
         k,
@@ -96,12 +92,13 @@ pub unsafe fn gemm<T: 'static>(
         alpha: *(&alpha as *const T as *const f32),
         beta: *(&beta as *const T as *const f32),
         conj: (conj_dst, conj_lhs, conj_rhs),
-        parallelism,
+        parallelism: if m * n * k < PARALLEL_MIN_MACS {
+            Parallelism::None
+        } else {
+            parallelism
+        },
     };
-    if m * n * k < PARALLEL_MIN_MACS {
-        call.parallelism = Parallelism::None;
-    }
-    if takes_avx512_kernel(m, n, k) {
+    if takes_avx512_kernel(m, n) {
         call.by_gemm_0_19()
     } else {
         call.by_gemm_0_15()
