@@ -17,7 +17,7 @@ use crate::error::{Error, Result};
 pub use crate::report::charts::colour;
 
 // The font family every text uses: the report's bundled DejaVu.
-use crate::report::charts::FONT;
+use crate::report::charts::{clip_polyline, FONT};
 
 /// Grey for reference lines and notes.
 pub const GREY: RGBColor = RGBColor(110, 110, 110);
@@ -679,74 +679,6 @@ fn segments(points: &[(f64, f64)], x: &Axis, y: &Axis) -> Vec<Vec<(f64, f64)>> {
     }
     if !run.is_empty() {
         out.push(run);
-    }
-    out
-}
-
-/// The part of segment a→b inside the rectangle (Liang–Barsky), if any.
-fn clip_segment(
-    a: (f64, f64),
-    b: (f64, f64),
-    (x0, x1): (f64, f64),
-    (y0, y1): (f64, f64),
-) -> Option<((f64, f64), (f64, f64))> {
-    let (dx, dy) = (b.0 - a.0, b.1 - a.1);
-    let (mut t0, mut t1) = (0.0f64, 1.0f64);
-    for (p, q) in [
-        (-dx, a.0 - x0),
-        (dx, x1 - a.0),
-        (-dy, a.1 - y0),
-        (dy, y1 - a.1),
-    ] {
-        if p == 0.0 {
-            if q < 0.0 {
-                return None;
-            }
-        } else {
-            let r = q / p;
-            if p < 0.0 {
-                t0 = t0.max(r);
-            } else {
-                t1 = t1.min(r);
-            }
-        }
-    }
-    if t0 > t1 {
-        return None;
-    }
-    let at = |t: f64| (a.0 + t * dx, a.1 + t * dy);
-    Some((
-        if t0 == 0.0 { a } else { at(t0) },
-        if t1 == 1.0 { b } else { at(t1) },
-    ))
-}
-
-/// A polyline cut to the rectangle: the pieces inside, each at least two points.
-pub fn clip_polyline(points: &[(f64, f64)], x: (f64, f64), y: (f64, f64)) -> Vec<Vec<(f64, f64)>> {
-    let mut out = Vec::new();
-    let mut piece: Vec<(f64, f64)> = Vec::new();
-    for w in points.windows(2) {
-        match clip_segment(w[0], w[1], x, y) {
-            None => {
-                if piece.len() > 1 {
-                    out.push(std::mem::take(&mut piece));
-                }
-                piece.clear();
-            }
-            Some((p, q)) => {
-                if piece.last() != Some(&p) {
-                    if piece.len() > 1 {
-                        out.push(std::mem::take(&mut piece));
-                    }
-                    piece.clear();
-                    piece.push(p);
-                }
-                piece.push(q);
-            }
-        }
-    }
-    if piece.len() > 1 {
-        out.push(piece);
     }
     out
 }

@@ -128,27 +128,76 @@ fn robust_range(values: &[f64]) -> ((f64, f64), bool) {
     (padded(lo, hi), lo > min || hi < max)
 }
 
-/// Clips the segment a→b to `y0 ≤ y ≤ y1` (x is always in range here).
-fn clip_segment(a: (f64, f64), b: (f64, f64), y0: f64, y1: f64) -> Option<[(f64, f64); 2]> {
-    let dy = b.1 - a.1;
+/// The part of segment a→b inside the rectangle (Liang–Barsky), if any; none when an end is not
+/// finite.
+fn clip_segment(
+    a: (f64, f64),
+    b: (f64, f64),
+    (x0, x1): (f64, f64),
+    (y0, y1): (f64, f64),
+) -> Option<((f64, f64), (f64, f64))> {
+    if ![a.0, a.1, b.0, b.1].iter().all(|v| v.is_finite()) {
+        return None;
+    }
+    let (dx, dy) = (b.0 - a.0, b.1 - a.1);
     let (mut t0, mut t1) = (0.0f64, 1.0f64);
-    if dy == 0.0 {
-        if a.1 < y0 || a.1 > y1 {
-            return None;
-        }
-    } else {
-        let (ta, tb) = ((y0 - a.1) / dy, (y1 - a.1) / dy);
-        t0 = t0.max(ta.min(tb));
-        t1 = t1.min(ta.max(tb));
-        if t0 > t1 {
-            return None;
+    for (p, q) in [
+        (-dx, a.0 - x0),
+        (dx, x1 - a.0),
+        (-dy, a.1 - y0),
+        (dy, y1 - a.1),
+    ] {
+        if p == 0.0 {
+            if q < 0.0 {
+                return None;
+            }
+        } else {
+            let r = q / p;
+            if p < 0.0 {
+                t0 = t0.max(r);
+            } else {
+                t1 = t1.min(r);
+            }
         }
     }
-    let at = |t: f64| (a.0 + t * (b.0 - a.0), a.1 + t * dy);
-    Some([
+    if t0 > t1 {
+        return None;
+    }
+    let at = |t: f64| (a.0 + t * dx, a.1 + t * dy);
+    Some((
         if t0 == 0.0 { a } else { at(t0) },
         if t1 == 1.0 { b } else { at(t1) },
-    ])
+    ))
+}
+
+/// A polyline cut to the rectangle: the pieces inside, each at least two points.
+pub fn clip_polyline(points: &[(f64, f64)], x: (f64, f64), y: (f64, f64)) -> Vec<Vec<(f64, f64)>> {
+    let mut out = Vec::new();
+    let mut piece: Vec<(f64, f64)> = Vec::new();
+    for w in points.windows(2) {
+        match clip_segment(w[0], w[1], x, y) {
+            None => {
+                if piece.len() > 1 {
+                    out.push(std::mem::take(&mut piece));
+                }
+                piece.clear();
+            }
+            Some((p, q)) => {
+                if piece.last() != Some(&p) {
+                    if piece.len() > 1 {
+                        out.push(std::mem::take(&mut piece));
+                    }
+                    piece.clear();
+                    piece.push(p);
+                }
+                piece.push(q);
+            }
+        }
+    }
+    if piece.len() > 1 {
+        out.push(piece);
+    }
+    out
 }
 
 /// A curve (value per 1-based epoch) as polylines clipped to the y range: a non-finite value
@@ -161,7 +210,6 @@ fn clip_curve(curve: &[f64], y0: f64, y1: f64) -> Vec<Vec<(f64, f64)>> {
         .map(|(e, &v)| (e as f64 + 1.0, v))
         .collect();
     let mut out = Vec::new();
-    let mut line: Vec<(f64, f64)> = Vec::new();
     for (i, &p) in pts.iter().enumerate() {
         let finite = |j: Option<usize>| j.and_then(|j| pts.get(j)).is_some_and(|q| q.1.is_finite());
         if p.1.is_finite()
@@ -172,33 +220,11 @@ fn clip_curve(curve: &[f64], y0: f64, y1: f64) -> Vec<Vec<(f64, f64)>> {
             out.push(vec![p]);
         }
     }
-    for w in pts.windows(2) {
-        let (a, b) = (w[0], w[1]);
-        let clipped = (a.1.is_finite() && b.1.is_finite())
-            .then(|| clip_segment(a, b, y0, y1))
-            .flatten();
-        match clipped {
-            None => {
-                if line.len() > 1 {
-                    out.push(std::mem::take(&mut line));
-                }
-                line.clear();
-            }
-            Some([p, q]) => {
-                if line.last() != Some(&p) {
-                    if line.len() > 1 {
-                        out.push(std::mem::take(&mut line));
-                    }
-                    line.clear();
-                    line.push(p);
-                }
-                line.push(q);
-            }
-        }
-    }
-    if line.len() > 1 {
-        out.push(line);
-    }
+    out.extend(clip_polyline(
+        &pts,
+        (f64::NEG_INFINITY, f64::INFINITY),
+        (y0, y1),
+    ));
     out
 }
 
