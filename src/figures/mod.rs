@@ -218,13 +218,7 @@ impl Tables {
 
     /// The epochs of `run`, in order.
     pub fn epochs_of(&self, run: &RunRecord) -> Vec<&EpochRecord> {
-        let mut e: Vec<&EpochRecord> = self
-            .epochs
-            .iter()
-            .filter(|e| e.cell_id == run.cell_id && e.seed == run.seed)
-            .collect();
-        e.sort_by_key(|e| e.epoch);
-        e
+        crate::results::epochs_of(&self.epochs, &run.cell_id, run.seed)
     }
 }
 

@@ -199,13 +199,10 @@ pub fn write_report(out_dir: &Path, input: &ReportInput) -> Result<String> {
                 .runs
                 .iter()
                 .map(|r| {
-                    let mut e: Vec<&EpochRecord> = input
-                        .epochs
+                    crate::results::epochs_of(input.epochs, c.id, r.seed)
                         .iter()
-                        .filter(|e| e.cell_id == c.id && e.seed == r.seed)
-                        .collect();
-                    e.sort_by_key(|e| e.epoch);
-                    e.iter().map(|e| e.val_loss).collect()
+                        .map(|e| e.val_loss)
+                        .collect()
                 })
                 .collect();
             (label.clone(), per_seed)

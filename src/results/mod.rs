@@ -6,4 +6,4 @@ pub mod parts;
 pub mod record;
 pub mod store;
 
-pub use record::{EpochRecord, RunRecord, SCHEMA_VERSION};
+pub use record::{epochs_of, EpochRecord, RunRecord, SCHEMA_VERSION};

@@ -86,6 +86,16 @@ impl RunRecord {
     }
 }
 
+/// The epochs of the run (`cell_id`, `seed`) among `epochs`, in epoch order.
+pub fn epochs_of<'a>(epochs: &'a [EpochRecord], cell_id: &str, seed: u64) -> Vec<&'a EpochRecord> {
+    let mut run: Vec<&EpochRecord> = epochs
+        .iter()
+        .filter(|e| e.cell_id == cell_id && e.seed == seed)
+        .collect();
+    run.sort_by_key(|e| e.epoch);
+    run
+}
+
 /// One epoch of one run: a row of `epochs.parquet`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct EpochRecord {
