@@ -275,7 +275,7 @@ pub fn train_run<D: Device<f32>>(
             for layer in 0..p.reused(config.model.hidden.len()) {
                 model.set_frozen(layer, false)?;
             }
-            let mut fresh = config.optimizer;
+            let mut fresh = config.optimizer.clone();
             if let Some(lr) = p.unfreeze_learning_rate {
                 fresh.set_learning_rate(lr);
                 lr_now = lr;
@@ -527,7 +527,7 @@ fn pretrain<D: Device<f32>>(
         )
     };
     let mut model = Mlp::new(&spec, INPUTS, outputs, dev, &mut init_rng)?;
-    let optimizer_config = p.optimizer.unwrap_or(config.optimizer);
+    let optimizer_config = p.optimizer.as_ref().unwrap_or(&config.optimizer);
     let mut optimizer = optimizer_config.build(&model.param_sizes())?;
     let lr = optimizer_config.learning_rate();
     let batch_size = p.batch_size.unwrap_or(config.batch_size);

@@ -50,8 +50,7 @@ pub struct ModelSpec {
     /// Activation of every hidden layer (the output layer has none: the loss takes logits).
     #[serde(
         default = "relu",
-        deserialize_with = "crate::zoo::named::string_or_table",
-        serialize_with = "crate::zoo::activation::serialize"
+        deserialize_with = "crate::zoo::named::string_or_table"
     )]
     pub activation: Activation,
     /// Initializer of every kernel (Keras's default is glorot_uniform).
@@ -69,10 +68,10 @@ pub struct ModelSpec {
 }
 
 fn relu() -> Activation {
-    Activation::Relu
+    Activation::new(crate::zoo::activation::Relu {})
 }
 fn glorot_uniform() -> Initializer {
-    Initializer::GlorotUniform
+    Initializer::new(crate::zoo::init::GlorotUniform {})
 }
 
 impl ModelSpec {
@@ -248,7 +247,7 @@ impl<D: Device<f32>> Mlp<D> {
             net.push(
                 layer,
                 Op::Activation {
-                    activation: spec.activation,
+                    activation: spec.activation.clone(),
                     param,
                 },
             );
@@ -594,7 +593,7 @@ impl<D: Device<f32>> Mlp<D> {
             Op::Norm(bn) => bn.forward_infer(h),
             Op::Activation { activation, param } => {
                 // The same values and gradients in one op, on an op's (contiguous) output.
-                let fast = cpu::Fast::of(*activation).filter(|_| cpu::is_cpu::<D>());
+                let fast = activation.fused().filter(|_| cpu::is_cpu::<D>());
                 let out = match (param, fast, pass.train, pass.noise.as_deref_mut()) {
                     (Some(p), ..) => activation.apply_learned(h, &p.tensor),
                     (None, Some(f), ..) => cpu::activation(h, f),
