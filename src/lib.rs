@@ -19,3 +19,4 @@ pub mod train;
 pub mod zoo;
 
 pub use error::{Error, Result};
+pub use zoo::registry::Registry;

@@ -152,3 +152,32 @@ pub fn installed() -> Arc<Registry> {
     static BUILTIN: OnceLock<Arc<Registry>> = OnceLock::new();
     Arc::clone(BUILTIN.get_or_init(|| Arc::new(Registry::builtin())))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::zoo::activation::Activations;
+
+    #[test]
+    fn the_builtins_are_registered_once_each_in_the_documented_order() {
+        let registry = Registry::builtin();
+        registry.check().unwrap();
+        // Keras's nine first, in the order of its documentation; later additions after them.
+        assert!(registry.names::<Optimizers>().starts_with(&[
+            "sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam", "adamax", "nadam", "adamw"
+        ]));
+        assert!(registry
+            .names::<Activations>()
+            .starts_with(&["linear", "relu", "sigmoid"]));
+    }
+
+    #[test]
+    fn a_name_registered_twice_is_refused() {
+        let twice = Registry::builtin().optimizer::<crate::zoo::optim::Sgd>();
+        assert_eq!(
+            twice.check().unwrap_err().to_string(),
+            "invalid registry: two optimizers are named `sgd`: rename one"
+        );
+        assert!(twice.install().is_err());
+    }
+}
