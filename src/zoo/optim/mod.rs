@@ -14,6 +14,7 @@ mod adagrad;
 mod adam;
 mod adamax;
 mod adamw;
+mod lion;
 mod momentum;
 mod nadam;
 mod nesterov;
@@ -24,6 +25,7 @@ pub use adagrad::Adagrad;
 pub use adam::Adam;
 pub use adamax::Adamax;
 pub use adamw::{decay, Adamw};
+pub use lion::Lion;
 pub use momentum::Momentum;
 pub use nadam::Nadam;
 pub use nesterov::Nesterov;
@@ -49,6 +51,7 @@ pub(crate) fn register_builtins(registry: Registry) -> Registry {
         .optimizer::<Adamax>()
         .optimizer::<Nadam>()
         .optimizer::<Adamw>()
+        .optimizer::<Lion>()
 }
 
 /// An optimizer's config: what a user's crate implements (with [`Technique`]) to add one.
