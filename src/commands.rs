@@ -251,7 +251,7 @@ fn lr_find_command(cli: &Cli, args: &LrFindArgs) -> anyhow::Result<ExitCode> {
     let dir = runner::study_dir(&args.selection.results, &study);
     std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
     let stem = dir.join("lr_find");
-    crate::report::charts::lr_range(
+    crate::plot::lr_range(
         &stem,
         &format!("{}: learning-rate range test ({})", study.name, cell.label),
         &result.learning_rates,

@@ -11,6 +11,7 @@ pub mod data;
 pub mod error;
 pub mod figures;
 pub mod model;
+pub mod plot;
 pub mod provenance;
 pub mod report;
 pub mod results;

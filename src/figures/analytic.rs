@@ -8,10 +8,10 @@ use std::path::Path;
 use dfdx::prelude::*;
 use plotters::style::RGBColor;
 
-use super::canvas::{
-    colour, write, Anchor, Axis, Figure, LegendAt, Mark, Panel, Stroke, Swatch, GREY,
-};
 use super::{Made, Problem};
+use crate::plot::{
+    colour, Anchor, Axis, Figure, LegendAt, Mark, Panel, Stroke, Swatch, Ticks, GREY,
+};
 use crate::zoo::activation::{Activation, SELU_ALPHA, SELU_LAMBDA};
 use crate::zoo::optim::OptimizerConfig;
 use crate::zoo::schedule::{Schedule, ScheduleState};
@@ -112,7 +112,7 @@ pub fn sigmoid_saturation(out: &Path, name: &str) -> Made {
         p,
         NOTE_ACTIVATIONS,
     );
-    write(&fig, out, name)?;
+    fig.write(out, name)?;
     Ok(format!("analytic; σ′ < {threshold} for |z| > {edge:.2}"))
 }
 
@@ -158,7 +158,7 @@ pub fn leaky_relu(out: &Path, name: &str) -> Made {
         p,
         NOTE_ACTIVATIONS,
     );
-    write(&fig, out, name)?;
+    fig.write(out, name)?;
     Ok("analytic".into())
 }
 
@@ -206,7 +206,7 @@ pub fn elu_selu(out: &Path, name: &str) -> Made {
         p,
         NOTE_ACTIVATIONS,
     );
-    write(&fig, out, name)?;
+    fig.write(out, name)?;
     Ok("analytic".into())
 }
 
@@ -282,7 +282,7 @@ pub fn gelu_swish_mish(out: &Path, name: &str) -> Made {
         panels: vec![full, zoom],
         note: NOTE_ACTIVATIONS.into(),
     };
-    write(&fig, out, name)?;
+    fig.write(out, name)?;
     Ok(format!(
         "analytic; minima {}",
         minima
@@ -440,8 +440,8 @@ pub fn optimizer_paths(out: &Path, name: &str) -> Made {
             Axis::linear("θ₁", x_lo, x_hi),
             Axis::linear("θ₂", y_lo, y_hi),
         );
-        p.x.ticks = super::canvas::Ticks::Auto(8);
-        p.y.ticks = super::canvas::Ticks::Auto(5);
+        p.x.ticks = Ticks::Auto(8);
+        p.y.ticks = Ticks::Auto(5);
         for c in &contours {
             p.line(c.clone(), Stroke::solid(RGBColor(200, 200, 200), 1));
         }
@@ -497,7 +497,7 @@ pub fn optimizer_paths(out: &Path, name: &str) -> Made {
                Black dot: start; ×: the minimum; grey: contour lines of f."
             .into(),
     };
-    write(&fig, out, name)?;
+    fig.write(out, name)?;
     Ok(format!(
         "analytic; f after {PATH_STEPS} steps: {}",
         notes.join(", ")
@@ -617,7 +617,7 @@ pub fn one_cycle_schedule(out: &Path, name: &str) -> Made {
         note: "From trainbench's zoo::schedule::ScheduleState (the textbook's OneCycleScheduler)."
             .into(),
     };
-    write(&fig, out, name)?;
+    fig.write(out, name)?;
     Ok(format!(
         "analytic; peak at step {peak}, back to η0 at step {back}, last η {}",
         scientific(last)

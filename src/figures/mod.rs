@@ -14,7 +14,6 @@
 //! same results give byte-identical files.
 
 pub mod analytic;
-pub mod canvas;
 pub mod recorded;
 pub mod trained;
 

@@ -6,9 +6,10 @@
 
 use plotters::style::RGBColor;
 
-use super::canvas::{colour, write, Anchor, Axis, Figure, LegendAt, Mark, Panel, Stroke, Swatch};
 use super::{diag, metric, seed_counts, Context, Made, Problem, Tables, CLASS_NAMES};
-use crate::report::charts;
+use crate::plot::{
+    self, colour, Anchor, Axis, Figure, LegendAt, Mark, Panel, Scale, Stroke, Swatch,
+};
 use crate::report::stats::{expected_best_of_k, median, paired};
 use crate::results::RunRecord;
 
@@ -42,7 +43,7 @@ pub fn learning_rate_curves(ctx: &mut Context, name: &str) -> Made {
             curves,
         ));
     }
-    charts::learning_curves(
+    plot::learning_curves(
         &ctx.out().join(name),
         "Learning curves at three constant learning rates (plain SGD, schedules study)",
         "validation loss",
@@ -149,7 +150,7 @@ fn depth_axis(depth: usize) -> Axis {
 }
 
 fn depth_panel(title: &str, x: Axis, y: Axis, profiles: &[Profile]) -> Panel {
-    let log = y.scale == super::canvas::Scale::Log;
+    let log = y.scale == Scale::Log;
     let mut p = Panel::new(title, x, y);
     for prof in profiles {
         for seed in &prof.seeds {
@@ -301,7 +302,7 @@ pub fn activation_std_depth(ctx: &mut Context, name: &str) -> Made {
                initialization and after the last epoch; dashed: std = 1."
             .into(),
     };
-    write(&fig, ctx.out(), name)?;
+    fig.write(ctx.out(), name)?;
     Ok(note)
 }
 
@@ -398,7 +399,7 @@ pub fn sigmoid_saturation_depth(ctx: &mut Context, name: &str) -> Made {
                on 500 validation images."
             .into(),
     };
-    write(&fig, ctx.out(), name)?;
+    fig.write(ctx.out(), name)?;
     Ok(note)
 }
 
@@ -446,7 +447,7 @@ pub fn grad_norms_init(ctx: &mut Context, name: &str) -> Made {
                 (Some(a), Some(b)) if *b > 0.0 => a / b,
                 _ => f64::NAN,
             };
-            ratios.push(format!("{label}: {}", super::canvas::significant(ratio, 2)));
+            ratios.push(format!("{label}: {}", plot::significant(ratio, 2)));
             Profile {
                 label: format!(
                     "{label} ({} seed{}); layer 1 / layer {depth}: {}",
@@ -477,7 +478,7 @@ pub fn grad_norms_init(ctx: &mut Context, name: &str) -> Made {
         "initializers study (20 hidden layers of 100 units): kernel gradient norms of the loss on \
          500 validation images, before any update.",
     );
-    write(&fig, ctx.out(), name)?;
+    fig.write(ctx.out(), name)?;
     Ok(format!(
         "initializers; {}; layer 1 / output layer (geometric means): {}",
         seed_counts(&wanted.map(|w| w.0.to_string()), &cells),
@@ -591,7 +592,7 @@ pub fn transfer_gains(ctx: &mut Context, name: &str) -> Made {
         p.mark(Mark::Dots {
             points: g
                 .iter()
-                .map(|&(s, v)| (x + charts::jitter(s, 0.36), v))
+                .map(|&(s, v)| (x + plot::jitter(s, 0.36), v))
                 .collect(),
             colour: colour(i),
             radius: 5,
@@ -623,7 +624,7 @@ pub fn transfer_gains(ctx: &mut Context, name: &str) -> Made {
         "transfer study: test accuracy of B trained from A's layers minus B trained from scratch, \
          paired by seed.",
     );
-    write(&fig, ctx.out(), name)?;
+    fig.write(ctx.out(), name)?;
     Ok(format!("transfer; {}", notes.join(", ")))
 }
 
@@ -716,6 +717,6 @@ pub fn transfer_best_of_k(ctx: &mut Context, name: &str) -> Made {
         "transfer study: E[max of k of the n per-seed gains] (exact, without replacement; k = 1 is \
          the mean), per class pair.",
     );
-    write(&fig, ctx.out(), name)?;
+    fig.write(ctx.out(), name)?;
     Ok(format!("transfer; {}", notes.join(", ")))
 }

@@ -6,11 +6,10 @@
 use dfdx::prelude::*;
 use plotters::style::RGBColor;
 
-use super::canvas::{colour, write, Axis, Figure, LegendAt, Mark, Panel, Stroke, Swatch};
 use super::{Context, Made, Problem, CLASS_NAMES};
 use crate::data::{FashionMnist, Split};
 use crate::model::Mlp;
-use crate::report::charts;
+use crate::plot::{self, colour, Axis, Figure, LegendAt, Mark, Panel, Stroke, Swatch, Ticks};
 use crate::report::stats::quantile_sorted;
 use crate::study::lr_find::{lr_find, LrFindOptions};
 use crate::study::seed::{stream, Purpose};
@@ -40,7 +39,7 @@ pub fn lr_range_test(ctx: &mut Context, name: &str) -> Made {
     };
     let o = LrFindOptions::default();
     let result = lr_find(&Cpu::default(), &cell.config, view, SEED, &o)?;
-    charts::lr_range(
+    plot::lr_range(
         &ctx.out().join(name),
         &format!(
             "Learning-rate range test: the optimizers study's baseline ({}), seed {SEED}",
@@ -292,7 +291,7 @@ pub fn mc_dropout_spread(ctx: &mut Context, name: &str) -> Made {
             ),
             Axis::linear("probability", -0.04, 1.04),
         );
-        p.y.ticks = super::canvas::Ticks::Auto(5);
+        p.y.ticks = Ticks::Auto(5);
         for c in 0..CLASSES {
             let col = if c == im.label as usize {
                 true_colour
@@ -304,7 +303,7 @@ pub fn mc_dropout_spread(ctx: &mut Context, name: &str) -> Made {
                 points: v
                     .iter()
                     .enumerate()
-                    .map(|(i, &pr)| (c as f64 + charts::jitter(i as u64, 0.44), pr))
+                    .map(|(i, &pr)| (c as f64 + plot::jitter(i as u64, 0.44), pr))
                     .collect(),
                 colour: col,
                 radius: 2,
@@ -361,7 +360,7 @@ pub fn mc_dropout_spread(ctx: &mut Context, name: &str) -> Made {
             mc_acc * 100.0
         ),
     };
-    write(&fig, ctx.out(), name)?;
+    fig.write(ctx.out(), name)?;
     Ok(format!(
         "trained here: images {}; plain accuracy {:.3}, MC {:.3} on {} test images",
         chosen

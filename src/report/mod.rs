@@ -2,16 +2,16 @@
 //! `report.md` (per-cell distributions with bootstrap intervals, paired differences against the
 //! baseline, what a cherry-picker keeping the best of k seeds would report, a per-seed table, the
 //! diverged runs) and its charts, and returns the console summary. The numbers live in
-//! [`stats`], the drawing in [`charts`], the text in `markdown`; `report/` never trains and never
-//! reads the clock, so the same input gives the same files.
+//! [`stats`], the text in `markdown`; the charts are drawn by [`crate::plot`] from those numbers.
+//! `report/` never trains and never reads the clock, so the same input gives the same files.
 
-pub mod charts;
 mod markdown;
 pub mod stats;
 
 use std::path::Path;
 
 use crate::error::{Error, Result};
+use crate::plot::{self, MeanInterval, SeedColumn};
 use crate::results::{EpochRecord, RunRecord};
 use stats::{paired, summarize, Paired, Summary};
 
@@ -179,17 +179,24 @@ pub fn write_report(out_dir: &Path, input: &ReportInput) -> Result<String> {
     std::fs::write(&report, md).map_err(|e| Error::io("writing", &report, e))?;
 
     let (labels, by) = chart_labels(&cells);
-    let points: Vec<(String, Vec<(u64, f64)>)> = cells
+    let points: Vec<SeedColumn> = cells
         .iter()
         .zip(&labels)
-        .map(|(c, l)| (l.clone(), c.acc.clone()))
+        .map(|(c, l)| SeedColumn {
+            label: l.clone(),
+            seeds: c.acc.clone(),
+            mean: (c.acc_summary.n > 0).then_some(MeanInterval {
+                mean: c.acc_summary.mean,
+                low: c.acc_summary.ci_low,
+                high: c.acc_summary.ci_high,
+            }),
+        })
         .collect();
-    charts::seed_points_seeded(
+    plot::seed_points(
         &out_dir.join("test_acc"),
         &format!("{}: test accuracy{by}, every seed", input.study),
         "test accuracy",
         &points,
-        input.seed,
     )?;
     let curves: Vec<(String, Vec<Vec<f64>>)> = cells
         .iter()
@@ -208,7 +215,7 @@ pub fn write_report(out_dir: &Path, input: &ReportInput) -> Result<String> {
             (label.clone(), per_seed)
         })
         .collect();
-    charts::learning_curves(
+    plot::learning_curves(
         &out_dir.join("val_loss_curves"),
         &format!("{}: validation loss per epoch{by}, every seed", input.study),
         "validation loss",
