@@ -76,7 +76,13 @@ impl Draw for LrRange<'_> {
             .copied()
             .filter(|v| v.is_finite())
             .unwrap_or(lo + 1.0);
-        let (y0, y1) = padded(lo.min(first), first.max(lo) * 1.6);
+        // With no finite loss at all the range would be NaN..∞, on which plotters' tick search
+        // never ends: draw an empty chart on 0..1 instead.
+        let (y0, y1) = if lo.is_finite() {
+            padded(lo.min(first), first.max(lo) * 1.6)
+        } else {
+            (0.0, 1.0)
+        };
         let mut chart = chart_frame(root, self.title, 55, x0..x1, y0..y1)?;
         chart
             .configure_mesh()
@@ -145,5 +151,17 @@ mod tests {
         .unwrap();
         let svg = std::fs::read_to_string(dir.path().join("lr.svg")).unwrap();
         assert!(svg.contains("smoothed loss") && svg.contains("suggested η = 1.00e-2"));
+    }
+
+    #[test]
+    fn no_finite_loss_still_gives_a_chart() {
+        // Before the fallback range this never returned.
+        let dir = tempfile::tempdir().unwrap();
+        lr_range(&dir.path().join("none"), "t", &[], &[], &[], None).unwrap();
+        let rates = [1e-5, 1e-4, 1e-3];
+        let nan = [f64::NAN; 3];
+        lr_range(&dir.path().join("nan"), "t", &rates, &nan, &nan, None).unwrap();
+        let svg = std::fs::read_to_string(dir.path().join("nan.svg")).unwrap();
+        assert!(svg.contains("training loss") && !svg.contains("suggested"));
     }
 }
