@@ -6,7 +6,7 @@
 pub mod claims;
 pub mod cli;
 pub mod commands;
-
+pub mod config;
 pub mod data;
 pub mod error;
 pub mod figures;
@@ -14,6 +14,7 @@ pub mod model;
 pub mod provenance;
 pub mod report;
 pub mod results;
+pub mod seed;
 pub mod study;
 pub mod train;
 pub mod zoo;

@@ -6,7 +6,7 @@
 use dfdx::prelude::*;
 use trainbench::data::{self, DataOptions};
 use trainbench::model::{Mlp, ModelSpec, Op, StepRules};
-use trainbench::study::seed::{stream, Purpose};
+use trainbench::seed::{stream, Purpose};
 use trainbench::train::{fill_batch, shuffle, CLASSES, INPUTS};
 use trainbench::zoo::optim::OptimizerConfig;
 

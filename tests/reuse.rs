@@ -9,7 +9,7 @@ use common::synthetic_run;
 use dfdx::prelude::*;
 use trainbench::data;
 use trainbench::model::{Mlp, ModelSpec, StepRules};
-use trainbench::study::seed::{stream, Purpose};
+use trainbench::seed::{stream, Purpose};
 use trainbench::train::{select_classes, RunOutcome};
 use trainbench::zoo::optim::OptimizerConfig;
 

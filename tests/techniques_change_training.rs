@@ -107,7 +107,7 @@ fn max_norm_holds_after_every_step() {
     use trainbench::zoo::regularize::Constraint;
     let dev = Cpu::seed_from_u64(0);
     let spec: ModelSpec = toml::from_str("hidden = [16]\ninitializer = \"he_normal\"").unwrap();
-    let mut rng = trainbench::study::seed::stream(0, trainbench::study::seed::Purpose::Init);
+    let mut rng = trainbench::seed::stream(0, trainbench::seed::Purpose::Init);
     let mut model = Mlp::new(&spec, 784, 10, &dev, &mut rng).unwrap();
     let config = trainbench::zoo::optim::OptimizerConfig::default_for("sgd").unwrap();
     let mut optimizer = config.build(&model.param_sizes()).unwrap();

@@ -17,7 +17,7 @@ use criterion::{criterion_group, Criterion, SamplingMode, Throughput};
 use dfdx::prelude::*;
 use rand_chacha::ChaCha8Rng;
 use trainbench::model::{Matrix, Mlp, StepRules};
-use trainbench::study::seed::{stream, Purpose};
+use trainbench::seed::{stream, Purpose};
 use trainbench::zoo::optim::{Optimizer, OptimizerConfig};
 
 use super::{batch, criterion, data_rng, device, network};

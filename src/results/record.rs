@@ -119,7 +119,7 @@ pub struct EpochRecord {
     pub learning_rate: f64,
     /// Wall-clock seconds of the epoch (metadata).
     pub wall_seconds: f64,
-    /// Diagnostics after the epoch (see `zoo::diagnostics`), as (name, value); one Parquet
+    /// Diagnostics after the epoch (see `train::diagnostics`), as (name, value); one Parquet
     /// column `diag.<name>` each, NaN where a run has none.
     pub extra: Vec<(String, f64)>,
 }

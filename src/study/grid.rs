@@ -3,7 +3,7 @@
 
 use sha2::{Digest, Sha256};
 
-use super::spec::RunConfig;
+use crate::config::RunConfig;
 
 /// One cell of the grid: a fully resolved config.
 #[derive(Debug, Clone, PartialEq)]

@@ -6,10 +6,10 @@
 
 use dfdx::prelude::*;
 
-use super::seed::{stream, Purpose};
-use super::spec::RunConfig;
+use crate::config::RunConfig;
 use crate::error::{Error, Result};
 use crate::model::Mlp;
+use crate::seed::{stream, Purpose};
 use crate::train::{fill_batch, shuffle, DataView, CLASSES, INPUTS};
 
 /// The test's settings.

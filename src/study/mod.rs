@@ -8,9 +8,10 @@ pub mod lr_find;
 pub mod merge;
 pub mod pool;
 pub mod runner;
-pub mod seed;
 pub mod shard;
 pub mod spec;
 pub mod verify;
 
-pub use spec::{Overrides, RunConfig, Study};
+/// The run config lives in `crate::config`; re-exported here, where studies produce it.
+pub use crate::config::RunConfig;
+pub use spec::{Overrides, Study};

@@ -84,7 +84,7 @@ pub fn keras_optimizer(c: &Value) -> OptimizerConfig {
 pub fn keras_model(spec: &str, inputs: usize, outputs: usize, case: &Value) -> Mlp<Cpu> {
     let spec: ModelSpec = toml::from_str(spec).unwrap();
     let dev = Cpu::default();
-    let mut rng = trainbench::study::seed::stream(0, trainbench::study::seed::Purpose::Init);
+    let mut rng = trainbench::seed::stream(0, trainbench::seed::Purpose::Init);
     let mut model = Mlp::new(&spec, inputs, outputs, &dev, &mut rng).unwrap();
     let state = keras_state(&case["initial"]);
     assert_eq!(
@@ -138,7 +138,7 @@ pub fn replay(
     let config = keras_optimizer(&case["optimizer"]);
     let mut optimizer = config.build(&model.param_sizes()).unwrap();
     let (x, y) = batch(case, inputs, outputs);
-    let mut noise = trainbench::study::seed::stream(0, trainbench::study::seed::Purpose::Noise);
+    let mut noise = trainbench::seed::stream(0, trainbench::seed::Purpose::Noise);
     let mut worst = (0.0f64, String::new());
     for (step, expected) in case["steps"].as_array().unwrap().iter().enumerate() {
         let logits = model.forward_train(x.clone().traced(Gradients::leaky()), &mut noise);

@@ -4,19 +4,20 @@
 //!
 //! A run is single-threaded; the runner parallelises across runs.
 
+pub mod diagnostics;
+
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
 use dfdx::prelude::*;
 use rand::Rng;
 
+use crate::config::RunConfig;
 use crate::data::{Split, Standardizer};
 use crate::error::{Error, Result};
 use crate::model::{Mlp, Op, StepRules};
-use crate::study::seed::{stream, Purpose};
-use crate::study::spec::RunConfig;
+use crate::seed::{stream, Purpose};
 use crate::zoo::calibration::{scores, softmax, McAccumulator};
-use crate::zoo::diagnostics;
 use crate::zoo::regularize::{EarlyStoppingState, Verdict};
 use crate::zoo::reuse::{Pretrain, PretrainKind};
 use crate::zoo::schedule::ScheduleState;
