@@ -10,7 +10,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
-use crate::model::{ModelSpec, StepRules};
+use crate::model::ModelSpec;
 use crate::zoo::calibration::McDropout;
 use crate::zoo::clip::Clipping;
 use crate::zoo::optim::OptimizerConfig;
@@ -101,16 +101,6 @@ fn batch_size() -> usize {
 }
 
 impl RunConfig {
-    /// What each training step does besides the optimizer's update.
-    pub fn step_rules(&self) -> StepRules<'_> {
-        StepRules {
-            clipping: self.clipping.as_ref(),
-            regularizer: self.kernel_regularizer.as_ref(),
-            constraint: self.kernel_constraint.as_ref(),
-            weight_decay: self.weight_decay,
-        }
-    }
-
     /// Checks every value's range.
     pub fn check(&self) -> Result<()> {
         if self.epochs == 0 {

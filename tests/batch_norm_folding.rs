@@ -5,8 +5,9 @@
 
 use dfdx::prelude::*;
 use trainbench::data::{self, DataOptions};
-use trainbench::model::{Mlp, ModelSpec, Op, StepRules};
+use trainbench::model::{Mlp, ModelSpec, Op};
 use trainbench::seed::{stream, Purpose};
+use trainbench::train::step::StepConfig;
 use trainbench::train::{fill_batch, shuffle, CLASSES, INPUTS};
 use trainbench::zoo::optim::OptimizerConfig;
 
@@ -15,7 +16,7 @@ fn trained(spec: &str, data: &data::FashionMnist) -> Mlp<Cpu> {
     let spec: ModelSpec = toml::from_str(spec).unwrap();
     let mut model = Mlp::new(&spec, INPUTS, CLASSES, &dev, &mut stream(1, Purpose::Init)).unwrap();
     let config = OptimizerConfig::default_for("sgd").unwrap();
-    let mut optimizer = config.build(&model.param_sizes()).unwrap();
+    let mut step = StepConfig::plain(config).build(&model).unwrap();
     let mut order: Vec<usize> = (0..8_000).collect();
     shuffle(&mut order, &mut stream(1, Purpose::DataOrder));
     let mut noise = stream(1, Purpose::Noise);
@@ -26,9 +27,7 @@ fn trained(spec: &str, data: &data::FashionMnist) -> Mlp<Cpu> {
         let yt = dev.tensor_from_vec(y.clone(), (batch.len(), CLASSES));
         let logits = model.forward_train(xt.traced(Gradients::leaky()), &mut noise);
         let grads = cross_entropy_with_logits_loss(logits, yt).backward();
-        model
-            .apply_gradients(&grads, &mut optimizer, 0.01, StepRules::default())
-            .unwrap();
+        step.apply(&mut model, grads, 0.01);
     }
     model
 }

@@ -15,6 +15,7 @@ use crate::report::stats::quantile_sorted;
 use crate::seed::{stream, Purpose};
 use crate::study::lr_find::{lr_find, LrFindOptions};
 use crate::study::{spec, Overrides, Study};
+use crate::train::step::StepConfig;
 use crate::train::{fill_batch, shuffle, DataView, CLASSES, INPUTS};
 use crate::zoo::calibration::softmax;
 
@@ -138,8 +139,8 @@ fn train_briefly(
     epochs: usize,
     seed: u64,
 ) -> Result<(), Problem> {
-    let mut optimizer = config.optimizer.build(&model.param_sizes())?;
-    let lr = config.optimizer.learning_rate();
+    let mut step = StepConfig::of(config).build(model)?;
+    let lr = step.base_learning_rate();
     let mut order: Vec<usize> = (0..images.min(train.len())).collect();
     let mut order_rng = stream(seed, Purpose::DataOrder);
     let mut noise = stream(seed, Purpose::Noise);
@@ -152,7 +153,7 @@ fn train_briefly(
             let yt = dev.tensor_from_vec(y.clone(), (batch.len(), CLASSES));
             let logits = model.forward_train(xt.traced(Gradients::leaky()), &mut noise);
             let grads = cross_entropy_with_logits_loss(logits, yt).backward();
-            model.apply_gradients(&grads, &mut optimizer, lr, config.step_rules())?;
+            step.apply(model, grads, lr);
         }
     }
     Ok(())

@@ -10,6 +10,7 @@ use crate::config::RunConfig;
 use crate::error::{Error, Result};
 use crate::model::Mlp;
 use crate::seed::{stream, Purpose};
+use crate::train::step::StepConfig;
 use crate::train::{fill_batch, shuffle, DataView, CLASSES, INPUTS};
 
 /// The test's settings.
@@ -139,7 +140,7 @@ pub fn lr_find<D: Device<f32>>(
         dev,
         &mut stream(seed, Purpose::Init),
     )?;
-    let mut optimizer = config.optimizer.build(&model.param_sizes())?;
+    let mut step = StepConfig::of(config).build(&model)?;
     let mut order_rng = stream(seed, Purpose::DataOrder);
     let mut noise_rng = stream(seed, Purpose::Noise);
     let n = config
@@ -147,7 +148,6 @@ pub fn lr_find<D: Device<f32>>(
         .map_or(data.train.labels.len(), |s| s.min(data.train.labels.len()));
     let mut order: Vec<usize> = (0..n).collect();
     let (mut bx, mut by) = (Vec::new(), Vec::new());
-    let rules = config.step_rules();
     let (mut learning_rates, mut losses, mut smoothed) = (Vec::new(), Vec::new(), Vec::new());
     let mut smoother = Smoother::new(o);
     let mut batches: Vec<Vec<usize>> = Vec::new();
@@ -176,7 +176,7 @@ pub fn lr_find<D: Device<f32>>(
             break;
         }
         let grads = loss.backward();
-        model.apply_gradients_owned(grads, &mut optimizer, lr, rules)?;
+        step.apply(&mut model, grads, lr);
     }
     let suggestion = suggest(&learning_rates, &smoothed);
     Ok(LrFindResult {

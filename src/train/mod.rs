@@ -5,6 +5,9 @@
 //! A run is single-threaded; the runner parallelises across runs.
 
 pub mod diagnostics;
+pub mod step;
+
+use step::StepConfig;
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
@@ -15,7 +18,7 @@ use rand::Rng;
 use crate::config::RunConfig;
 use crate::data::{Split, Standardizer};
 use crate::error::{Error, Result};
-use crate::model::{Mlp, Op, StepRules};
+use crate::model::{Mlp, Op};
 use crate::seed::{stream, Purpose};
 use crate::zoo::calibration::{scores, softmax, McAccumulator};
 use crate::zoo::regularize::{EarlyStoppingState, Verdict};
@@ -231,8 +234,8 @@ pub fn train_run<D: Device<f32>>(
             model.set_frozen(layer, p.freeze_epochs > 0)?;
         }
     }
-    let mut optimizer = config.optimizer.build(&model.param_sizes())?;
-    let base_lr = config.optimizer.learning_rate();
+    let mut step_rule = StepConfig::of(config).build(&model)?;
+    let base_lr = step_rule.base_learning_rate();
 
     let n_train = config
         .train_subset
@@ -250,7 +253,6 @@ pub fn train_run<D: Device<f32>>(
         .as_ref()
         .map(|s| ScheduleState::new(s, base_lr, steps_per_epoch * u64::from(config.epochs)));
     let mut lr_now = base_lr;
-    let rules = config.step_rules();
     // With clipping: the smallest and the mean cosine between raw and clipped gradients.
     let (mut clip_min, mut clip_sum, mut clip_steps) = (f64::INFINITY, 0.0f64, 0u64);
     let mut early_stopping = config.early_stopping.map(EarlyStoppingState::new);
@@ -276,12 +278,10 @@ pub fn train_run<D: Device<f32>>(
             for layer in 0..p.reused(config.model.hidden.len()) {
                 model.set_frozen(layer, false)?;
             }
-            let mut fresh = config.optimizer;
+            step_rule.restart(&model, p.unfreeze_learning_rate)?;
             if let Some(lr) = p.unfreeze_learning_rate {
-                fresh.set_learning_rate(lr);
                 lr_now = lr;
             }
-            optimizer = fresh.build(&model.param_sizes())?;
         }
         let epoch_started = Instant::now();
         shuffle(&mut order, &mut order_rng);
@@ -293,7 +293,7 @@ pub fn train_run<D: Device<f32>>(
             if let Some(s) = &schedule {
                 // `step` updates are done: the schedule's t, as Keras's `iterations`.
                 lr_now = s.learning_rate(step, epoch);
-                optimizer.set_momentum(s.momentum(step));
+                step_rule.optimizer_mut().set_momentum(s.momentum(step));
             }
             step += 1;
             let labels = fill_batch_of(data.train, batch, &mut batch_x, &mut batch_y, classes);
@@ -324,7 +324,7 @@ pub fn train_run<D: Device<f32>>(
                 break 'epochs;
             }
             let grads = loss.backward();
-            let report = model.apply_gradients_owned(grads, &mut optimizer, lr_now, rules)?;
+            let report = step_rule.apply(&mut model, grads, lr_now);
             if let Some(c) = report.clip_cosine {
                 clip_min = clip_min.min(c);
                 clip_sum += c;
@@ -528,9 +528,8 @@ fn pretrain<D: Device<f32>>(
         )
     };
     let mut model = Mlp::new(&spec, INPUTS, outputs, dev, &mut init_rng)?;
-    let optimizer_config = p.optimizer.unwrap_or(config.optimizer);
-    let mut optimizer = optimizer_config.build(&model.param_sizes())?;
-    let lr = optimizer_config.learning_rate();
+    let mut step_rule = StepConfig::plain(p.optimizer.unwrap_or(config.optimizer)).build(&model)?;
+    let lr = step_rule.base_learning_rate();
     let batch_size = p.batch_size.unwrap_or(config.batch_size);
     let n_train = p.train_subset.map_or(train.len(), |s| s.min(train.len()));
     let mut order: Vec<usize> = (0..n_train).collect();
@@ -558,7 +557,7 @@ fn pretrain<D: Device<f32>>(
                 break 'epochs;
             }
             let grads = loss.backward();
-            model.apply_gradients_owned(grads, &mut optimizer, lr, StepRules::default())?;
+            step_rule.apply(&mut model, grads, lr);
         }
     }
     let (val_loss, val_acc) = if autoencoder {
