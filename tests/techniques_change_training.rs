@@ -249,8 +249,8 @@ fn mc_dropout_records_its_metrics_reproducibly() {
 #[test]
 fn lr_find_sweeps_geometrically_and_suggests_a_rate_below_the_explosion() {
     use std::path::Path;
-    use trainbench::study::lr_find::{learning_rate_at, lr_find, LrFindOptions};
     use trainbench::study::{spec, Overrides};
+    use trainbench::train::lr_find::{learning_rate_at, lr_find, LrFindOptions};
     use trainbench::train::DataView;
     let study = spec::parse(Path::new("t.toml"), BASE, Overrides::default()).unwrap();
     let data = data::synthetic(400, 100, 100, 5);

@@ -13,10 +13,11 @@ use crate::model::Mlp;
 use crate::report::charts;
 use crate::report::stats::quantile_sorted;
 use crate::seed::{stream, Purpose};
-use crate::study::lr_find::{lr_find, LrFindOptions};
 use crate::study::{spec, Overrides, Study};
+use crate::train::lr_find::{lr_find, LrFindOptions};
+use crate::train::minibatch::{train_minibatches, ConstantRate, Plan, Target};
 use crate::train::step::StepConfig;
-use crate::train::{fill_batch, shuffle, DataView, CLASSES, INPUTS};
+use crate::train::{DataView, CLASSES, INPUTS};
 use crate::zoo::calibration::softmax;
 
 /// The seed of both trained figures.
@@ -82,7 +83,7 @@ fn standardized(
 /// Images the MC dropout model trains on.
 pub const MC_TRAIN_IMAGES: usize = 5000;
 /// Epochs it trains.
-pub const MC_EPOCHS: usize = 2;
+pub const MC_EPOCHS: u32 = 2;
 /// Stochastic passes per image.
 pub const MC_PASSES: usize = 100;
 /// Test images considered (the first ones), of which five are shown.
@@ -128,34 +129,36 @@ fn argmax(v: &[f64]) -> usize {
         .unwrap_or(0)
 }
 
-/// Trains `model` for `epochs` on the first `images` of `train` with the config's optimizer and
-/// batch size, drawing order and dropout masks from the streams of `seed`.
+/// Trains `model` for `epochs` on the first `images` of `train` with the config's training step
+/// (optimizer, its learning rate, and the techniques around its update) and batch size, through
+/// the library's minibatch loop, drawing order and dropout masks from the streams of `seed`.
 fn train_briefly(
     dev: &Cpu,
     model: &mut Mlp<Cpu>,
     config: &crate::study::RunConfig,
     train: &Split,
     images: usize,
-    epochs: usize,
+    epochs: u32,
     seed: u64,
 ) -> Result<(), Problem> {
     let mut step = StepConfig::of(config).build(model)?;
-    let lr = step.base_learning_rate();
-    let mut order: Vec<usize> = (0..images.min(train.len())).collect();
-    let mut order_rng = stream(seed, Purpose::DataOrder);
-    let mut noise = stream(seed, Purpose::Noise);
-    let (mut x, mut y) = (Vec::new(), Vec::new());
-    for _ in 0..epochs {
-        shuffle(&mut order, &mut order_rng);
-        for batch in order.chunks(config.batch_size) {
-            fill_batch(train, batch, &mut x, &mut y);
-            let xt = dev.tensor_from_vec(x.clone(), (batch.len(), INPUTS));
-            let yt = dev.tensor_from_vec(y.clone(), (batch.len(), CLASSES));
-            let logits = model.forward_train(xt.traced(Gradients::leaky()), &mut noise);
-            let grads = cross_entropy_with_logits_loss(logits, yt).backward();
-            step.apply(model, grads, lr);
-        }
-    }
+    let plan = Plan {
+        split: train,
+        images: images.min(train.len()),
+        batch_size: config.batch_size,
+        target: Target::Classes(CLASSES),
+        epochs,
+    };
+    let mut constant = ConstantRate(step.base_learning_rate());
+    train_minibatches(
+        dev,
+        model,
+        &mut step,
+        &plan,
+        &mut stream(seed, Purpose::DataOrder),
+        &mut stream(seed, Purpose::Noise),
+        &mut constant,
+    )?;
     Ok(())
 }
 

@@ -1,8 +1,9 @@
-//! The training step's update: after a minibatch's backward pass, the techniques that act on the
-//! gradients and on the weights around the optimizer's update, in this order: the kernel
-//! regularizer's gradient joins the loss's, the gradients are clipped (global clipping needs them
-//! all at once), decoupled weight decay, the optimizer updates every parameter of the unfrozen
-//! layers, then the kernel constraint.
+//! The training step: a minibatch's loss ([`minibatch_loss`]: the forward pass in training mode
+//! with the tape starting at the parameters, then the loss), and after its backward pass the
+//! update ([`Step::apply`]): the techniques that act on the gradients and on the weights around
+//! the optimizer's update, in this order: the kernel regularizer's gradient joins the loss's, the
+//! gradients are clipped (global clipping needs them all at once), decoupled weight decay, the
+//! optimizer updates every parameter of the unfrozen layers, then the kernel constraint.
 //!
 //! Config → build → step, as burn's optimizers go: a [`StepConfig`] (the optimizer's config and
 //! the other techniques', taken from a run config or given) builds a [`Step`] for a model's
@@ -12,10 +13,11 @@
 //! parameters and their gradients.
 
 use dfdx::prelude::*;
+use rand::RngCore;
 
 use crate::config::RunConfig;
 use crate::error::Result;
-use crate::model::{Kind, Mlp};
+use crate::model::{Kind, Matrix, Mlp};
 use crate::zoo::clip::Clipping;
 use crate::zoo::optim::{self, Optimizer, OptimizerConfig};
 use crate::zoo::regularize::{Constraint, Regularizer};
@@ -66,6 +68,38 @@ impl StepConfig {
             optimizer: self.optimizer.build(&model.param_sizes())?,
             config: self,
         })
+    }
+}
+
+/// A minibatch's loss, on the tape of the parameters.
+pub type Loss<D> = Tensor<(), f32, D, OwnedTape<f32, D>>;
+
+/// A minibatch's loss in training mode: the forward pass of `x` (dropout masks from `noise`, BN
+/// on batch statistics, whose moving averages are updated) with the tape starting at the
+/// parameters, so the backward pass computes no gradient for the input; then softmax
+/// cross-entropy against `one_hot` labels, or without labels the mean squared error against the
+/// inputs (an autoencoder). Also returns the outputs' host values when `keep_outputs`.
+pub fn minibatch_loss<D: Device<f32>>(
+    model: &mut Mlp<D>,
+    x: Matrix<D>,
+    one_hot: Option<Matrix<D>>,
+    noise: &mut dyn RngCore,
+    keep_outputs: bool,
+) -> (Loss<D>, Option<Vec<f32>>) {
+    let values = |outputs: &Matrix<D, OwnedTape<f32, D>>| {
+        keep_outputs.then(|| outputs.retaped::<NoneTape>().as_vec())
+    };
+    match one_hot {
+        Some(y) => {
+            let logits = model.forward_train_params(x, noise);
+            let kept = values(&logits);
+            (cross_entropy_with_logits_loss(logits, y), kept)
+        }
+        None => {
+            let reconstruction = model.forward_train_params(x.clone(), noise);
+            let kept = values(&reconstruction);
+            (mse_loss(reconstruction, x), kept)
+        }
     }
 }
 
@@ -227,8 +261,7 @@ mod tests {
                     let grads = loss.backward();
                     training_step.apply(&mut model, grads, lr);
                 } else {
-                    let logits = model.forward_train_params(x, &mut noise);
-                    let loss = cross_entropy_with_logits_loss(logits, y);
+                    let (loss, _) = minibatch_loss(&mut model, x, Some(y), &mut noise, false);
                     losses.push(loss.retaped::<NoneTape>().as_vec()[0]);
                     let grads = loss.backward();
                     training_step.apply(&mut model, grads, lr);
