@@ -7,7 +7,7 @@ use dfdx::prelude::*;
 use plotters::style::RGBColor;
 
 use super::canvas::{colour, write, Axis, Figure, LegendAt, Mark, Panel, Stroke, Swatch};
-use super::{Context, Made, Problem, CLASS_NAMES};
+use super::{Context, Drawn, Problem, CLASS_NAMES};
 use crate::data::{FashionMnist, Split};
 use crate::model::Mlp;
 use crate::report::charts;
@@ -31,7 +31,7 @@ fn study(ctx: &Context, name: &str) -> Result<Study, Problem> {
 }
 
 /// The learning-rate range test of the optimizers study's baseline cell, seed 0.
-pub fn lr_range_test(ctx: &mut Context, name: &str) -> Made {
+pub fn lr_range_test(ctx: &mut Context, name: &str) -> Drawn {
     let study = study(ctx, "optimizers")?;
     let data = standardized(ctx.data()?, study.baseline_cell().config.standardize);
     let cell = study.baseline_cell();
@@ -256,7 +256,7 @@ const SHORT_NAMES: [&str; 10] = [
 
 /// MC dropout: for five test images, the distribution over 100 passes of each class's
 /// predicted probability.
-pub fn mc_dropout_spread(ctx: &mut Context, name: &str) -> Made {
+pub fn mc_dropout_spread(ctx: &mut Context, name: &str) -> Drawn {
     let study = study(ctx, "mc_dropout")?;
     let config = study.baseline_cell().config.clone();
     let data = standardized(ctx.data()?, config.standardize);

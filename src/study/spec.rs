@@ -247,18 +247,10 @@ pub fn parse(path: &Path, text: &str, overrides: Overrides) -> Result<Study> {
     let baseline = match &file.baseline {
         None => 0,
         Some(spanned) => {
-            let wanted = spanned.get_ref();
-            let wanted_labels: Vec<(String, String)> = wanted
-                .iter()
-                .map(|(k, v)| (k.clone(), grid::label_of(v)))
-                .collect();
+            let wanted = grid::AxisValues::from_table(spanned.get_ref());
             cells
                 .iter()
-                .position(|cell| {
-                    wanted_labels
-                        .iter()
-                        .all(|(k, v)| cell.axes.iter().any(|(ak, av)| ak == k && av == v))
-                })
+                .position(|cell| wanted.matches(&cell.axes))
                 .ok_or_else(|| {
                     let labels: Vec<&str> = cells.iter().map(|c| c.label.as_str()).collect();
                     at(
