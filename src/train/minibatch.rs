@@ -127,11 +127,11 @@ pub fn train_minibatches<D: Device<f32>>(
 ) -> Result<u64> {
     let mut indices: Vec<usize> = (0..plan.images).collect();
     let classes = match plan.target {
-        Target::Classes(n) => n,
-        Target::Inputs => 0,
+        Target::Classes(n) => Some(n),
+        Target::Inputs => None,
     };
     let mut x = Vec::with_capacity(plan.batch_size * INPUTS);
-    let mut y = Vec::with_capacity(plan.batch_size * classes);
+    let mut y = Vec::with_capacity(plan.batch_size * classes.unwrap_or(0));
     let mut done = 0u64;
     for epoch in 1..=plan.epochs {
         hooks.begin_epoch(epoch, model, step)?;
@@ -143,9 +143,9 @@ pub fn train_minibatches<D: Device<f32>>(
             done += 1;
             let labels = fill_images(plan.split, batch, &mut x);
             let xt = dev.tensor_from_vec(x.clone(), (batch.len(), INPUTS));
-            let one_hot = (classes > 0).then(|| {
-                fill_one_hot(&labels, classes, &mut y);
-                dev.tensor_from_vec(y.clone(), (batch.len(), classes))
+            let one_hot = classes.map(|n| {
+                fill_one_hot(&labels, n, &mut y);
+                dev.tensor_from_vec(y.clone(), (batch.len(), n))
             });
             let (loss, outputs) = minibatch_loss(model, xt, one_hot, noise, hooks.wants_outputs());
             let seen = Minibatch {

@@ -1,6 +1,6 @@
 //! One run of a run config with a seed ([`train_run`]): the data it asks for (standardized,
 //! restricted to its classes), the network, the pretraining stage and its reused layers, then the
-//! minibatch loop with the run's hooks ([`RunHooks`]: the schedule, per-epoch training and
+//! minibatch loop with the run's hooks (`RunHooks`: the schedule, per-epoch training and
 //! validation metrics, diagnostics, divergence recorded with the step it happened at instead of a
 //! crash, unfreezing, early stopping), and at the end the test metrics and whatever else the
 //! config asks for (clipping's cosines, batch-norm folding, MC dropout).
