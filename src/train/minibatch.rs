@@ -201,7 +201,97 @@ pub fn shuffle(order: &mut [usize], rng: &mut impl Rng) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::data;
+    use crate::model::ModelSpec;
     use crate::seed::{stream, Purpose};
+    use crate::train::step::StepConfig;
+    use crate::zoo::optim::OptimizerConfig;
+
+    /// Hooks at η = 0.1 that end the loop after `loss_of` step's loss (before its update), or
+    /// before step `budget + 1` starts.
+    struct Until {
+        loss_of: Option<u64>,
+        budget: Option<u64>,
+        epochs_ended: u32,
+    }
+
+    impl Hooks<Cpu> for Until {
+        fn learning_rate(&mut self, done: u64, _: u32, _: &mut Step) -> Result<Option<f64>> {
+            Ok((self.budget != Some(done)).then_some(0.1))
+        }
+        fn after_loss(&mut self, batch: &Minibatch) -> Flow {
+            if Some(batch.step) == self.loss_of {
+                Flow::Stop
+            } else {
+                Flow::Continue
+            }
+        }
+        fn end_epoch(&mut self, _: u32, _: &Mlp<Cpu>) -> Result<Flow> {
+            self.epochs_ended += 1;
+            Ok(Flow::Continue)
+        }
+    }
+
+    /// Trains a small network on 40 synthetic images in minibatches of 16 (3 per epoch) for two
+    /// epochs with `hooks`; returns the steps started, the epochs ended and the final state.
+    fn train(mut hooks: Until) -> (u64, u32, Vec<Vec<f32>>) {
+        let dev = Cpu::default();
+        let data = data::synthetic(40, 4, 4, 2);
+        let spec: ModelSpec =
+            toml::from_str("hidden = [6]\ndropout = { name = \"dropout\", rate = 0.2 }").unwrap();
+        let mut model = Mlp::new(&spec, INPUTS, 10, &dev, &mut stream(0, Purpose::Init)).unwrap();
+        let mut step = StepConfig::plain(OptimizerConfig::default_for("adam").unwrap())
+            .build(&model)
+            .unwrap();
+        let plan = Plan {
+            split: &data.train,
+            images: 40,
+            batch_size: 16,
+            target: Target::Classes(10),
+            epochs: 2,
+        };
+        let done = train_minibatches(
+            &dev,
+            &mut model,
+            &mut step,
+            &plan,
+            &mut stream(0, Purpose::DataOrder),
+            &mut stream(0, Purpose::Noise),
+            &mut hooks,
+        )
+        .unwrap();
+        (done, hooks.epochs_ended, model.state())
+    }
+
+    #[test]
+    fn a_stop_after_a_loss_skips_its_update_and_ends_the_loop() {
+        let all = Until {
+            loss_of: None,
+            budget: None,
+            epochs_ended: 0,
+        };
+        let (done, epochs, trained) = train(all);
+        assert_eq!((done, epochs), (6, 2), "3 minibatches per epoch, 2 epochs");
+        // Stopping at step 5's loss leaves the model as a budget of 4 steps does.
+        let (stopped, epochs, at_loss) = train(Until {
+            loss_of: Some(5),
+            budget: None,
+            epochs_ended: 0,
+        });
+        assert_eq!(
+            (stopped, epochs),
+            (5, 1),
+            "step 5 is the second epoch's second"
+        );
+        let (budget, _, after_four) = train(Until {
+            loss_of: None,
+            budget: Some(4),
+            epochs_ended: 0,
+        });
+        assert_eq!(budget, 4);
+        assert_eq!(at_loss, after_four, "the stopped minibatch got no update");
+        assert_ne!(after_four, trained);
+    }
 
     #[test]
     fn shuffle_is_a_seeded_permutation() {
