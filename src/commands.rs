@@ -231,7 +231,7 @@ fn verify_command(cli: &Cli, args: &VerifyArgs) -> anyhow::Result<ExitCode> {
 }
 
 fn lr_find_command(cli: &Cli, args: &LrFindArgs) -> anyhow::Result<ExitCode> {
-    use crate::study::lr_find::{lr_find, LrFindOptions};
+    use crate::train::lr_find::{lr_find, LrFindOptions};
     let study = load_study(cli, &args.selection)?;
     let data = data::load(&data_options(cli, true, true))?;
     let cell = study.baseline_cell();

@@ -8,7 +8,7 @@ use std::path::Path;
 use dfdx::prelude::*;
 use plotters::style::RGBColor;
 
-use super::{Made, Problem};
+use super::{Drawn, Problem};
 use crate::plot::{
     colour, Anchor, Axis, Figure, LegendAt, Mark, Panel, Stroke, Swatch, Ticks, GREY,
 };
@@ -51,7 +51,7 @@ const NOTE_ACTIVATIONS: &str =
     "Values from trainbench's zoo::activation (float32, dfdx); derivatives from dfdx's backward pass.";
 
 /// The sigmoid, its derivative and its tangent at 0; the saturating tails shaded.
-pub fn sigmoid_saturation(out: &Path, name: &str) -> Made {
+pub fn sigmoid_saturation(out: &Path, name: &str) -> Drawn {
     let zs = grid(-6.0, 6.0, 145);
     let (s, ds) = activation_curve(Activation::Sigmoid, &zs);
     // Where the derivative falls below 2% (8% of its peak of 0.25).
@@ -117,7 +117,7 @@ pub fn sigmoid_saturation(out: &Path, name: &str) -> Made {
 }
 
 /// Leaky ReLU with α = 0.2 and 0.01 against ReLU.
-pub fn leaky_relu(out: &Path, name: &str) -> Made {
+pub fn leaky_relu(out: &Path, name: &str) -> Drawn {
     let zs = grid(-5.0, 5.0, 121);
     let mut p = Panel::new(
         "",
@@ -163,7 +163,7 @@ pub fn leaky_relu(out: &Path, name: &str) -> Made {
 }
 
 /// ELU (α = 1) and SELU against ReLU, with their negative limits.
-pub fn elu_selu(out: &Path, name: &str) -> Made {
+pub fn elu_selu(out: &Path, name: &str) -> Drawn {
     let zs = grid(-4.0, 4.0, 121);
     let mut p = Panel::new(
         "",
@@ -211,7 +211,7 @@ pub fn elu_selu(out: &Path, name: &str) -> Made {
 }
 
 /// GELU, Swish (β = 1), Swish (β = 0.6) and Mish against ReLU, with a zoom on their dips.
-pub fn gelu_swish_mish(out: &Path, name: &str) -> Made {
+pub fn gelu_swish_mish(out: &Path, name: &str) -> Drawn {
     let curves = [
         ("GELU", Activation::Gelu),
         (
@@ -405,7 +405,7 @@ fn settings(c: &OptimizerConfig) -> String {
 }
 
 /// Six optimizers' paths on the bowl, one panel each, over its contour lines.
-pub fn optimizer_paths(out: &Path, name: &str) -> Made {
+pub fn optimizer_paths(out: &Path, name: &str) -> Drawn {
     let (x_lo, x_hi, y_lo, y_hi) = (-4.6, 1.6, -2.0, 2.0);
     let f0 = bowl(f64::from(PATH_START.0), f64::from(PATH_START.1));
     let contour_levels: Vec<f64> = (0..9).map(|k| f0 * 0.45f64.powi(k)).collect();
@@ -514,7 +514,7 @@ fn scientific(v: f64) -> String {
 }
 
 /// The 1cycle schedule's learning rate and momentum over 1000 steps.
-pub fn one_cycle_schedule(out: &Path, name: &str) -> Made {
+pub fn one_cycle_schedule(out: &Path, name: &str) -> Drawn {
     let steps = 1000u64;
     let max_lr = 0.1;
     let schedule = Schedule::OneCycle {

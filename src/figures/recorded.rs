@@ -6,7 +6,7 @@
 
 use plotters::style::RGBColor;
 
-use super::{diag, metric, seed_counts, Context, Made, Problem, Tables, CLASS_NAMES};
+use super::{seed_counts, Context, Drawn, Problem, Tables, CLASS_NAMES};
 use crate::plot::{
     self, colour, Anchor, Axis, Figure, LegendAt, Mark, Panel, Scale, Stroke, Swatch,
 };
@@ -18,7 +18,7 @@ use crate::results::RunRecord;
 const STATS_SEED: u64 = 20_170_825;
 
 /// Validation loss per epoch of SGD at η = 0.01, 0.03 and 0.1 (schedules study).
-pub fn learning_rate_curves(ctx: &mut Context, name: &str) -> Made {
+pub fn learning_rate_curves(ctx: &mut Context, name: &str) -> Drawn {
     let t = ctx.study("schedules")?;
     let rates = ["0.01", "0.03", "0.1"];
     let variants: Vec<String> = rates.iter().map(|r| format!("constant_{r}")).collect();
@@ -81,7 +81,7 @@ fn layers(get: impl Fn(&str) -> f64, prefix: &str) -> Vec<f64> {
 /// The init profile of `runs` under metric prefix `init.<what>.`.
 fn init_profiles(runs: &[&RunRecord], what: &str) -> Vec<Vec<f64>> {
     runs.iter()
-        .map(|r| layers(|n| metric(r, n), &format!("init.{what}.")))
+        .map(|r| layers(|n| r.extra_metric(n), &format!("init.{what}.")))
         .collect()
 }
 
@@ -196,7 +196,7 @@ fn non_finite(seeds: &[Vec<f64>]) -> usize {
 
 /// Per-layer activation std through the 100-layer MLP, SELU + LeCun vs ReLU + He, at
 /// initialization and after training (selu study).
-pub fn activation_std_depth(ctx: &mut Context, name: &str) -> Made {
+pub fn activation_std_depth(ctx: &mut Context, name: &str) -> Drawn {
     let t = ctx.study("selu")?;
     let labels = ["SELU + LeCun normal", "ReLU + He normal"];
     let cells = t.cells(&[&[("variant", "selu")], &[("variant", "relu_he")]])?;
@@ -216,7 +216,7 @@ pub fn activation_std_depth(ctx: &mut Context, name: &str) -> Made {
                     let epochs = t.epochs_of(r);
                     let e = epochs.last()?;
                     last_epoch = last_epoch.max(e.epoch);
-                    let v = layers(|n| diag(e, n), "act_std.");
+                    let v = layers(|n| e.diagnostic(n), "act_std.");
                     (!v.is_empty()).then_some(v)
                 })
                 .collect()
@@ -308,7 +308,7 @@ pub fn activation_std_depth(ctx: &mut Context, name: &str) -> Made {
 
 /// Sigmoid with N(0, 1) init: per-layer activation std and mean at initialization, against
 /// Glorot init when recorded (initializers study).
-pub fn sigmoid_saturation_depth(ctx: &mut Context, name: &str) -> Made {
+pub fn sigmoid_saturation_depth(ctx: &mut Context, name: &str) -> Drawn {
     let t = ctx.study("initializers")?;
     let normal: &[(&str, &str)] = &[
         ("model.activation", "sigmoid"),
@@ -404,7 +404,7 @@ pub fn sigmoid_saturation_depth(ctx: &mut Context, name: &str) -> Made {
 }
 
 /// Per-layer gradient norms at initialization: sigmoid + N(0, 1) vs ReLU + He (initializers).
-pub fn grad_norms_init(ctx: &mut Context, name: &str) -> Made {
+pub fn grad_norms_init(ctx: &mut Context, name: &str) -> Drawn {
     let t = ctx.study("initializers")?;
     let wanted: [(&str, &[(&str, &str)]); 2] = [
         (
@@ -561,7 +561,7 @@ fn pts(v: f64) -> String {
 }
 
 /// The per-seed gains of transfer over scratch, per class pair (claim tl-1).
-pub fn transfer_gains(ctx: &mut Context, name: &str) -> Made {
+pub fn transfer_gains(ctx: &mut Context, name: &str) -> Drawn {
     let t = ctx.study("transfer")?;
     let gains = transfer_gains_by_pair(&t)?;
     let all: Vec<f64> = gains
@@ -629,7 +629,7 @@ pub fn transfer_gains(ctx: &mut Context, name: &str) -> Made {
 }
 
 /// E[best of k gains] for k = 1…n next to the median gain, per class pair (claim tl-1).
-pub fn transfer_best_of_k(ctx: &mut Context, name: &str) -> Made {
+pub fn transfer_best_of_k(ctx: &mut Context, name: &str) -> Drawn {
     let t = ctx.study("transfer")?;
     let gains = transfer_gains_by_pair(&t)?;
     let max_k = gains.iter().map(|g| g.1.len()).max().unwrap_or(1);

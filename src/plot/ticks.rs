@@ -1,6 +1,6 @@
 //! Tick positions and their labels: nice steps (1, 2 or 5 times a power of ten), log-axis ticks,
 //! the decimals a step needs, numbers written plainly, and [`Ticked`], a plotters axis whose
-//! ticks are given. Which axis gets which ticks is [`super::axis`]'s business.
+//! ticks are given. Which axis gets which ticks is decided in axis.rs.
 
 use plotters::coord::ranged1d::{DefaultFormatting, KeyPointHint, Ranged};
 use plotters::coord::types::RangedCoordf64;

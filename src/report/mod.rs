@@ -66,8 +66,8 @@ impl CellReport<'_> {
     }
 }
 
-/// The value a run contributes: its metric, or NaN when it diverged.
-fn metric(run: &RunRecord, value: f64) -> f64 {
+/// The value a run contributes: `value` (one of its metrics), or NaN when it diverged.
+fn unless_diverged(run: &RunRecord, value: f64) -> f64 {
     if run.diverged {
         f64::NAN
     } else {
@@ -86,11 +86,11 @@ fn analyze<'a>(input: &ReportInput<'a>) -> Vec<CellReport<'a>> {
             runs.sort_by_key(|r| r.seed);
             let acc: Vec<(u64, f64)> = runs
                 .iter()
-                .map(|r| (r.seed, metric(r, r.test_acc)))
+                .map(|r| (r.seed, unless_diverged(r, r.test_acc)))
                 .collect();
             let val_loss: Vec<(u64, f64)> = runs
                 .iter()
-                .map(|r| (r.seed, metric(r, r.final_val_loss)))
+                .map(|r| (r.seed, unless_diverged(r, r.final_val_loss)))
                 .collect();
             let values = |v: &[(u64, f64)]| v.iter().map(|p| p.1).collect::<Vec<_>>();
             CellReport {

@@ -5,7 +5,6 @@
 pub mod activation;
 pub mod calibration;
 pub mod clip;
-pub mod diagnostics;
 pub mod dropout;
 pub mod init;
 pub mod named;
