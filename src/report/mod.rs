@@ -6,6 +6,7 @@
 //! reads the clock, so the same input gives the same files.
 
 pub mod charts;
+pub mod inference;
 mod markdown;
 pub mod stats;
 
