@@ -37,6 +37,7 @@
 //! Every function is checked against scipy/statsmodels by tests/inference_reference.rs, on the
 //! values that tests/reference/scipy_inference.py computed (tests/reference/scipy_inference.json).
 
+pub mod bootstrap;
 pub mod dist;
 pub mod multiple;
 pub mod proportion;
