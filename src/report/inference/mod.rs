@@ -42,6 +42,7 @@ pub mod dist;
 pub mod multiple;
 pub mod proportion;
 pub mod rank;
+pub mod sequential;
 pub mod t_test;
 
 /// What can be wrong with an input to an inference function. The message names the function's
