@@ -290,7 +290,7 @@ const EXACT_HL_MAX_N: usize = 300;
 /// asked.
 ///
 /// Infinities (diverged runs) enter the Walsh averages as themselves, so the estimate is +∞
-/// only when more than half of the averages involve a +∞; +∞ and −∞ average to 0 ([`walsh`]).
+/// only when more than half of the averages involve a +∞; +∞ and −∞ average to 0 (`walsh`).
 /// Needs at least one difference; refuses NaN.
 pub fn hodges_lehmann(diffs: &[f64], alpha: f64) -> Result<HodgesLehmann> {
     const WHAT: &str = "the Hodges–Lehmann estimate";
