@@ -5,6 +5,7 @@
 //! [`stats`], the text in `markdown`; the charts are drawn by [`crate::plot`] from those numbers.
 //! `report/` never trains and never reads the clock, so the same input gives the same files.
 
+pub mod inference;
 mod markdown;
 pub mod stats;
 
