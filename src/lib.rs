@@ -1,19 +1,42 @@
 //! trainbench: a benchmark and reproducibility harness for the techniques that make deep networks
 //! trainable. Data flows one way: study file → grid of cells × seeds → training runs → Parquet
 //! results → reports (see the module map in the README).
+//!
+//! # Layers
+//!
+//! Imports only point down (tests/layers.rs checks every file):
+//!
+//! ```text
+//! cli                               the command line: its arguments, what each command does
+//!   → claims, figures               the chapter's claims and figures, from studies and results
+//!   → study                         study files: parse, expand the grid, schedule runs, merge, verify
+//!   → train                         the one training loop: runs, pretraining, lr range test
+//!   → config, model                 a run's configuration; the network and its forward passes
+//!   → data, zoo                     Fashion-MNIST; the techniques (pure math, no IO)
+//!   → seed, error (, provenance)    seed streams, the error type
+//!
+//! results, report, plot             beside them, the output side: records and their tables,
+//!                                   statistics and reports, charts; they import none of
+//!                                   model, config, train, study, claims or figures
+//! ```
+//!
+//! Nothing below `study` imports `study`, `report` or `figures`; `model` and `zoo` import
+//! neither `study` nor `train`. Within `zoo`, each technique family knows the registry and the
+//! registry knows no family (its built-ins come from the family's own list).
 #![warn(missing_docs)]
 
 pub mod claims;
 pub mod cli;
-pub mod commands;
-
+pub mod config;
 pub mod data;
 pub mod error;
 pub mod figures;
 pub mod model;
+pub mod plot;
 pub mod provenance;
 pub mod report;
 pub mod results;
+pub mod seed;
 pub mod study;
 pub mod train;
 pub mod zoo;

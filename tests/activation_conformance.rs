@@ -111,7 +111,7 @@ fn rrelu_in_training_draws_one_slope_per_element_in_range_and_backpropagates_it(
         .map(|i| if i % 2 == 0 { -1.5 } else { 0.75 })
         .collect();
     let input = dev.tensor_from_vec(x.clone(), (n,));
-    let mut noise = trainbench::study::seed::stream(3, trainbench::study::seed::Purpose::Noise);
+    let mut noise = trainbench::seed::stream(3, trainbench::seed::Purpose::Noise);
     let y = a.apply_rrelu_train(input.clone().traced(Gradients::leaky()), &mut noise);
     let values = y.retaped::<NoneTape>().as_vec();
     let dy = y.sum().backward().get(&input).as_vec();

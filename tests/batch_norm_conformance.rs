@@ -97,7 +97,7 @@ fn small_networks_with_batch_norm_follow_keras_train_on_batch() {
         let (x, _) = batch(case, 6, 3);
         // Before any step: the training-mode output (batch statistics) …
         let mut scratch = model.clone();
-        let mut noise = trainbench::study::seed::stream(0, trainbench::study::seed::Purpose::Noise);
+        let mut noise = trainbench::seed::stream(0, trainbench::seed::Purpose::Noise);
         let first = scratch.forward_train(x.clone(), &mut noise).as_vec();
         let w = worst(&first, &floats32(&case["logits_train_first"]));
         assert!(w <= 2e-6, "{what}: first training-mode logits off by {w:e}");

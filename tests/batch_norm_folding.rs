@@ -5,9 +5,11 @@
 
 use dfdx::prelude::*;
 use trainbench::data::{self, DataOptions};
-use trainbench::model::{Mlp, ModelSpec, Op, StepRules};
-use trainbench::study::seed::{stream, Purpose};
-use trainbench::train::{fill_batch, shuffle, CLASSES, INPUTS};
+use trainbench::model::{Mlp, ModelSpec, Op};
+use trainbench::seed::{stream, Purpose};
+use trainbench::train::minibatch::{train_minibatches, ConstantRate, Plan, Target};
+use trainbench::train::step::StepConfig;
+use trainbench::train::{CLASSES, INPUTS};
 use trainbench::zoo::optim::OptimizerConfig;
 
 fn trained(spec: &str, data: &data::FashionMnist) -> Mlp<Cpu> {
@@ -15,21 +17,24 @@ fn trained(spec: &str, data: &data::FashionMnist) -> Mlp<Cpu> {
     let spec: ModelSpec = toml::from_str(spec).unwrap();
     let mut model = Mlp::new(&spec, INPUTS, CLASSES, &dev, &mut stream(1, Purpose::Init)).unwrap();
     let config = OptimizerConfig::default_for("sgd").unwrap();
-    let mut optimizer = config.build(&model.param_sizes()).unwrap();
-    let mut order: Vec<usize> = (0..8_000).collect();
-    shuffle(&mut order, &mut stream(1, Purpose::DataOrder));
-    let mut noise = stream(1, Purpose::Noise);
-    let (mut x, mut y) = (Vec::new(), Vec::new());
-    for batch in order.chunks(32) {
-        fill_batch(&data.train, batch, &mut x, &mut y);
-        let xt = dev.tensor_from_vec(x.clone(), (batch.len(), INPUTS));
-        let yt = dev.tensor_from_vec(y.clone(), (batch.len(), CLASSES));
-        let logits = model.forward_train(xt.traced(Gradients::leaky()), &mut noise);
-        let grads = cross_entropy_with_logits_loss(logits, yt).backward();
-        model
-            .apply_gradients(&grads, &mut optimizer, 0.01, StepRules::default())
-            .unwrap();
-    }
+    let mut step = StepConfig::plain(config).build(&model).unwrap();
+    let plan = Plan {
+        split: &data.train,
+        images: 8_000,
+        batch_size: 32,
+        target: Target::Classes(CLASSES),
+        epochs: 1,
+    };
+    train_minibatches(
+        &dev,
+        &mut model,
+        &mut step,
+        &plan,
+        &mut stream(1, Purpose::DataOrder),
+        &mut stream(1, Purpose::Noise),
+        &mut ConstantRate(0.01),
+    )
+    .unwrap();
     model
 }
 

@@ -7,11 +7,12 @@ mod common;
 
 use common::synthetic_run;
 use dfdx::prelude::*;
+use trainbench::config::Diagnostics;
 use trainbench::data;
 use trainbench::model::{Mlp, ModelSpec};
-use trainbench::study::seed::{stream, Purpose};
+use trainbench::seed::{stream, Purpose};
+use trainbench::train::diagnostics::measure;
 use trainbench::train::RunOutcome;
-use trainbench::zoo::diagnostics::{measure, Diagnostics};
 
 const STUDY: &str = r#"
 description = "diagnostics"

@@ -8,8 +8,9 @@ mod common;
 use common::synthetic_run;
 use dfdx::prelude::*;
 use trainbench::data;
-use trainbench::model::{Mlp, ModelSpec, StepRules};
-use trainbench::study::seed::{stream, Purpose};
+use trainbench::model::{Mlp, ModelSpec};
+use trainbench::seed::{stream, Purpose};
+use trainbench::train::step::StepConfig;
 use trainbench::train::{select_classes, RunOutcome};
 use trainbench::zoo::optim::OptimizerConfig;
 
@@ -161,7 +162,7 @@ fn frozen_layers_stay_put_and_copied_layers_are_copies() {
     let before = params(&b);
     let moving_before = b.state();
     let config = OptimizerConfig::default_for("sgd").unwrap();
-    let mut optimizer = config.build(&b.param_sizes()).unwrap();
+    let mut step = StepConfig::plain(config).build(&b).unwrap();
     let x = dev.tensor_from_vec((0..32).map(|i| (i % 7) as f32 / 7.0).collect(), (4, 8));
     let y = dev.tensor_from_vec(
         (0..16)
@@ -172,8 +173,7 @@ fn frozen_layers_stay_put_and_copied_layers_are_copies() {
     let mut noise = stream(0, Purpose::Noise);
     let logits = b.forward_train(x.traced(Gradients::leaky()), &mut noise);
     let grads = cross_entropy_with_logits_loss(logits, y).backward();
-    b.apply_gradients(&grads, &mut optimizer, 0.1, StepRules::default())
-        .unwrap();
+    step.apply(&mut b, grads, 0.1);
     for ((layer, old), (_, new)) in before.iter().zip(params(&b)) {
         if *layer == 0 {
             assert_eq!(*old, new, "a frozen parameter moved");

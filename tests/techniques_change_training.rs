@@ -103,23 +103,25 @@ fn early_stopping_stops_and_keeps_the_best_epochs_weights() {
 
 #[test]
 fn max_norm_holds_after_every_step() {
-    use trainbench::model::{Mlp, ModelSpec, StepRules};
+    use trainbench::model::{Mlp, ModelSpec};
+    use trainbench::train::step::StepConfig;
     use trainbench::zoo::regularize::{Constraint, MaxNorm};
     let dev = Cpu::seed_from_u64(0);
     let spec: ModelSpec = toml::from_str("hidden = [16]\ninitializer = \"he_normal\"").unwrap();
-    let mut rng = trainbench::study::seed::stream(0, trainbench::study::seed::Purpose::Init);
+    let mut rng = trainbench::seed::stream(0, trainbench::seed::Purpose::Init);
     let mut model = Mlp::new(&spec, 784, 10, &dev, &mut rng).unwrap();
     let config = trainbench::zoo::optim::OptimizerConfig::default_for("sgd").unwrap();
-    let mut optimizer = config.build(&model.param_sizes()).unwrap();
     let data = data::synthetic(64, 8, 8, 3);
     let r = 0.3f32;
     let constraint = Constraint::new(MaxNorm {
         max_value: f64::from(r),
     });
-    let rules = StepRules {
-        constraint: Some(&constraint),
-        ..StepRules::default()
-    };
+    let mut step_rule = StepConfig {
+        constraint: Some(constraint),
+        ..StepConfig::plain(config)
+    }
+    .build(&model)
+    .unwrap();
     for step in 0..8 {
         let rows = step * 8..step * 8 + 8;
         let x: Vec<f32> = data.train.images[rows.start * 784..rows.end * 784].to_vec();
@@ -131,9 +133,7 @@ fn max_norm_holds_after_every_step() {
         let y = dev.tensor_from_vec(y, (8, 10));
         let loss = cross_entropy_with_logits_loss(model.forward(x.traced(Gradients::leaky())), y);
         let grads = loss.backward();
-        model
-            .apply_gradients(&grads, &mut optimizer, 1.0, rules)
-            .unwrap();
+        step_rule.apply(&mut model, grads, 1.0);
         for (layer, kernel) in model.kernels().into_iter().enumerate() {
             let fan_out = if layer == 0 { 16 } else { 10 };
             for unit in 0..fan_out {
@@ -249,8 +249,8 @@ fn mc_dropout_records_its_metrics_reproducibly() {
 #[test]
 fn lr_find_sweeps_geometrically_and_suggests_a_rate_below_the_explosion() {
     use std::path::Path;
-    use trainbench::study::lr_find::{learning_rate_at, lr_find, LrFindOptions};
     use trainbench::study::{spec, Overrides};
+    use trainbench::train::lr_find::{learning_rate_at, lr_find, LrFindOptions};
     use trainbench::train::DataView;
     let study = spec::parse(Path::new("t.toml"), BASE, Overrides::default()).unwrap();
     let data = data::synthetic(400, 100, 100, 5);

@@ -16,8 +16,9 @@ use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 
 use criterion::{criterion_group, Criterion, SamplingMode, Throughput};
+use trainbench::config::RunConfig;
 use trainbench::data::{self, DataOptions, FashionMnist};
-use trainbench::study::spec::{self, RunConfig};
+use trainbench::study::spec;
 use trainbench::study::Overrides;
 use trainbench::train::{train_run, DataView};
 

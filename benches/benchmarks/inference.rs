@@ -12,7 +12,7 @@ use criterion::{criterion_group, Criterion, SamplingMode, Throughput};
 use dfdx::prelude::*;
 use rand_distr::{Distribution, Normal, Uniform};
 use trainbench::model::{Kind, Mlp};
-use trainbench::study::seed::{stream, Purpose};
+use trainbench::seed::{stream, Purpose};
 use trainbench::train::INPUTS;
 
 use super::{criterion, data_rng, device, network, normal};

@@ -17,7 +17,7 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, StandardNormal, Uniform};
 use trainbench::model::{Matrix, Mlp, ModelSpec};
-use trainbench::study::seed::{stream, Purpose};
+use trainbench::seed::{stream, Purpose};
 use trainbench::train::{CLASSES, INPUTS};
 
 /// Threads of rayon's global pool (dfdx's matmuls) when `RAYON_NUM_THREADS` is not set: the

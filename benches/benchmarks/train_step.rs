@@ -1,7 +1,7 @@
 //! Group `train_step`, ids `{net}/{opt}/{batch}`: one training step exactly as
 //! `trainbench::train::train_run` takes it — `forward_train_params` (the tape starts at the
 //! parameters, so no gradient is computed for the batch), mean softmax cross-entropy from the
-//! logits, backward, `apply_gradients_owned` with the optimizer at its Keras defaults (SGD
+//! logits, backward, `Step::apply` with the optimizer at its Keras defaults (SGD
 //! η = 0.01, Adam η = 0.001) — on a fixed random batch made once, with the allocator tuned as
 //! `train_run` tunes it. Throughput: samples (the batch size) per iteration.
 //!
@@ -16,9 +16,10 @@ use std::time::Duration;
 use criterion::{criterion_group, Criterion, SamplingMode, Throughput};
 use dfdx::prelude::*;
 use rand_chacha::ChaCha8Rng;
-use trainbench::model::{Matrix, Mlp, StepRules};
-use trainbench::study::seed::{stream, Purpose};
-use trainbench::zoo::optim::{Optimizer, OptimizerConfig};
+use trainbench::model::{Matrix, Mlp};
+use trainbench::seed::{stream, Purpose};
+use trainbench::train::step::{Step, StepConfig};
+use trainbench::zoo::optim::OptimizerConfig;
 
 use super::{batch, criterion, data_rng, device, network};
 
@@ -72,7 +73,7 @@ fn rows() -> Vec<(&'static str, &'static str, usize)> {
 /// A network training on one fixed batch.
 struct Trainer {
     model: Mlp<Cpu>,
-    optimizer: Optimizer,
+    step: Step,
     learning_rate: f64,
     noise: ChaCha8Rng,
     x: Matrix<Cpu>,
@@ -84,13 +85,13 @@ impl Trainer {
         let model = network(dev, spec);
         let config = OptimizerConfig::default_for(opt)
             .unwrap_or_else(|| panic!("no optimizer called {opt:?}"));
-        let optimizer = config
-            .build(&model.param_sizes())
+        let step = StepConfig::plain(config.clone())
+            .build(&model)
             .unwrap_or_else(|e| panic!("{e}"));
         let (x, y) = batch(dev, batch_size, data);
         Trainer {
             model,
-            optimizer,
+            step,
             learning_rate: config.learning_rate(),
             noise: stream(0, Purpose::Noise),
             x,
@@ -105,14 +106,7 @@ impl Trainer {
             .forward_train_params(self.x.clone(), &mut self.noise);
         let loss = cross_entropy_with_logits_loss(logits, self.y.clone());
         let grads = loss.backward();
-        self.model
-            .apply_gradients_owned(
-                grads,
-                &mut self.optimizer,
-                self.learning_rate,
-                StepRules::default(),
-            )
-            .unwrap_or_else(|e| panic!("{e}"));
+        self.step.apply(&mut self.model, grads, self.learning_rate);
     }
 }
 

@@ -25,7 +25,7 @@ use std::path::Path;
 use crate::error::{Error, Result};
 use crate::report::stats;
 use crate::results::{store, EpochRecord, RunRecord};
-use crate::study::grid::label_of;
+use crate::study::grid::AxisValues;
 use crate::study::{spec as study_spec, Overrides, Study};
 use spec::{Check, Claim, ClaimsFile, Expect, Metric};
 
@@ -187,18 +187,12 @@ fn cell_runs<'a>(
     runs: &'a [RunRecord],
     epochs: &'a [EpochRecord],
 ) -> std::result::Result<CellRuns<'a>, String> {
-    let wanted: Vec<(String, String)> = wanted
-        .iter()
-        .map(|(k, v)| (k.clone(), label_of(v)))
-        .collect();
+    let pick = AxisValues::from_table(wanted);
+    let wanted = &pick.0;
     let matching: Vec<_> = study
         .cells
         .iter()
-        .filter(|c| {
-            wanted
-                .iter()
-                .all(|(k, v)| c.axes.iter().any(|(ak, av)| ak == k && av == v))
-        })
+        .filter(|c| pick.matches(&c.axes))
         .collect();
     let cell = match matching.as_slice() {
         [one] => one,
@@ -237,11 +231,7 @@ fn cell_runs<'a>(
 /// A runs-table column of one run.
 fn run_column(run: &RunRecord, name: &str) -> std::result::Result<f64, String> {
     if let Some(metric) = name.strip_prefix("metric.") {
-        return Ok(run
-            .extra
-            .iter()
-            .find(|(n, _)| n == metric)
-            .map_or(f64::NAN, |(_, v)| *v));
+        return Ok(run.extra_metric(metric));
     }
     Ok(match name {
         "test_acc" => run.test_acc,
@@ -262,11 +252,7 @@ fn run_column(run: &RunRecord, name: &str) -> std::result::Result<f64, String> {
 /// An epochs-table column of one epoch row.
 fn epoch_column(e: &EpochRecord, name: &str) -> std::result::Result<f64, String> {
     if let Some(diag) = name.strip_prefix("diag.") {
-        return Ok(e
-            .extra
-            .iter()
-            .find(|(n, _)| n == diag)
-            .map_or(f64::NAN, |(_, v)| *v));
+        return Ok(e.diagnostic(diag));
     }
     Ok(match name {
         "train_loss" => e.train_loss,

@@ -8,10 +8,10 @@ use std::path::Path;
 use dfdx::prelude::*;
 use plotters::style::RGBColor;
 
-use super::canvas::{
-    colour, write, Anchor, Axis, Figure, LegendAt, Mark, Panel, Stroke, Swatch, GREY,
+use super::{Drawn, Problem};
+use crate::plot::{
+    colour, Anchor, Axis, Figure, LegendAt, Mark, Panel, Stroke, Swatch, Ticks, GREY,
 };
-use super::{Made, Problem};
 use crate::zoo::activation::{
     Activation, Elu, Gelu, LeakyRelu, Mish, Relu, Selu, Sigmoid, Swish, SELU_ALPHA, SELU_LAMBDA,
 };
@@ -53,7 +53,7 @@ const NOTE_ACTIVATIONS: &str =
     "Values from trainbench's zoo::activation (float32, dfdx); derivatives from dfdx's backward pass.";
 
 /// The sigmoid, its derivative and its tangent at 0; the saturating tails shaded.
-pub fn sigmoid_saturation(out: &Path, name: &str) -> Made {
+pub fn sigmoid_saturation(out: &Path, name: &str) -> Drawn {
     let zs = grid(-6.0, 6.0, 145);
     let (s, ds) = activation_curve(Activation::new(Sigmoid {}), &zs);
     // Where the derivative falls below 2% (8% of its peak of 0.25).
@@ -114,12 +114,12 @@ pub fn sigmoid_saturation(out: &Path, name: &str) -> Made {
         p,
         NOTE_ACTIVATIONS,
     );
-    write(&fig, out, name)?;
+    fig.write(out, name)?;
     Ok(format!("analytic; σ′ < {threshold} for |z| > {edge:.2}"))
 }
 
 /// Leaky ReLU with α = 0.2 and 0.01 against ReLU.
-pub fn leaky_relu(out: &Path, name: &str) -> Made {
+pub fn leaky_relu(out: &Path, name: &str) -> Drawn {
     let zs = grid(-5.0, 5.0, 121);
     let mut p = Panel::new(
         "",
@@ -160,12 +160,12 @@ pub fn leaky_relu(out: &Path, name: &str) -> Made {
         p,
         NOTE_ACTIVATIONS,
     );
-    write(&fig, out, name)?;
+    fig.write(out, name)?;
     Ok("analytic".into())
 }
 
 /// ELU (α = 1) and SELU against ReLU, with their negative limits.
-pub fn elu_selu(out: &Path, name: &str) -> Made {
+pub fn elu_selu(out: &Path, name: &str) -> Drawn {
     let zs = grid(-4.0, 4.0, 121);
     let mut p = Panel::new(
         "",
@@ -208,12 +208,12 @@ pub fn elu_selu(out: &Path, name: &str) -> Made {
         p,
         NOTE_ACTIVATIONS,
     );
-    write(&fig, out, name)?;
+    fig.write(out, name)?;
     Ok("analytic".into())
 }
 
 /// GELU, Swish (β = 1), Swish (β = 0.6) and Mish against ReLU, with a zoom on their dips.
-pub fn gelu_swish_mish(out: &Path, name: &str) -> Made {
+pub fn gelu_swish_mish(out: &Path, name: &str) -> Drawn {
     let curves = [
         ("GELU", Activation::new(Gelu {})),
         (
@@ -284,7 +284,7 @@ pub fn gelu_swish_mish(out: &Path, name: &str) -> Made {
         panels: vec![full, zoom],
         note: NOTE_ACTIVATIONS.into(),
     };
-    write(&fig, out, name)?;
+    fig.write(out, name)?;
     Ok(format!(
         "analytic; minima {}",
         minima
@@ -415,7 +415,7 @@ fn settings(c: &OptimizerConfig) -> String {
 }
 
 /// Six optimizers' paths on the bowl, one panel each, over its contour lines.
-pub fn optimizer_paths(out: &Path, name: &str) -> Made {
+pub fn optimizer_paths(out: &Path, name: &str) -> Drawn {
     let (x_lo, x_hi, y_lo, y_hi) = (-4.6, 1.6, -2.0, 2.0);
     let f0 = bowl(f64::from(PATH_START.0), f64::from(PATH_START.1));
     let contour_levels: Vec<f64> = (0..9).map(|k| f0 * 0.45f64.powi(k)).collect();
@@ -450,8 +450,8 @@ pub fn optimizer_paths(out: &Path, name: &str) -> Made {
             Axis::linear("θ₁", x_lo, x_hi),
             Axis::linear("θ₂", y_lo, y_hi),
         );
-        p.x.ticks = super::canvas::Ticks::Auto(8);
-        p.y.ticks = super::canvas::Ticks::Auto(5);
+        p.x.ticks = Ticks::Auto(8);
+        p.y.ticks = Ticks::Auto(5);
         for c in &contours {
             p.line(c.clone(), Stroke::solid(RGBColor(200, 200, 200), 1));
         }
@@ -507,7 +507,7 @@ pub fn optimizer_paths(out: &Path, name: &str) -> Made {
                Black dot: start; ×: the minimum; grey: contour lines of f."
             .into(),
     };
-    write(&fig, out, name)?;
+    fig.write(out, name)?;
     Ok(format!(
         "analytic; f after {PATH_STEPS} steps: {}",
         notes.join(", ")
@@ -524,7 +524,7 @@ fn scientific(v: f64) -> String {
 }
 
 /// The 1cycle schedule's learning rate and momentum over 1000 steps.
-pub fn one_cycle_schedule(out: &Path, name: &str) -> Made {
+pub fn one_cycle_schedule(out: &Path, name: &str) -> Drawn {
     let steps = 1000u64;
     let max_lr = 0.1;
     let schedule = Schedule::new(OneCycle {
@@ -627,7 +627,7 @@ pub fn one_cycle_schedule(out: &Path, name: &str) -> Made {
         note: "From trainbench's zoo::schedule::ScheduleState (the textbook's OneCycleScheduler)."
             .into(),
     };
-    write(&fig, out, name)?;
+    fig.write(out, name)?;
     Ok(format!(
         "analytic; peak at step {peak}, back to η0 at step {back}, last η {}",
         scientific(last)

@@ -14,7 +14,6 @@
 //! same results give byte-identical files.
 
 pub mod analytic;
-pub mod canvas;
 pub mod recorded;
 pub mod trained;
 
@@ -25,6 +24,7 @@ use std::sync::Arc;
 use crate::data::{self, DataOptions, FashionMnist};
 use crate::error::Error;
 use crate::results::{store, EpochRecord, RunRecord};
+use crate::study::grid::AxisValues;
 
 /// Every figure: (name, what it shows, where its numbers come from).
 pub const FIGURES: [(&str, &str, &str); 14] = [
@@ -166,7 +166,7 @@ impl From<Error> for Problem {
 }
 
 /// What a figure function returns: a note on what it was drawn from, or why not.
-pub type Made = std::result::Result<String, Problem>;
+pub type Drawn = std::result::Result<String, Problem>;
 
 /// One study's recorded results, runs sorted by (cell label, seed).
 #[derive(Debug, Clone, Default)]
@@ -182,15 +182,9 @@ pub struct Tables {
 impl Tables {
     /// The runs whose grid axes include every `(axis, value)` of `selector`, by seed.
     pub fn cell(&self, selector: &[(&str, &str)]) -> Vec<&RunRecord> {
-        let mut runs: Vec<&RunRecord> = self
-            .runs
-            .iter()
-            .filter(|r| {
-                selector
-                    .iter()
-                    .all(|(k, v)| r.axes.iter().any(|(a, b)| a == k && b == v))
-            })
-            .collect();
+        let pick = AxisValues::of(selector);
+        let mut runs: Vec<&RunRecord> =
+            self.runs.iter().filter(|r| pick.matches(&r.axes)).collect();
         runs.sort_by_key(|r| r.seed);
         runs.dedup_by_key(|r| r.seed);
         runs
@@ -229,23 +223,6 @@ pub fn selector_label(selector: &[(&str, &str)]) -> String {
         .map(|(k, v)| format!("{k}={v}"))
         .collect::<Vec<_>>()
         .join(", ")
-}
-
-/// A run's extra metric (NaN when absent).
-pub fn metric(run: &RunRecord, name: &str) -> f64 {
-    run.extra
-        .iter()
-        .find(|(n, _)| n == name)
-        .map_or(f64::NAN, |(_, v)| *v)
-}
-
-/// An epoch's diagnostic (NaN when absent).
-pub fn diag(epoch: &EpochRecord, name: &str) -> f64 {
-    epoch
-        .extra
-        .iter()
-        .find(|(n, _)| n == name)
-        .map_or(f64::NAN, |(_, v)| *v)
 }
 
 /// Per-seed counts of a set of cells, for notes: `label: n seeds`.
@@ -340,7 +317,7 @@ impl Context {
 }
 
 /// Draws figure `name`.
-fn make(ctx: &mut Context, name: &str) -> Made {
+fn make(ctx: &mut Context, name: &str) -> Drawn {
     match name {
         "sigmoid_saturation" => analytic::sigmoid_saturation(ctx.out(), name),
         "leaky_relu" => analytic::leaky_relu(ctx.out(), name),

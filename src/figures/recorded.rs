@@ -6,9 +6,10 @@
 
 use plotters::style::RGBColor;
 
-use super::canvas::{colour, write, Anchor, Axis, Figure, LegendAt, Mark, Panel, Stroke, Swatch};
-use super::{diag, metric, seed_counts, Context, Made, Problem, Tables, CLASS_NAMES};
-use crate::report::charts;
+use super::{seed_counts, Context, Drawn, Problem, Tables, CLASS_NAMES};
+use crate::plot::{
+    self, colour, Anchor, Axis, Figure, LegendAt, Mark, Panel, Scale, Stroke, Swatch,
+};
 use crate::report::stats::{expected_best_of_k, median, paired};
 use crate::results::RunRecord;
 
@@ -17,7 +18,7 @@ use crate::results::RunRecord;
 const STATS_SEED: u64 = 20_170_825;
 
 /// Validation loss per epoch of SGD at η = 0.01, 0.03 and 0.1 (schedules study).
-pub fn learning_rate_curves(ctx: &mut Context, name: &str) -> Made {
+pub fn learning_rate_curves(ctx: &mut Context, name: &str) -> Drawn {
     let t = ctx.study("schedules")?;
     let rates = ["0.01", "0.03", "0.1"];
     let variants: Vec<String> = rates.iter().map(|r| format!("constant_{r}")).collect();
@@ -42,7 +43,7 @@ pub fn learning_rate_curves(ctx: &mut Context, name: &str) -> Made {
             curves,
         ));
     }
-    charts::learning_curves(
+    plot::learning_curves(
         &ctx.out().join(name),
         "Learning curves at three constant learning rates (plain SGD, schedules study)",
         "validation loss",
@@ -80,7 +81,7 @@ fn layers(get: impl Fn(&str) -> f64, prefix: &str) -> Vec<f64> {
 /// The init profile of `runs` under metric prefix `init.<what>.`.
 fn init_profiles(runs: &[&RunRecord], what: &str) -> Vec<Vec<f64>> {
     runs.iter()
-        .map(|r| layers(|n| metric(r, n), &format!("init.{what}.")))
+        .map(|r| layers(|n| r.extra_metric(n), &format!("init.{what}.")))
         .collect()
 }
 
@@ -149,7 +150,7 @@ fn depth_axis(depth: usize) -> Axis {
 }
 
 fn depth_panel(title: &str, x: Axis, y: Axis, profiles: &[Profile]) -> Panel {
-    let log = y.scale == super::canvas::Scale::Log;
+    let log = y.scale == Scale::Log;
     let mut p = Panel::new(title, x, y);
     for prof in profiles {
         for seed in &prof.seeds {
@@ -195,7 +196,7 @@ fn non_finite(seeds: &[Vec<f64>]) -> usize {
 
 /// Per-layer activation std through the 100-layer MLP, SELU + LeCun vs ReLU + He, at
 /// initialization and after training (selu study).
-pub fn activation_std_depth(ctx: &mut Context, name: &str) -> Made {
+pub fn activation_std_depth(ctx: &mut Context, name: &str) -> Drawn {
     let t = ctx.study("selu")?;
     let labels = ["SELU + LeCun normal", "ReLU + He normal"];
     let cells = t.cells(&[&[("variant", "selu")], &[("variant", "relu_he")]])?;
@@ -215,7 +216,7 @@ pub fn activation_std_depth(ctx: &mut Context, name: &str) -> Made {
                     let epochs = t.epochs_of(r);
                     let e = epochs.last()?;
                     last_epoch = last_epoch.max(e.epoch);
-                    let v = layers(|n| diag(e, n), "act_std.");
+                    let v = layers(|n| e.diagnostic(n), "act_std.");
                     (!v.is_empty()).then_some(v)
                 })
                 .collect()
@@ -301,13 +302,13 @@ pub fn activation_std_depth(ctx: &mut Context, name: &str) -> Made {
                initialization and after the last epoch; dashed: std = 1."
             .into(),
     };
-    write(&fig, ctx.out(), name)?;
+    fig.write(ctx.out(), name)?;
     Ok(note)
 }
 
 /// Sigmoid with N(0, 1) init: per-layer activation std and mean at initialization, against
 /// Glorot init when recorded (initializers study).
-pub fn sigmoid_saturation_depth(ctx: &mut Context, name: &str) -> Made {
+pub fn sigmoid_saturation_depth(ctx: &mut Context, name: &str) -> Drawn {
     let t = ctx.study("initializers")?;
     let normal: &[(&str, &str)] = &[
         ("model.activation", "sigmoid"),
@@ -398,12 +399,12 @@ pub fn sigmoid_saturation_depth(ctx: &mut Context, name: &str) -> Made {
                on 500 validation images."
             .into(),
     };
-    write(&fig, ctx.out(), name)?;
+    fig.write(ctx.out(), name)?;
     Ok(note)
 }
 
 /// Per-layer gradient norms at initialization: sigmoid + N(0, 1) vs ReLU + He (initializers).
-pub fn grad_norms_init(ctx: &mut Context, name: &str) -> Made {
+pub fn grad_norms_init(ctx: &mut Context, name: &str) -> Drawn {
     let t = ctx.study("initializers")?;
     let wanted: [(&str, &[(&str, &str)]); 2] = [
         (
@@ -446,7 +447,7 @@ pub fn grad_norms_init(ctx: &mut Context, name: &str) -> Made {
                 (Some(a), Some(b)) if *b > 0.0 => a / b,
                 _ => f64::NAN,
             };
-            ratios.push(format!("{label}: {}", super::canvas::significant(ratio, 2)));
+            ratios.push(format!("{label}: {}", plot::significant(ratio, 2)));
             Profile {
                 label: format!(
                     "{label} ({} seed{}); layer 1 / layer {depth}: {}",
@@ -477,7 +478,7 @@ pub fn grad_norms_init(ctx: &mut Context, name: &str) -> Made {
         "initializers study (20 hidden layers of 100 units): kernel gradient norms of the loss on \
          500 validation images, before any update.",
     );
-    write(&fig, ctx.out(), name)?;
+    fig.write(ctx.out(), name)?;
     Ok(format!(
         "initializers; {}; layer 1 / output layer (geometric means): {}",
         seed_counts(&wanted.map(|w| w.0.to_string()), &cells),
@@ -560,7 +561,7 @@ fn pts(v: f64) -> String {
 }
 
 /// The per-seed gains of transfer over scratch, per class pair (claim tl-1).
-pub fn transfer_gains(ctx: &mut Context, name: &str) -> Made {
+pub fn transfer_gains(ctx: &mut Context, name: &str) -> Drawn {
     let t = ctx.study("transfer")?;
     let gains = transfer_gains_by_pair(&t)?;
     let all: Vec<f64> = gains
@@ -591,7 +592,7 @@ pub fn transfer_gains(ctx: &mut Context, name: &str) -> Made {
         p.mark(Mark::Dots {
             points: g
                 .iter()
-                .map(|&(s, v)| (x + charts::jitter(s, 0.36), v))
+                .map(|&(s, v)| (x + plot::jitter(s, 0.36), v))
                 .collect(),
             colour: colour(i),
             radius: 5,
@@ -623,12 +624,12 @@ pub fn transfer_gains(ctx: &mut Context, name: &str) -> Made {
         "transfer study: test accuracy of B trained from A's layers minus B trained from scratch, \
          paired by seed.",
     );
-    write(&fig, ctx.out(), name)?;
+    fig.write(ctx.out(), name)?;
     Ok(format!("transfer; {}", notes.join(", ")))
 }
 
 /// E[best of k gains] for k = 1…n next to the median gain, per class pair (claim tl-1).
-pub fn transfer_best_of_k(ctx: &mut Context, name: &str) -> Made {
+pub fn transfer_best_of_k(ctx: &mut Context, name: &str) -> Drawn {
     let t = ctx.study("transfer")?;
     let gains = transfer_gains_by_pair(&t)?;
     let max_k = gains.iter().map(|g| g.1.len()).max().unwrap_or(1);
@@ -716,6 +717,6 @@ pub fn transfer_best_of_k(ctx: &mut Context, name: &str) -> Made {
         "transfer study: E[max of k of the n per-seed gains] (exact, without replacement; k = 1 is \
          the mean), per class pair.",
     );
-    write(&fig, ctx.out(), name)?;
+    fig.write(ctx.out(), name)?;
     Ok(format!("transfer; {}", notes.join(", ")))
 }

@@ -6,16 +6,17 @@
 use dfdx::prelude::*;
 use plotters::style::RGBColor;
 
-use super::canvas::{colour, write, Axis, Figure, LegendAt, Mark, Panel, Stroke, Swatch};
-use super::{Context, Made, Problem, CLASS_NAMES};
+use super::{Context, Drawn, Problem, CLASS_NAMES};
 use crate::data::{FashionMnist, Split};
 use crate::model::Mlp;
-use crate::report::charts;
+use crate::plot::{self, colour, Axis, Figure, LegendAt, Mark, Panel, Stroke, Swatch, Ticks};
 use crate::report::stats::quantile_sorted;
-use crate::study::lr_find::{lr_find, LrFindOptions};
-use crate::study::seed::{stream, Purpose};
+use crate::seed::{stream, Purpose};
 use crate::study::{spec, Overrides, Study};
-use crate::train::{fill_batch, shuffle, DataView, CLASSES, INPUTS};
+use crate::train::lr_find::{lr_find, LrFindOptions};
+use crate::train::minibatch::{train_minibatches, ConstantRate, Plan, Target};
+use crate::train::step::StepConfig;
+use crate::train::{DataView, CLASSES, INPUTS};
 use crate::zoo::calibration::softmax;
 
 /// The seed of both trained figures.
@@ -29,7 +30,7 @@ fn study(ctx: &Context, name: &str) -> Result<Study, Problem> {
 }
 
 /// The learning-rate range test of the optimizers study's baseline cell, seed 0.
-pub fn lr_range_test(ctx: &mut Context, name: &str) -> Made {
+pub fn lr_range_test(ctx: &mut Context, name: &str) -> Drawn {
     let study = study(ctx, "optimizers")?;
     let data = standardized(ctx.data()?, study.baseline_cell().config.standardize);
     let cell = study.baseline_cell();
@@ -40,7 +41,7 @@ pub fn lr_range_test(ctx: &mut Context, name: &str) -> Made {
     };
     let o = LrFindOptions::default();
     let result = lr_find(&Cpu::default(), &cell.config, view, SEED, &o)?;
-    charts::lr_range(
+    plot::lr_range(
         &ctx.out().join(name),
         &format!(
             "Learning-rate range test: the optimizers study's baseline ({}), seed {SEED}",
@@ -81,7 +82,7 @@ fn standardized(
 /// Images the MC dropout model trains on.
 pub const MC_TRAIN_IMAGES: usize = 5000;
 /// Epochs it trains.
-pub const MC_EPOCHS: usize = 2;
+pub const MC_EPOCHS: u32 = 2;
 /// Stochastic passes per image.
 pub const MC_PASSES: usize = 100;
 /// Test images considered (the first ones), of which five are shown.
@@ -127,34 +128,36 @@ fn argmax(v: &[f64]) -> usize {
         .unwrap_or(0)
 }
 
-/// Trains `model` for `epochs` on the first `images` of `train` with the config's optimizer and
-/// batch size, drawing order and dropout masks from the streams of `seed`.
+/// Trains `model` for `epochs` on the first `images` of `train` with the config's training step
+/// (optimizer, its learning rate, and the techniques around its update) and batch size, through
+/// the library's minibatch loop, drawing order and dropout masks from the streams of `seed`.
 fn train_briefly(
     dev: &Cpu,
     model: &mut Mlp<Cpu>,
     config: &crate::study::RunConfig,
     train: &Split,
     images: usize,
-    epochs: usize,
+    epochs: u32,
     seed: u64,
 ) -> Result<(), Problem> {
-    let mut optimizer = config.optimizer.build(&model.param_sizes())?;
-    let lr = config.optimizer.learning_rate();
-    let mut order: Vec<usize> = (0..images.min(train.len())).collect();
-    let mut order_rng = stream(seed, Purpose::DataOrder);
-    let mut noise = stream(seed, Purpose::Noise);
-    let (mut x, mut y) = (Vec::new(), Vec::new());
-    for _ in 0..epochs {
-        shuffle(&mut order, &mut order_rng);
-        for batch in order.chunks(config.batch_size) {
-            fill_batch(train, batch, &mut x, &mut y);
-            let xt = dev.tensor_from_vec(x.clone(), (batch.len(), INPUTS));
-            let yt = dev.tensor_from_vec(y.clone(), (batch.len(), CLASSES));
-            let logits = model.forward_train(xt.traced(Gradients::leaky()), &mut noise);
-            let grads = cross_entropy_with_logits_loss(logits, yt).backward();
-            model.apply_gradients(&grads, &mut optimizer, lr, config.step_rules())?;
-        }
-    }
+    let mut step = StepConfig::of(config).build(model)?;
+    let plan = Plan {
+        split: train,
+        images: images.min(train.len()),
+        batch_size: config.batch_size,
+        target: Target::Classes(CLASSES),
+        epochs,
+    };
+    let mut constant = ConstantRate(step.base_learning_rate());
+    train_minibatches(
+        dev,
+        model,
+        &mut step,
+        &plan,
+        &mut stream(seed, Purpose::DataOrder),
+        &mut stream(seed, Purpose::Noise),
+        &mut constant,
+    )?;
     Ok(())
 }
 
@@ -252,7 +255,7 @@ const SHORT_NAMES: [&str; 10] = [
 
 /// MC dropout: for five test images, the distribution over 100 passes of each class's
 /// predicted probability.
-pub fn mc_dropout_spread(ctx: &mut Context, name: &str) -> Made {
+pub fn mc_dropout_spread(ctx: &mut Context, name: &str) -> Drawn {
     let study = study(ctx, "mc_dropout")?;
     let config = study.baseline_cell().config.clone();
     let data = standardized(ctx.data()?, config.standardize);
@@ -292,7 +295,7 @@ pub fn mc_dropout_spread(ctx: &mut Context, name: &str) -> Made {
             ),
             Axis::linear("probability", -0.04, 1.04),
         );
-        p.y.ticks = super::canvas::Ticks::Auto(5);
+        p.y.ticks = Ticks::Auto(5);
         for c in 0..CLASSES {
             let col = if c == im.label as usize {
                 true_colour
@@ -304,7 +307,7 @@ pub fn mc_dropout_spread(ctx: &mut Context, name: &str) -> Made {
                 points: v
                     .iter()
                     .enumerate()
-                    .map(|(i, &pr)| (c as f64 + charts::jitter(i as u64, 0.44), pr))
+                    .map(|(i, &pr)| (c as f64 + plot::jitter(i as u64, 0.44), pr))
                     .collect(),
                 colour: col,
                 radius: 2,
@@ -361,7 +364,7 @@ pub fn mc_dropout_spread(ctx: &mut Context, name: &str) -> Made {
             mc_acc * 100.0
         ),
     };
-    write(&fig, ctx.out(), name)?;
+    fig.write(ctx.out(), name)?;
     Ok(format!(
         "trained here: images {}; plain accuracy {:.3}, MC {:.3} on {} test images",
         chosen

@@ -40,6 +40,16 @@ thread_local! {
     static DFDX_ONLY: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
 }
 
+/// Runs `f` on this thread with the fast paths off when `reference` (dfdx's general path: the
+/// reference the tests compare the fast paths with), on otherwise.
+#[cfg(test)]
+pub(crate) fn with_dfdx_only<R>(reference: bool, f: impl FnOnce() -> R) -> R {
+    DFDX_ONLY.with(|only| only.set(reference));
+    let out = f();
+    DFDX_ONLY.with(|only| only.set(false));
+    out
+}
+
 /// Whether `D` is dfdx's `Cpu` (whether to take the fast paths).
 pub(super) fn is_cpu<D: 'static>() -> bool {
     #[cfg(test)]
@@ -420,9 +430,7 @@ mod tests {
     use rand_chacha::ChaCha8Rng;
 
     use super::*;
-    use crate::model::{Mlp, ModelSpec, StepRules};
     use crate::zoo::activation::{Activation, Elu, GeluSigmoid, Relu, Selu, Silu, Swish};
-    use crate::zoo::optim::OptimizerConfig;
     use crate::zoo::rng::uniform01;
 
     /// `n` values uniform in [-1, 1).
@@ -623,81 +631,6 @@ mod tests {
                 activation_grads(&dev, &a, false),
                 "{a:?}"
             );
-        }
-    }
-
-    /// Parameters and losses after three steps of the network `spec` (its first layer frozen
-    /// when asked): by dfdx's ops with a traced batch (`reference`), or through the fast paths
-    /// with the tape starting at the parameters.
-    fn three_steps(spec: &str, opt: &str, freeze_first: bool, reference: bool) -> Vec<Vec<u32>> {
-        DFDX_ONLY.with(|only| only.set(reference));
-        let dev = Cpu::seed_from_u64(5);
-        let spec: ModelSpec = toml::from_str(spec).unwrap();
-        let mut rng = ChaCha8Rng::seed_from_u64(3);
-        let mut model = Mlp::new(&spec, 20, 4, &dev, &mut rng).unwrap();
-        model.set_frozen(0, freeze_first).unwrap();
-        let config = OptimizerConfig::default_for(opt).unwrap();
-        let mut optimizer = config.build(&model.param_sizes()).unwrap();
-        let mut noise = ChaCha8Rng::seed_from_u64(4);
-        let mut losses = Vec::new();
-        for step in 0..3 {
-            let rows = [16, 1, 2][step];
-            let x = dev.tensor_from_vec(random(rows * 20, &mut rng), (rows, 20));
-            let y = dev.tensor_from_vec(vec![0.25; rows * 4], (rows, 4));
-            let rules = StepRules::default();
-            let lr = 0.05;
-            if reference {
-                let logits = model.forward_train(x.traced(Gradients::leaky()), &mut noise);
-                let loss = cross_entropy_with_logits_loss(logits, y);
-                losses.push(loss.retaped::<NoneTape>().as_vec()[0]);
-                let grads = loss.backward();
-                model
-                    .apply_gradients(&grads, &mut optimizer, lr, rules)
-                    .unwrap();
-            } else {
-                let logits = model.forward_train_params(x, &mut noise);
-                let loss = cross_entropy_with_logits_loss(logits, y);
-                losses.push(loss.retaped::<NoneTape>().as_vec()[0]);
-                let grads = loss.backward();
-                model
-                    .apply_gradients_owned(grads, &mut optimizer, lr, rules)
-                    .unwrap();
-            }
-        }
-        DFDX_ONLY.with(|only| only.set(false));
-        let mut out = vec![bits(&losses)];
-        out.extend(model.state().iter().map(|v| bits(v)));
-        out
-    }
-
-    #[test]
-    fn a_fast_training_step_matches_dfdx_bit_for_bit() {
-        let specs = [
-            "hidden = [9, 7]",
-            "hidden = [9, 7]\nbatch_norm = {}",
-            "hidden = [9, 7]\nbatch_norm = { placement = \"before_activation\", input = false }",
-            "hidden = [9, 7]\nactivation = \"prelu\"\ndropout = { name = \"dropout\", rate = 0.3 }",
-            "hidden = [9, 7]\nactivation = { name = \"swish\", learned = true }",
-            "hidden = [9, 7]\nactivation = \"rrelu\"",
-            "hidden = [9, 7]\nactivation = \"gelu\"",
-            "hidden = [9, 7]\nactivation = \"selu\"\ndropout = { name = \"alpha_dropout\", rate = 0.1 }",
-            "hidden = [9, 7]\nactivation = { name = \"elu\", alpha = 0.7 }\nbatch_norm = {}",
-            "hidden = [9, 7]\nactivation = { name = \"swish\", beta = 0.6 }",
-            "hidden = [9, 7]\nactivation = \"silu\"",
-            "hidden = [9, 7]\nactivation = \"gelu_sigmoid\"",
-        ];
-        for threads in [1, 2] {
-            on_threads(threads, || {
-                for spec in specs {
-                    for (opt, freeze) in [("sgd", false), ("adam", false), ("nesterov", true)] {
-                        assert_eq!(
-                            three_steps(spec, opt, freeze, true),
-                            three_steps(spec, opt, freeze, false),
-                            "{spec:?}, {opt}, first layer frozen: {freeze}, {threads} threads"
-                        );
-                    }
-                }
-            });
         }
     }
 }

@@ -99,7 +99,7 @@ impl<D: Device<f32>> Mlp<D> {
         };
         let (inputs, outputs) = (number("inputs")?, number("outputs")?);
         // Any initial draw: every tensor is overwritten below.
-        let mut rng = crate::study::seed::stream(0, crate::study::seed::Purpose::Init);
+        let mut rng = crate::seed::stream(0, crate::seed::Purpose::Init);
         let mut model = Mlp::new(&spec, inputs, outputs, dev, &mut rng)?;
         let mut loaded = Vec::new();
         for (name, shape, _) in model.named() {
@@ -172,7 +172,7 @@ mod tests {
              batch_norm = { placement = \"before_activation\" }",
         )
         .unwrap();
-        let mut rng = crate::study::seed::stream(9, crate::study::seed::Purpose::Init);
+        let mut rng = crate::seed::stream(9, crate::seed::Purpose::Init);
         let mut model = Mlp::new(&spec, 12, 3, &dev, &mut rng).unwrap();
         // Make every tensor distinct from its initial value, moving statistics included.
         let state: Vec<Vec<f32>> = model

@@ -2,16 +2,17 @@
 //! `report.md` (per-cell distributions with bootstrap intervals, paired differences against the
 //! baseline, what a cherry-picker keeping the best of k seeds would report, a per-seed table, the
 //! diverged runs) and its charts, and returns the console summary. The numbers live in
-//! [`stats`], the drawing in [`charts`], the text in `markdown`; `report/` never trains and never
-//! reads the clock, so the same input gives the same files.
+//! [`stats`], the text in `markdown`; the charts are drawn by [`crate::plot`] from those numbers.
+//! `report/` never trains and never reads the clock, so the same input gives the same files.
 
-pub mod charts;
+pub mod inference;
 mod markdown;
 pub mod stats;
 
 use std::path::Path;
 
 use crate::error::{Error, Result};
+use crate::plot::{self, MeanInterval, SeedColumn};
 use crate::results::{EpochRecord, RunRecord};
 use stats::{paired, summarize, Paired, Summary};
 
@@ -66,8 +67,8 @@ impl CellReport<'_> {
     }
 }
 
-/// The value a run contributes: its metric, or NaN when it diverged.
-fn metric(run: &RunRecord, value: f64) -> f64 {
+/// The value a run contributes: `value` (one of its metrics), or NaN when it diverged.
+fn unless_diverged(run: &RunRecord, value: f64) -> f64 {
     if run.diverged {
         f64::NAN
     } else {
@@ -86,11 +87,11 @@ fn analyze<'a>(input: &ReportInput<'a>) -> Vec<CellReport<'a>> {
             runs.sort_by_key(|r| r.seed);
             let acc: Vec<(u64, f64)> = runs
                 .iter()
-                .map(|r| (r.seed, metric(r, r.test_acc)))
+                .map(|r| (r.seed, unless_diverged(r, r.test_acc)))
                 .collect();
             let val_loss: Vec<(u64, f64)> = runs
                 .iter()
-                .map(|r| (r.seed, metric(r, r.final_val_loss)))
+                .map(|r| (r.seed, unless_diverged(r, r.final_val_loss)))
                 .collect();
             let values = |v: &[(u64, f64)]| v.iter().map(|p| p.1).collect::<Vec<_>>();
             CellReport {
@@ -179,17 +180,24 @@ pub fn write_report(out_dir: &Path, input: &ReportInput) -> Result<String> {
     std::fs::write(&report, md).map_err(|e| Error::io("writing", &report, e))?;
 
     let (labels, by) = chart_labels(&cells);
-    let points: Vec<(String, Vec<(u64, f64)>)> = cells
+    let points: Vec<SeedColumn> = cells
         .iter()
         .zip(&labels)
-        .map(|(c, l)| (l.clone(), c.acc.clone()))
+        .map(|(c, l)| SeedColumn {
+            label: l.clone(),
+            seeds: c.acc.clone(),
+            mean: (c.acc_summary.n > 0).then_some(MeanInterval {
+                mean: c.acc_summary.mean,
+                low: c.acc_summary.ci_low,
+                high: c.acc_summary.ci_high,
+            }),
+        })
         .collect();
-    charts::seed_points_seeded(
+    plot::seed_points(
         &out_dir.join("test_acc"),
         &format!("{}: test accuracy{by}, every seed", input.study),
         "test accuracy",
         &points,
-        input.seed,
     )?;
     let curves: Vec<(String, Vec<Vec<f64>>)> = cells
         .iter()
@@ -208,7 +216,7 @@ pub fn write_report(out_dir: &Path, input: &ReportInput) -> Result<String> {
             (label.clone(), per_seed)
         })
         .collect();
-    charts::learning_curves(
+    plot::learning_curves(
         &out_dir.join("val_loss_curves"),
         &format!("{}: validation loss per epoch{by}, every seed", input.study),
         "validation loss",

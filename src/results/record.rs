@@ -84,6 +84,26 @@ impl RunRecord {
             self.diverged_step.map_or(-1.0, |s| s as f64),
         ]
     }
+
+    /// The extra metric `name` (a `metric.<name>` column), NaN when the run has none.
+    pub fn extra_metric(&self, name: &str) -> f64 {
+        named_value(&self.extra, name)
+    }
+}
+
+impl EpochRecord {
+    /// The diagnostic `name` (a `diag.<name>` column), NaN when the epoch has none.
+    pub fn diagnostic(&self, name: &str) -> f64 {
+        named_value(&self.extra, name)
+    }
+}
+
+/// The value called `name` among named values, NaN when absent.
+fn named_value(values: &[(String, f64)], name: &str) -> f64 {
+    values
+        .iter()
+        .find(|(n, _)| n == name)
+        .map_or(f64::NAN, |(_, v)| *v)
 }
 
 /// The epochs of the run (`cell_id`, `seed`) among `epochs`, in epoch order.
@@ -119,7 +139,7 @@ pub struct EpochRecord {
     pub learning_rate: f64,
     /// Wall-clock seconds of the epoch (metadata).
     pub wall_seconds: f64,
-    /// Diagnostics after the epoch (see `zoo::diagnostics`), as (name, value); one Parquet
+    /// Diagnostics after the epoch (see `train::diagnostics`), as (name, value); one Parquet
     /// column `diag.<name>` each, NaN where a run has none.
     pub extra: Vec<(String, f64)>,
 }

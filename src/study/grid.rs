@@ -1,9 +1,10 @@
 //! The grid: the cross product of a study's axes over its base config, each cell with a stable id
-//! (a hash of its canonical resolved config) and a human-readable label.
+//! (a hash of its canonical resolved config) and a human-readable label; and [`AxisValues`], the
+//! one way to pick a cell (or its recorded runs) by the values of some of its axes.
 
 use sha2::{Digest, Sha256};
 
-use super::spec::RunConfig;
+use crate::config::RunConfig;
 
 /// One cell of the grid: a fully resolved config.
 #[derive(Debug, Clone, PartialEq)]
@@ -65,11 +66,11 @@ pub fn expand(
             toml::Value::Table(table)
                 .try_into()
                 .map_err(|e: toml::de::Error| {
-                    let (axis, i) = first_axis(axes, &combo);
+                    let (axis, i) = blamed_axis(axes, &combo);
                     (axis, i, e.message().to_string())
                 })?;
         if let Err(e) = config.check() {
-            let (axis, i) = first_axis(axes, &combo);
+            let (axis, i) = blamed_axis(axes, &combo);
             return Err((axis, i, e.to_string()));
         }
         let config_json = serde_json::to_string(&config).expect("a RunConfig always serializes");
@@ -84,7 +85,7 @@ pub fn expand(
         };
         let id = cell_id(&config_json);
         if let Some(twin) = cells.iter().find(|c: &&Cell| c.id == id) {
-            let (axis, i) = first_axis(axes, &combo);
+            let (axis, i) = blamed_axis(axes, &combo);
             return Err((
                 axis,
                 i,
@@ -110,9 +111,9 @@ pub fn expand(
     Ok(cells)
 }
 
-/// The error is reported at the last axis's value (the one most likely to be at fault when
-/// several axes combine); with one axis that is exact.
-fn first_axis(axes: &[(String, Vec<toml::Value>)], combo: &[usize]) -> (String, usize) {
+/// The axis and value index a failed cell's error is reported at: the last axis's value (the one
+/// most likely to be at fault when several axes combine); with one axis that is exact.
+fn blamed_axis(axes: &[(String, Vec<toml::Value>)], combo: &[usize]) -> (String, usize) {
     match axes.last() {
         Some((name, _)) => (name.clone(), *combo.last().unwrap_or(&0)),
         None => ("base".into(), 0),
@@ -187,8 +188,66 @@ pub fn label_of(value: &toml::Value) -> String {
     }
 }
 
+/// Some axes' values, as (axis, value label) pairs: `{ optimizer = "sgd" }` in a study file's
+/// baseline or a claims file's check, `[("optimizer", "sgd")]` in a figure. A cell matches when it
+/// has every one of them; the axes not named may have any value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AxisValues(pub Vec<(String, String)>);
+
+impl AxisValues {
+    /// The values of a table as a study or claims file writes them, labelled as cell labels are
+    /// (see [`label_of`]).
+    pub fn from_table(table: &toml::Table) -> Self {
+        AxisValues(
+            table
+                .iter()
+                .map(|(axis, value)| (axis.clone(), label_of(value)))
+                .collect(),
+        )
+    }
+
+    /// The values of (axis, value label) pairs.
+    pub fn of(pairs: &[(&str, &str)]) -> Self {
+        AxisValues(
+            pairs
+                .iter()
+                .map(|(axis, value)| (axis.to_string(), value.to_string()))
+                .collect(),
+        )
+    }
+
+    /// Whether a cell (or a recorded run) with these `axes` has every value named here.
+    pub fn matches(&self, axes: &[(String, String)]) -> bool {
+        self.0
+            .iter()
+            .all(|wanted| axes.iter().any(|axis| axis == wanted))
+    }
+}
+
 /// 16 hex digits of SHA-256 of the canonical config.
 pub fn cell_id(config_json: &str) -> String {
     let digest = Sha256::digest(config_json.as_bytes());
     digest[..8].iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn axis_values_pick_cells_by_the_axes_they_name() {
+        let axes = |pairs: &[(&str, &str)]| AxisValues::of(pairs).0;
+        let cell = axes(&[("optimizer", "adam(learning_rate=0.01)"), ("batch", "32")]);
+        let table: toml::Table =
+            toml::from_str("optimizer = { name = \"adam\", learning_rate = 0.01 }").unwrap();
+        let from_file = AxisValues::from_table(&table);
+        assert_eq!(
+            from_file,
+            AxisValues::of(&[("optimizer", "adam(learning_rate=0.01)")])
+        );
+        assert!(from_file.matches(&cell), "axes not named are free");
+        assert!(AxisValues::of(&[]).matches(&cell));
+        assert!(!AxisValues::of(&[("optimizer", "adam")]).matches(&cell));
+        assert!(!AxisValues::of(&[("batch", "32"), ("seed", "1")]).matches(&cell));
+    }
 }

@@ -9,7 +9,7 @@ use std::sync::{mpsc, Mutex};
 
 use dfdx::prelude::*;
 
-use super::spec::RunConfig;
+use crate::config::RunConfig;
 use crate::error::Result;
 use crate::provenance;
 use crate::train::{train_run, DataView, EpochMetrics, RunOutcome};

@@ -25,174 +25,12 @@
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use toml::Spanned;
 
 use super::grid::{self, Cell};
+use crate::config::RunConfig;
 use crate::error::{Error, Result};
-use crate::model::{ModelSpec, StepRules};
-use crate::zoo::calibration::McDropout;
-use crate::zoo::clip::Clipping;
-use crate::zoo::diagnostics::Diagnostics;
-use crate::zoo::optim::OptimizerConfig;
-use crate::zoo::regularize::{Constraint, EarlyStopping, Regularizer};
-use crate::zoo::reuse::{check_classes, Pretrain};
-use crate::zoo::schedule::Schedule;
-
-/// Everything one run needs besides its seed: the resolved config of a cell.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RunConfig {
-    /// Epochs to train.
-    pub epochs: u32,
-    /// Minibatch size (the last minibatch of an epoch may be smaller, as in Keras).
-    #[serde(default = "batch_size")]
-    pub batch_size: usize,
-    /// Train on only the first N training images (None: all 55,000; with `classes`, the first
-    /// N images of those classes).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub train_subset: Option<usize>,
-    /// The task's classes, relabelled 0, 1, … in this order (None: all ten). Validation and test
-    /// sets keep only these classes too.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub classes: Option<Vec<u8>>,
-    /// Standardize every input feature with the training set's mean and standard deviation (as
-    /// SELU's self-normalization assumes); pixels are in [0, 1] otherwise.
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
-    pub standardize: bool,
-    /// The network.
-    pub model: ModelSpec,
-    /// The optimizer and its hyperparameters.
-    #[serde(deserialize_with = "crate::zoo::named::string_or_table")]
-    pub optimizer: OptimizerConfig,
-    /// Gradient clipping before each optimizer step (none by default). Absent fields stay out
-    /// of the canonical config, so adding a technique does not change existing cells' ids.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::zoo::named::opt_string_or_table"
-    )]
-    pub clipping: Option<Clipping>,
-    /// The learning-rate schedule (constant by default).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::zoo::named::opt_string_or_table"
-    )]
-    pub schedule: Option<Schedule>,
-    /// Kernel regularizer: "l1", "l2", "l1_l2" or a table with the factors (none by default).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::zoo::named::opt_string_or_table"
-    )]
-    pub kernel_regularizer: Option<Regularizer>,
-    /// With batch norm: also fold it into the dense layers after training and record how far the
-    /// folded network's test logits are from the unfolded one's (`bn.fold_max_abs_diff`) and its
-    /// inference speedup (`timing.fold_speedup`).
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
-    pub fold_check: bool,
-    /// Decoupled weight decay λ for any optimizer (Keras's `weight_decay`): every parameter
-    /// shrinks by η·λ·w before each update (none by default; AdamW has its own).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub weight_decay: Option<f64>,
-    /// Kernel constraint after each step: "max_norm" or { name = "max_norm", max_value = r }.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::zoo::named::opt_string_or_table"
-    )]
-    pub kernel_constraint: Option<Constraint>,
-    /// Early stopping on the validation loss (none by default).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub early_stopping: Option<EarlyStopping>,
-    /// MC dropout evaluation of the final model on the test set (needs model.dropout).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub mc_dropout: Option<McDropout>,
-    /// Per-layer diagnostics at initialization and after every epoch (off by default).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub diagnostics: Option<Diagnostics>,
-    /// A pretraining stage whose lower layers the run reuses (none by default).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub pretrain: Option<Pretrain>,
-}
-
-fn batch_size() -> usize {
-    32
-}
-
-impl RunConfig {
-    /// What each training step does besides the optimizer's update.
-    pub fn step_rules(&self) -> StepRules<'_> {
-        StepRules {
-            clipping: self.clipping.as_ref(),
-            regularizer: self.kernel_regularizer.as_ref(),
-            constraint: self.kernel_constraint.as_ref(),
-            weight_decay: self.weight_decay,
-        }
-    }
-
-    /// Checks every value's range.
-    pub fn check(&self) -> Result<()> {
-        if self.epochs == 0 {
-            return Err(Error::invalid("epochs", "must be at least 1"));
-        }
-        if self.batch_size == 0 {
-            return Err(Error::invalid("batch_size", "must be at least 1"));
-        }
-        if self.train_subset == Some(0) {
-            return Err(Error::invalid("train_subset", "must be at least 1"));
-        }
-        self.model.check()?;
-        self.optimizer.check()?;
-        if let Some(c) = &self.clipping {
-            c.check()?;
-        }
-        if let Some(s) = &self.schedule {
-            s.check()?;
-        }
-        if let Some(r) = &self.kernel_regularizer {
-            r.check()?;
-        }
-        if let Some(c) = &self.kernel_constraint {
-            c.check()?;
-        }
-        if let Some(e) = &self.early_stopping {
-            e.check()?;
-        }
-        if let Some(m) = &self.mc_dropout {
-            m.check()?;
-            if self.model.dropout.is_none() {
-                return Err(Error::invalid(
-                    "mc_dropout",
-                    "needs dropout in the model: add model.dropout = { name = \"dropout\", rate = 0.2 }",
-                ));
-            }
-        }
-        if let Some(d) = &self.diagnostics {
-            d.check()?;
-        }
-        if let Some(wd) = self.weight_decay {
-            if !(wd.is_finite() && wd >= 0.0) {
-                return Err(Error::invalid(
-                    "weight_decay",
-                    format!("must be a finite number >= 0, got {wd}"),
-                ));
-            }
-        }
-        if let Some(c) = &self.classes {
-            check_classes("classes", c)?;
-        }
-        if let Some(p) = &self.pretrain {
-            p.check(
-                self.epochs,
-                self.model.hidden.len(),
-                self.schedule.is_some(),
-            )?;
-        }
-        Ok(())
-    }
-}
 
 /// What `--quick` changes, from the study's `[quick]` table or the defaults.
 #[derive(Debug, Clone, Copy, PartialEq, Deserialize)]
@@ -409,18 +247,10 @@ pub fn parse(path: &Path, text: &str, overrides: Overrides) -> Result<Study> {
     let baseline = match &file.baseline {
         None => 0,
         Some(spanned) => {
-            let wanted = spanned.get_ref();
-            let wanted_labels: Vec<(String, String)> = wanted
-                .iter()
-                .map(|(k, v)| (k.clone(), grid::label_of(v)))
-                .collect();
+            let wanted = grid::AxisValues::from_table(spanned.get_ref());
             cells
                 .iter()
-                .position(|cell| {
-                    wanted_labels
-                        .iter()
-                        .all(|(k, v)| cell.axes.iter().any(|(ak, av)| ak == k && av == v))
-                })
+                .position(|cell| wanted.matches(&cell.axes))
                 .ok_or_else(|| {
                     let labels: Vec<&str> = cells.iter().map(|c| c.label.as_str()).collect();
                     at(
@@ -569,6 +399,7 @@ pub fn list(dir: &Path) -> Result<Vec<(String, String)>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::zoo::clip::Clipping;
 
     const GOOD: &str = r#"
 description = "test"

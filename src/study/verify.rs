@@ -10,7 +10,7 @@ use rand_chacha::ChaCha8Rng;
 
 use super::pool::{run_parallel, Event, Task};
 use super::runner::{records, RunMeta};
-use super::spec::RunConfig;
+use crate::config::RunConfig;
 use crate::data::FashionMnist;
 use crate::error::{Error, Result};
 use crate::results::compare::run_differences;

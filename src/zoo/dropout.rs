@@ -103,7 +103,7 @@ impl Dropout {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::study::seed::{stream, Purpose};
+    use crate::seed::{stream, Purpose};
 
     fn apply(mask: &Mask, x: &[f32]) -> Vec<f32> {
         x.iter()

@@ -8,7 +8,6 @@
 pub mod activation;
 pub mod calibration;
 pub mod clip;
-pub mod diagnostics;
 pub mod dropout;
 pub mod init;
 pub mod named;
@@ -19,3 +18,33 @@ pub mod reuse;
 pub mod rng;
 pub mod schedule;
 pub mod technique;
+
+#[cfg(test)]
+mod tests {
+    use super::activation::Activations;
+    use super::optim::{Optimizers, Sgd};
+    use super::registry::Registry;
+
+    #[test]
+    fn the_builtins_are_registered_once_each_in_the_documented_order() {
+        let registry = Registry::builtin();
+        registry.check().unwrap();
+        // Keras's nine first, in the order of its documentation; later additions after them.
+        assert!(registry.names::<Optimizers>().starts_with(&[
+            "sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam", "adamax", "nadam", "adamw"
+        ]));
+        assert!(registry
+            .names::<Activations>()
+            .starts_with(&["linear", "relu", "sigmoid"]));
+    }
+
+    #[test]
+    fn a_name_registered_twice_is_refused() {
+        let twice = Registry::builtin().optimizer::<Sgd>();
+        assert_eq!(
+            twice.check().unwrap_err().to_string(),
+            "invalid registry: two optimizers are named `sgd`: rename one"
+        );
+        assert!(twice.install().is_err());
+    }
+}

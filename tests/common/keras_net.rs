@@ -5,7 +5,8 @@
 
 use dfdx::prelude::*;
 use serde_json::Value;
-use trainbench::model::{Matrix, Mlp, ModelSpec, StepRules};
+use trainbench::model::{Matrix, Mlp, ModelSpec};
+use trainbench::train::step::StepConfig;
 use trainbench::zoo::optim::OptimizerConfig;
 
 use super::floats32;
@@ -49,7 +50,7 @@ pub fn keras_optimizer(c: &Value) -> OptimizerConfig {
 pub fn keras_model(spec: &str, inputs: usize, outputs: usize, case: &Value) -> Mlp<Cpu> {
     let spec: ModelSpec = toml::from_str(spec).unwrap();
     let dev = Cpu::default();
-    let mut rng = trainbench::study::seed::stream(0, trainbench::study::seed::Purpose::Init);
+    let mut rng = trainbench::seed::stream(0, trainbench::seed::Purpose::Init);
     let mut model = Mlp::new(&spec, inputs, outputs, &dev, &mut rng).unwrap();
     let state = keras_state(&case["initial"]);
     assert_eq!(
@@ -101,22 +102,15 @@ pub fn replay(
 ) -> (f64, String) {
     let initial = keras_state(&case["initial"]);
     let config = keras_optimizer(&case["optimizer"]);
-    let mut optimizer = config.build(&model.param_sizes()).unwrap();
+    let mut step_rule = StepConfig::plain(config.clone()).build(model).unwrap();
     let (x, y) = batch(case, inputs, outputs);
-    let mut noise = trainbench::study::seed::stream(0, trainbench::study::seed::Purpose::Noise);
+    let mut noise = trainbench::seed::stream(0, trainbench::seed::Purpose::Noise);
     let mut worst = (0.0f64, String::new());
     for (step, expected) in case["steps"].as_array().unwrap().iter().enumerate() {
         let logits = model.forward_train(x.clone().traced(Gradients::leaky()), &mut noise);
         let loss = cross_entropy_with_logits_loss(logits, y.clone());
         let grads = loss.backward();
-        model
-            .apply_gradients(
-                &grads,
-                &mut optimizer,
-                config.learning_rate(),
-                StepRules::default(),
-            )
-            .unwrap();
+        step_rule.apply(model, grads, config.learning_rate());
         for (i, (ours, keras)) in model.state().iter().zip(keras_state(expected)).enumerate() {
             for (j, (&o, &k)) in ours.iter().zip(&keras).enumerate() {
                 let d = if zero_gradient.contains(&i) {

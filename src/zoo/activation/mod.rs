@@ -5,7 +5,7 @@
 //! their dfdx compositions, whose gradients are right (tests/activation_conformance.rs checks
 //! forward values and gradients against Keras 3/JAX), and on the `Cpu` relu, elu, selu and
 //! fixed-β swish run as the fused ops of `model/cpu.rs` ([`Fused`]). Each built-in is one file
-//! here, listed in [`register_builtins`].
+//! here, listed in its family's `builtins()`.
 //!
 //! Learned activations (prelu's α, swish's β with `learned = true`) keep one parameter per unit;
 //! the model owns those tensors and calls [`Activation::apply_learned`]. rrelu draws its slopes
@@ -55,29 +55,17 @@ use std::sync::Arc;
 use dfdx::prelude::*;
 use rand::RngCore;
 
+use super::registry::Config;
 use super::registry::Registry;
-use super::technique::{Config, DynTechnique, Erase, Factory, Family, Technique};
+use super::technique::{typed, DynTechnique, Erase, Factory, Family, Technique};
 use crate::error::{Error, Result};
 use graph::{Node, TensorOps};
 
-/// The built-in activations, in the order errors list them.
-pub(crate) fn register_builtins(registry: Registry) -> Registry {
-    registry
-        .activation::<Linear>()
-        .activation::<Relu>()
-        .activation::<Sigmoid>()
-        .activation::<Tanh>()
-        .activation::<LeakyRelu>()
-        .activation::<Prelu>()
-        .activation::<Rrelu>()
-        .activation::<Elu>()
-        .activation::<Selu>()
-        .activation::<Gelu>()
-        .activation::<GeluTanh>()
-        .activation::<GeluSigmoid>()
-        .activation::<Swish>()
-        .activation::<Silu>()
-        .activation::<Mish>()
+impl Registry {
+    /// Adds the activation `T` (a user's own, or a built-in listed again).
+    pub fn activation<T: ActivationFn>(self) -> Self {
+        self.with::<Activations>(typed::<Activations, T>())
+    }
 }
 
 /// An activation function: what a user's crate implements (with [`Technique`]) to add one. Only
@@ -164,12 +152,25 @@ impl Family for Activations {
     const KIND: &'static str = "activation";
     const BARE_NAME: bool = true;
 
-    fn factories(registry: &Registry) -> &[Arc<dyn Factory<Self>>] {
-        &registry.activations
-    }
-
-    fn factories_mut(registry: &mut Registry) -> &mut Vec<Arc<dyn Factory<Self>>> {
-        &mut registry.activations
+    /// The built-in activations, in the order errors list them.
+    fn builtins() -> Vec<Arc<dyn Factory<Self>>> {
+        vec![
+            typed::<Self, Linear>(),
+            typed::<Self, Relu>(),
+            typed::<Self, Sigmoid>(),
+            typed::<Self, Tanh>(),
+            typed::<Self, LeakyRelu>(),
+            typed::<Self, Prelu>(),
+            typed::<Self, Rrelu>(),
+            typed::<Self, Elu>(),
+            typed::<Self, Selu>(),
+            typed::<Self, Gelu>(),
+            typed::<Self, GeluTanh>(),
+            typed::<Self, GeluSigmoid>(),
+            typed::<Self, Swish>(),
+            typed::<Self, Silu>(),
+            typed::<Self, Mish>(),
+        ]
     }
 }
 

@@ -2,7 +2,7 @@
 //! ([`ClippingRule`]) rewrites a step's gradients (one slice per parameter tensor) before the
 //! optimizer sees them. The built-ins follow Keras 3's float32 arithmetic (`clipvalue`,
 //! `clipnorm`, `global_clipnorm` of keras/src/optimizers/base_optimizer.py), one file each,
-//! listed in [`register_builtins`]:
+//! listed in its family's `builtins()`:
 //! - clip_value(v): g ← clamp(g, −v, v) per element (may change the direction);
 //! - clip_norm(c), per tensor: g ← g·c / max(‖g‖₂, c);
 //! - global_clip_norm(c): g ← g·c·min(1/‖G‖₂, 1/c) with ‖G‖₂ over all tensors (keeps the direction).
@@ -17,16 +17,16 @@ pub use global_clip_norm::GlobalClipNorm;
 
 use std::sync::Arc;
 
+use super::registry::Config;
 use super::registry::Registry;
-use super::technique::{Config, DynTechnique, Erase, Factory, Family, Technique};
+use super::technique::{typed, DynTechnique, Erase, Factory, Family, Technique};
 use crate::error::{Error, Result};
 
-/// The built-in clipping rules, in the order errors list them.
-pub(crate) fn register_builtins(registry: Registry) -> Registry {
-    registry
-        .clipping::<ClipValue>()
-        .clipping::<ClipNorm>()
-        .clipping::<GlobalClipNorm>()
+impl Registry {
+    /// Adds the gradient-clipping rule `T` (a user's own, or a built-in listed again).
+    pub fn clipping<T: ClippingRule>(self) -> Self {
+        self.with::<Clippings>(typed::<Clippings, T>())
+    }
 }
 
 /// A gradient-clipping rule: what a user's crate implements (with [`Technique`]) to add one.
@@ -63,12 +63,13 @@ impl Family for Clippings {
     type Dyn = dyn DynClippingRule;
     const KIND: &'static str = "clipping";
 
-    fn factories(registry: &Registry) -> &[Arc<dyn Factory<Self>>] {
-        &registry.clippings
-    }
-
-    fn factories_mut(registry: &mut Registry) -> &mut Vec<Arc<dyn Factory<Self>>> {
-        &mut registry.clippings
+    /// The built-in gradient-clipping rules, in the order errors list them.
+    fn builtins() -> Vec<Arc<dyn Factory<Self>>> {
+        vec![
+            typed::<Self, ClipValue>(),
+            typed::<Self, ClipNorm>(),
+            typed::<Self, GlobalClipNorm>(),
+        ]
     }
 }
 

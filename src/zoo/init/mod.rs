@@ -2,7 +2,7 @@
 //! ([`InitializerRule`]) draws a [fan_in, fan_out] kernel, row-major (Keras layout), from the
 //! run's weight stream and knows its variance; biases start at zero and are not drawn here. The
 //! built-ins are the variance-scaling family under its Keras names plus the two baselines the
-//! chapter argues against, one file each, listed in [`register_builtins`].
+//! chapter argues against, one file each, listed in its family's `builtins()`.
 
 mod fan_in_uniform;
 mod glorot_normal;
@@ -28,22 +28,16 @@ use std::sync::Arc;
 
 use rand::RngCore;
 
+use super::registry::Config;
 use super::registry::Registry;
-use super::technique::{Config, DynTechnique, Erase, Factory, Family, Technique};
+use super::technique::{typed, DynTechnique, Erase, Factory, Family, Technique};
 use crate::error::Result;
 
-/// The built-in initializers, in the order errors list them.
-pub(crate) fn register_builtins(registry: Registry) -> Registry {
-    registry
-        .initializer::<GlorotUniform>()
-        .initializer::<GlorotNormal>()
-        .initializer::<HeUniform>()
-        .initializer::<HeNormal>()
-        .initializer::<LecunUniform>()
-        .initializer::<LecunNormal>()
-        .initializer::<VarianceScaling>()
-        .initializer::<StandardNormal>()
-        .initializer::<FanInUniform>()
+impl Registry {
+    /// Adds the initializer `T` (a user's own, or a built-in listed again).
+    pub fn initializer<T: InitializerRule>(self) -> Self {
+        self.with::<Initializers>(typed::<Initializers, T>())
+    }
 }
 
 /// A kernel initializer: what a user's crate implements (with [`Technique`]) to add one.
@@ -87,12 +81,19 @@ impl Family for Initializers {
     type Dyn = dyn DynInitializerRule;
     const KIND: &'static str = "initializer";
 
-    fn factories(registry: &Registry) -> &[Arc<dyn Factory<Self>>] {
-        &registry.initializers
-    }
-
-    fn factories_mut(registry: &mut Registry) -> &mut Vec<Arc<dyn Factory<Self>>> {
-        &mut registry.initializers
+    /// The built-in initializers, in the order errors list them.
+    fn builtins() -> Vec<Arc<dyn Factory<Self>>> {
+        vec![
+            typed::<Self, GlorotUniform>(),
+            typed::<Self, GlorotNormal>(),
+            typed::<Self, HeUniform>(),
+            typed::<Self, HeNormal>(),
+            typed::<Self, LecunUniform>(),
+            typed::<Self, LecunNormal>(),
+            typed::<Self, VarianceScaling>(),
+            typed::<Self, StandardNormal>(),
+            typed::<Self, FanInUniform>(),
+        ]
     }
 }
 

@@ -3,7 +3,7 @@
 //! ([`OptimizerState`]), which updates each parameter tensor as plain f32 slices. The built-ins
 //! follow Keras 3's update rules in its float32 arithmetic order, so the conformance tests
 //! (tests/optimizer_conformance.rs) agree with Keras to ~1e-6; each is one file here, listed in
-//! [`register_builtins`]. A user's crate adds its own through
+//! its family's `builtins()`. A user's crate adds its own through
 //! [`Registry::optimizer`](super::registry::Registry::optimizer).
 //!
 //! [`Optimizer`] is what a training run steps: the step count, a schedule's momentum and the
@@ -35,23 +35,16 @@ pub use sgd::Sgd;
 use std::fmt::Debug;
 use std::sync::Arc;
 
+use super::registry::Config;
 use super::registry::Registry;
-use super::technique::{Config, DynTechnique, Erase, Factory, Family, Technique};
+use super::technique::{typed, DynTechnique, Erase, Factory, Family, Technique};
 use crate::error::{Error, Result};
 
-/// The built-in optimizers, in the order errors list them.
-pub(crate) fn register_builtins(registry: Registry) -> Registry {
-    registry
-        .optimizer::<Sgd>()
-        .optimizer::<Momentum>()
-        .optimizer::<Nesterov>()
-        .optimizer::<Adagrad>()
-        .optimizer::<Rmsprop>()
-        .optimizer::<Adam>()
-        .optimizer::<Adamax>()
-        .optimizer::<Nadam>()
-        .optimizer::<Adamw>()
-        .optimizer::<Lion>()
+impl Registry {
+    /// Adds the optimizer `T` (a user's own, or a built-in listed again).
+    pub fn optimizer<T: OptimizerRule>(self) -> Self {
+        self.with::<Optimizers>(typed::<Optimizers, T>())
+    }
 }
 
 /// An optimizer's config: what a user's crate implements (with [`Technique`]) to add one.
@@ -108,12 +101,20 @@ impl Family for Optimizers {
     type Dyn = dyn DynOptimizerRule;
     const KIND: &'static str = "optimizer";
 
-    fn factories(registry: &Registry) -> &[Arc<dyn Factory<Self>>] {
-        &registry.optimizers
-    }
-
-    fn factories_mut(registry: &mut Registry) -> &mut Vec<Arc<dyn Factory<Self>>> {
-        &mut registry.optimizers
+    /// The built-in optimizers, in the order errors list them.
+    fn builtins() -> Vec<Arc<dyn Factory<Self>>> {
+        vec![
+            typed::<Self, Sgd>(),
+            typed::<Self, Momentum>(),
+            typed::<Self, Nesterov>(),
+            typed::<Self, Adagrad>(),
+            typed::<Self, Rmsprop>(),
+            typed::<Self, Adam>(),
+            typed::<Self, Adamax>(),
+            typed::<Self, Nadam>(),
+            typed::<Self, Adamw>(),
+            typed::<Self, Lion>(),
+        ]
     }
 }
 

@@ -1,6 +1,6 @@
 //! Regularization that acts on weights or on the training loop (TECHNIQUES.md "Regularization"),
 //! as Keras 3 defines it. Two plug-in families, one file per built-in, listed in
-//! [`register_builtins`]:
+//! its family's `builtins()`:
 //! - kernel regularizers ([`RegularizerRule`]) l1(λ1), l2(λ2), l1_l2(λ1, λ2): the loss gains
 //!   λ1Σ|w| + λ2Σw² over every kernel (not biases), so each kernel's gradient gains
 //!   λ1·sign(w) + 2λ2·w;
@@ -27,17 +27,23 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
+use super::registry::Config;
 use super::registry::Registry;
-use super::technique::{Config, DynTechnique, Erase, Factory, Family, Technique};
+use super::technique::{typed, DynTechnique, Erase, Factory, Family, Technique};
 use crate::error::{Error, Result};
 
-/// The built-in regularizers and constraints, in the order errors list them.
-pub(crate) fn register_builtins(registry: Registry) -> Registry {
-    registry
-        .regularizer::<L1>()
-        .regularizer::<L2>()
-        .regularizer::<L1L2>()
-        .constraint::<MaxNorm>()
+impl Registry {
+    /// Adds the kernel regularizer `T` (a user's own, or a built-in listed again).
+    pub fn regularizer<T: RegularizerRule>(self) -> Self {
+        self.with::<Regularizers>(typed::<Regularizers, T>())
+    }
+}
+
+impl Registry {
+    /// Adds the kernel constraint `T` (a user's own, or a built-in listed again).
+    pub fn constraint<T: ConstraintRule>(self) -> Self {
+        self.with::<Constraints>(typed::<Constraints, T>())
+    }
 }
 
 /// A kernel regularizer: what a user's crate implements (with [`Technique`]) to add one.
@@ -81,12 +87,13 @@ impl Family for Regularizers {
     type Dyn = dyn DynRegularizerRule;
     const KIND: &'static str = "kernel_regularizer";
 
-    fn factories(registry: &Registry) -> &[Arc<dyn Factory<Self>>] {
-        &registry.regularizers
-    }
-
-    fn factories_mut(registry: &mut Registry) -> &mut Vec<Arc<dyn Factory<Self>>> {
-        &mut registry.regularizers
+    /// The built-in kernel regularizers, in the order errors list them.
+    fn builtins() -> Vec<Arc<dyn Factory<Self>>> {
+        vec![
+            typed::<Self, L1>(),
+            typed::<Self, L2>(),
+            typed::<Self, L1L2>(),
+        ]
     }
 }
 
@@ -184,12 +191,9 @@ impl Family for Constraints {
     type Dyn = dyn DynConstraintRule;
     const KIND: &'static str = "kernel_constraint";
 
-    fn factories(registry: &Registry) -> &[Arc<dyn Factory<Self>>] {
-        &registry.constraints
-    }
-
-    fn factories_mut(registry: &mut Registry) -> &mut Vec<Arc<dyn Factory<Self>>> {
-        &mut registry.constraints
+    /// The built-in kernel constraints, in the order errors list them.
+    fn builtins() -> Vec<Arc<dyn Factory<Self>>> {
+        vec![typed::<Self, MaxNorm>()]
     }
 }
 

@@ -2,7 +2,7 @@
 //! schedule's config ([`ScheduleRule`]) starts a run ([`ScheduleRun`]) that computes the rate of
 //! each update, which is passed to the optimizer. Per-step schedules see `t`, the number of
 //! updates made before this one (0 for the first), as Keras schedules see
-//! `optimizer.iterations`. The built-ins, one file each, listed in [`register_builtins`]:
+//! `optimizer.iterations`. The built-ins, one file each, listed in its family's `builtins()`:
 //! - constant: η0;
 //! - power: η0 / (1 + t/s)^c (Keras InverseTimeDecay when c = 1);
 //! - exponential: η0 · r^(t/s), r = 0.1 by default (Keras ExponentialDecay);
@@ -28,19 +28,16 @@ pub use power::Power;
 use std::fmt::Debug;
 use std::sync::Arc;
 
+use super::registry::Config;
 use super::registry::Registry;
-use super::technique::{Config, DynTechnique, Erase, Factory, Family, Technique};
+use super::technique::{typed, DynTechnique, Erase, Factory, Family, Technique};
 use crate::error::{Error, Result};
 
-/// The built-in schedules, in the order errors list them.
-pub(crate) fn register_builtins(registry: Registry) -> Registry {
-    registry
-        .schedule::<Constant>()
-        .schedule::<Power>()
-        .schedule::<Exponential>()
-        .schedule::<PiecewiseConstant>()
-        .schedule::<Performance>()
-        .schedule::<OneCycle>()
+impl Registry {
+    /// Adds the learning-rate schedule `T` (a user's own, or a built-in listed again).
+    pub fn schedule<T: ScheduleRule>(self) -> Self {
+        self.with::<Schedules>(typed::<Schedules, T>())
+    }
 }
 
 /// A learning-rate schedule: what a user's crate implements (with [`Technique`]) to add one.
@@ -89,12 +86,16 @@ impl Family for Schedules {
     type Dyn = dyn DynScheduleRule;
     const KIND: &'static str = "schedule";
 
-    fn factories(registry: &Registry) -> &[Arc<dyn Factory<Self>>] {
-        &registry.schedules
-    }
-
-    fn factories_mut(registry: &mut Registry) -> &mut Vec<Arc<dyn Factory<Self>>> {
-        &mut registry.schedules
+    /// The built-in learning-rate schedules, in the order errors list them.
+    fn builtins() -> Vec<Arc<dyn Factory<Self>>> {
+        vec![
+            typed::<Self, Constant>(),
+            typed::<Self, Power>(),
+            typed::<Self, Exponential>(),
+            typed::<Self, PiecewiseConstant>(),
+            typed::<Self, Performance>(),
+            typed::<Self, OneCycle>(),
+        ]
     }
 }
 

@@ -7,39 +7,15 @@
 //!
 //! Values are named `<what>.<layer>` with the layer 1-based and zero-padded to three digits
 //! (`act_std.001`, `grad_norm.021`), so columns sort by depth.
+//!
+//! A measurement, not a technique: it runs a forward and backward pass, so it lives beside the
+//! training loop that calls it; its settings ([`Diagnostics`]) are part of the run config.
 
 use dfdx::prelude::*;
-use serde::{Deserialize, Serialize};
 
+use crate::config::Diagnostics;
 use crate::data::Split;
-use crate::error::{Error, Result};
 use crate::model::Mlp;
-
-/// The diagnostics settings of a study.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Diagnostics {
-    /// Validation images the diagnostics are measured on (1000).
-    #[serde(default = "thousand")]
-    pub probe: usize,
-}
-
-fn thousand() -> usize {
-    1000
-}
-
-impl Diagnostics {
-    /// Checks the probe size.
-    pub fn check(&self) -> Result<()> {
-        if self.probe == 0 {
-            return Err(Error::invalid(
-                "diagnostics.probe",
-                "needs at least 1 image",
-            ));
-        }
-        Ok(())
-    }
-}
 
 /// The name of a per-layer value.
 pub fn name(what: &str, layer: usize) -> String {

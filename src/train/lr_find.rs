@@ -2,15 +2,18 @@
 //! study's baseline model from its seed-0 initial weights while η grows exponentially from
 //! `start` to `end` over `steps` minibatches, record each minibatch loss and its bias-corrected
 //! exponential moving average (β = 0.98), stop once the smoothed loss exceeds 4× its minimum (or is
-//! non-finite), and suggest the η of the lowest smoothed loss divided by 10.
+//! non-finite), and suggest the η of the lowest smoothed loss divided by 10. It trains through the
+//! one minibatch loop; the sweep is its hooks.
 
 use dfdx::prelude::*;
 
-use super::seed::{stream, Purpose};
-use super::spec::RunConfig;
+use super::minibatch::{train_minibatches, Flow, Hooks, Minibatch, Plan, Target};
+use super::step::{Step, StepConfig};
+use super::{tune_allocator, DataView, CLASSES, INPUTS};
+use crate::config::RunConfig;
 use crate::error::{Error, Result};
 use crate::model::Mlp;
-use crate::train::{fill_batch, shuffle, DataView, CLASSES, INPUTS};
+use crate::seed::{stream, Purpose};
 
 /// The test's settings.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -115,8 +118,10 @@ pub fn suggest(learning_rates: &[f64], smoothed: &[f64]) -> Option<f64> {
         .map(|(i, _)| learning_rates[i] / 10.0)
 }
 
-/// Runs the test for `config` (its model, optimizer and batch size; its own learning rate and
-/// schedule are replaced) on `data` with `seed`.
+/// Runs the test for `config` (its model, optimizer, batch size and the techniques of its step;
+/// its own learning rate and schedule are replaced) on `data` with `seed`, through the minibatch
+/// loop: the sweep sets each step's η and stops it after `steps` minibatches or once the smoothed
+/// loss explodes (that minibatch gets no update).
 pub fn lr_find<D: Device<f32>>(
     dev: &D,
     config: &RunConfig,
@@ -125,7 +130,7 @@ pub fn lr_find<D: Device<f32>>(
     o: &LrFindOptions,
 ) -> Result<LrFindResult> {
     config.check()?;
-    crate::train::tune_allocator();
+    tune_allocator();
     if !(o.start > 0.0 && o.end > o.start && o.steps >= 2) {
         return Err(Error::invalid(
             "lr-find",
@@ -139,52 +144,66 @@ pub fn lr_find<D: Device<f32>>(
         dev,
         &mut stream(seed, Purpose::Init),
     )?;
-    let mut optimizer = config.optimizer.build(&model.param_sizes())?;
-    let mut order_rng = stream(seed, Purpose::DataOrder);
-    let mut noise_rng = stream(seed, Purpose::Noise);
-    let n = config
-        .train_subset
-        .map_or(data.train.labels.len(), |s| s.min(data.train.labels.len()));
-    let mut order: Vec<usize> = (0..n).collect();
-    let (mut bx, mut by) = (Vec::new(), Vec::new());
-    let rules = config.step_rules();
-    let (mut learning_rates, mut losses, mut smoothed) = (Vec::new(), Vec::new(), Vec::new());
-    let mut smoother = Smoother::new(o);
-    let mut batches: Vec<Vec<usize>> = Vec::new();
-    for i in 0..o.steps {
-        if batches.is_empty() {
-            shuffle(&mut order, &mut order_rng);
-            batches = order
-                .chunks(config.batch_size)
-                .rev()
-                .map(<[usize]>::to_vec)
-                .collect();
-        }
-        let batch = batches.pop().expect("a batch");
-        fill_batch(data.train, &batch, &mut bx, &mut by);
-        let x = dev.tensor_from_vec(bx.clone(), (batch.len(), INPUTS));
-        let y = dev.tensor_from_vec(by.clone(), (batch.len(), CLASSES));
-        let logits = model.forward_train_params(x, &mut noise_rng);
-        let loss = cross_entropy_with_logits_loss(logits, y);
-        let value = f64::from(loss.retaped::<NoneTape>().as_vec()[0]);
-        let lr = learning_rate_at(o, i);
-        let (s, exploded) = smoother.push(value);
-        learning_rates.push(lr);
-        losses.push(value);
-        smoothed.push(s);
-        if exploded {
-            break;
-        }
-        let grads = loss.backward();
-        model.apply_gradients_owned(grads, &mut optimizer, lr, rules)?;
+    let mut step = StepConfig::of(config).build(&model)?;
+    let plan = Plan {
+        split: data.train,
+        images: config
+            .train_subset
+            .map_or(data.train.len(), |s| s.min(data.train.len())),
+        batch_size: config.batch_size,
+        target: Target::Classes(CLASSES),
+        // As many epochs as the sweep's steps take.
+        epochs: u32::MAX,
+    };
+    let mut sweep = Sweep {
+        options: o,
+        smoother: Smoother::new(o),
+        result: LrFindResult {
+            learning_rates: Vec::new(),
+            losses: Vec::new(),
+            smoothed: Vec::new(),
+            suggestion: None,
+        },
+    };
+    train_minibatches(
+        dev,
+        &mut model,
+        &mut step,
+        &plan,
+        &mut stream(seed, Purpose::DataOrder),
+        &mut stream(seed, Purpose::Noise),
+        &mut sweep,
+    )?;
+    let mut result = sweep.result;
+    result.suggestion = suggest(&result.learning_rates, &result.smoothed);
+    Ok(result)
+}
+
+/// The test's hooks: η grows step by step; each loss is recorded and smoothed, and the sweep
+/// stops after its last step or once the smoothed loss explodes.
+struct Sweep<'a> {
+    options: &'a LrFindOptions,
+    smoother: Smoother,
+    result: LrFindResult,
+}
+
+impl<D: Device<f32>> Hooks<D> for Sweep<'_> {
+    fn learning_rate(&mut self, done: u64, _: u32, _: &mut Step) -> Result<Option<f64>> {
+        let i = done as usize;
+        Ok((i < self.options.steps).then(|| learning_rate_at(self.options, i)))
     }
-    let suggestion = suggest(&learning_rates, &smoothed);
-    Ok(LrFindResult {
-        learning_rates,
-        losses,
-        smoothed,
-        suggestion,
-    })
+
+    fn after_loss(&mut self, batch: &Minibatch) -> Flow {
+        let (s, exploded) = self.smoother.push(batch.loss);
+        self.result.learning_rates.push(batch.learning_rate);
+        self.result.losses.push(batch.loss);
+        self.result.smoothed.push(s);
+        if exploded {
+            Flow::Stop
+        } else {
+            Flow::Continue
+        }
+    }
 }
 
 #[cfg(test)]

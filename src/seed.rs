@@ -1,6 +1,9 @@
 //! Seed streams: a run's seed derives one independent ChaCha stream per purpose, so that adding
 //! dropout to a cell cannot shift its data order, and every cell sees the same data order and
 //! initial draws for the same seed (paired comparisons). Nothing here reads the clock or the OS.
+//!
+//! The bottom layer (with `error`): the model, the techniques, the training loop and the studies
+//! all draw from here, and it imports nothing of the crate.
 
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;

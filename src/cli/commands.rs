@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use anyhow::Context;
 
-use crate::cli::{
+use super::args::{
     ClaimsArgs, Cli, Command, DataAction, EmitArgs, FiguresArgs, LrFindArgs, MergeArgs, Scheduler,
     Selection, StudyArgs, VerifyArgs,
 };
@@ -231,7 +231,7 @@ fn verify_command(cli: &Cli, args: &VerifyArgs) -> anyhow::Result<ExitCode> {
 }
 
 fn lr_find_command(cli: &Cli, args: &LrFindArgs) -> anyhow::Result<ExitCode> {
-    use crate::study::lr_find::{lr_find, LrFindOptions};
+    use crate::train::lr_find::{lr_find, LrFindOptions};
     let study = load_study(cli, &args.selection)?;
     let data = data::load(&data_options(cli, true, true))?;
     let cell = study.baseline_cell();
@@ -251,7 +251,7 @@ fn lr_find_command(cli: &Cli, args: &LrFindArgs) -> anyhow::Result<ExitCode> {
     let dir = runner::study_dir(&args.selection.results, &study);
     std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
     let stem = dir.join("lr_find");
-    crate::report::charts::lr_range(
+    crate::plot::lr_range(
         &stem,
         &format!("{}: learning-rate range test ({})", study.name, cell.label),
         &result.learning_rates,

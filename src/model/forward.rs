@@ -1,0 +1,197 @@
+//! The forward passes of the network: inference ([`Mlp::forward`]), training with batch
+//! statistics and dropout ([`Mlp::forward_train`], and [`Mlp::forward_train_params`] whose tape
+//! starts at the parameters), MC dropout ([`Mlp::forward_mc`]) and a pass that also returns every
+//! hidden activation ([`Mlp::forward_probe`], for diagnostics).
+
+use dfdx::prelude::*;
+use rand::RngCore;
+
+use super::{cpu, BatchStats, Matrix, Mlp, Op};
+use crate::zoo::dropout::Dropout;
+
+/// How a forward pass runs, and what it collects on the way.
+struct Pass<'a> {
+    /// Batch statistics in BN layers (else moving ones), random rrelu slopes.
+    train: bool,
+    /// Dropout masks (and rrelu slopes) come from here; none: dropout off.
+    noise: Option<&'a mut dyn RngCore>,
+    /// The batch statistics of every BN layer that used them, in op order.
+    stats: Vec<BatchStats>,
+    /// Each hidden activation's output, when asked for (diagnostics).
+    taps: Option<Vec<Vec<f32>>>,
+}
+
+impl<'a> Pass<'a> {
+    fn new(train: bool, noise: Option<&'a mut dyn RngCore>) -> Self {
+        Pass {
+            train,
+            noise,
+            stats: Vec::new(),
+            taps: None,
+        }
+    }
+}
+
+impl<D: Device<f32>> Mlp<D> {
+    /// records on the batch's tape when it has one.
+    pub fn forward<T: Tape<f32, D> + Merge<T> + Default + 'static>(
+        &self,
+        x: Matrix<D, T>,
+    ) -> Matrix<D, T> {
+        self.run(x, &mut Pass::new(false, None))
+    }
+
+    /// Logits in training mode: dropout masks (and rrelu slopes) drawn from `noise` (the run's
+    /// noise stream), BN on batch statistics, whose moving averages are then updated.
+    pub fn forward_train<T: Tape<f32, D> + Merge<T> + Default + 'static>(
+        &mut self,
+        x: Matrix<D, T>,
+        noise: &mut dyn RngCore,
+    ) -> Matrix<D, T> {
+        let mut pass = Pass::new(true, Some(noise));
+        let logits = self.run(x, &mut pass);
+        self.update_moving(&pass.stats);
+        logits
+    }
+
+    /// [`Mlp::forward_train`] of an untraced batch, for a training step: the tape starts at the
+    /// first op with a trainable parameter in an unfrozen layer, so the backward pass gives every
+    /// parameter the same gradient as [`Mlp::forward_train`] of the traced batch, bit for bit,
+    /// without computing one for the input (as costly as the first kernel's) or for frozen
+    /// layers below. The same values, random draws and moving statistics.
+    pub fn forward_train_params(
+        &mut self,
+        x: Matrix<D>,
+        noise: &mut dyn RngCore,
+    ) -> Matrix<D, OwnedTape<f32, D>> {
+        let mut pass = Pass::new(true, Some(noise));
+        let first = self
+            .ops
+            .iter()
+            .zip(&self.layer_of)
+            .position(|(op, &layer)| {
+                !self.frozen[layer]
+                    && match op {
+                        Op::Dense(_) | Op::Norm(_) => true,
+                        Op::Activation { param, .. } => param.is_some(),
+                        Op::Dropout(_) => false,
+                    }
+            })
+            .unwrap_or(self.ops.len());
+        let mut h = x;
+        for (op, &layer) in self.ops.iter().zip(&self.layer_of).take(first) {
+            h = self.apply(op, layer, h, &mut pass);
+        }
+        let logits = match self.ops.get(first) {
+            Some(Op::Dense(dense)) => {
+                self.run_from(first + 1, dense.forward_start_tape(h), &mut pass)
+            }
+            _ => self.run_from(first, h.traced(Gradients::leaky()), &mut pass),
+        };
+        self.update_moving(&pass.stats);
+        logits
+    }
+
+    /// Folds the batch statistics of a training pass into the moving ones.
+    fn update_moving(&mut self, stats: &[BatchStats]) {
+        let mut stats = stats.iter();
+        for (op, &layer) in self.ops.iter_mut().zip(&self.layer_of) {
+            if let (Op::Norm(bn), false) = (op, self.frozen[layer]) {
+                if let Some(s) = stats.next() {
+                    bn.update_moving(s);
+                }
+            }
+        }
+    }
+
+    /// Logits with dropout on but everything else in inference mode (MC dropout).
+    pub fn forward_mc(&self, x: Matrix<D>, noise: &mut dyn RngCore) -> Matrix<D> {
+        self.run(x, &mut Pass::new(false, Some(noise)))
+    }
+
+    /// Logits in inference mode plus every hidden activation's output (row-major [n, units]).
+    pub fn forward_probe<T: Tape<f32, D> + Merge<T> + Default + 'static>(
+        &self,
+        x: Matrix<D, T>,
+    ) -> (Matrix<D, T>, Vec<Vec<f32>>) {
+        let mut pass = Pass::new(false, None);
+        pass.taps = Some(Vec::new());
+        let logits = self.run(x, &mut pass);
+        (logits, pass.taps.unwrap_or_default())
+    }
+
+    fn run<T: Tape<f32, D> + Merge<T> + Default + 'static>(
+        &self,
+        x: Matrix<D, T>,
+        pass: &mut Pass,
+    ) -> Matrix<D, T> {
+        self.run_from(0, x, pass)
+    }
+
+    /// Applies the ops from number `start` on.
+    fn run_from<T: Tape<f32, D> + Merge<T> + Default + 'static>(
+        &self,
+        start: usize,
+        x: Matrix<D, T>,
+        pass: &mut Pass,
+    ) -> Matrix<D, T> {
+        let mut h = x;
+        for (op, &layer) in self.ops.iter().zip(&self.layer_of).skip(start) {
+            h = self.apply(op, layer, h, pass);
+        }
+        h
+    }
+
+    /// Applies one op, of `layer`.
+    fn apply<T: Tape<f32, D> + Merge<T> + Default + 'static>(
+        &self,
+        op: &Op<D>,
+        layer: usize,
+        h: Matrix<D, T>,
+        pass: &mut Pass,
+    ) -> Matrix<D, T> {
+        match op {
+            Op::Dropout(d) => match pass.noise.as_deref_mut() {
+                Some(rng) => apply_dropout(h, *d, rng),
+                None => h,
+            },
+            Op::Dense(dense) => dense.forward(h),
+            Op::Norm(bn) if pass.train && !self.frozen[layer] => {
+                let (out, stats) = bn.forward_train(h);
+                pass.stats.push(stats);
+                out
+            }
+            Op::Norm(bn) => bn.forward_infer(h),
+            Op::Activation { activation, param } => {
+                // The same values and gradients in one op, on an op's (contiguous) output.
+                let fast = activation.fused().filter(|_| cpu::is_cpu::<D>());
+                let out = match (param, fast, pass.train, pass.noise.as_deref_mut()) {
+                    (Some(p), ..) => activation.apply_learned(h, &p.tensor),
+                    (None, Some(f), ..) => cpu::activation(h, f),
+                    (None, None, true, Some(rng)) => activation.apply_rrelu_train(h, rng),
+                    _ => activation.apply(h),
+                };
+                if let Some(taps) = &mut pass.taps {
+                    taps.push(out.retaped::<NoneTape>().as_vec());
+                }
+                out
+            }
+        }
+    }
+}
+
+/// Applies one dropout mask to a batch of activations: h·scale (+ shift for alpha dropout).
+fn apply_dropout<D: Device<f32>, T: Tape<f32, D> + Merge<T> + Default>(
+    h: Matrix<D, T>,
+    d: Dropout,
+    rng: &mut dyn RngCore,
+) -> Matrix<D, T> {
+    let shape = *h.shape();
+    let mask = d.mask(shape.0 * shape.1, rng);
+    let dev = h.device().clone();
+    let h = h * dev.tensor_from_vec(mask.scale, shape);
+    match mask.shift {
+        Some(shift) => h + dev.tensor_from_vec(shift, shape),
+        None => h,
+    }
+}

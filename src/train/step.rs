@@ -1,0 +1,306 @@
+//! The training step: a minibatch's loss ([`minibatch_loss`]: the forward pass in training mode
+//! with the tape starting at the parameters, then the loss), and after its backward pass the
+//! update ([`Step::apply`]): the techniques that act on the gradients and on the weights around
+//! the optimizer's update, in this order: the kernel regularizer's gradient joins the loss's, the
+//! gradients are clipped (global clipping needs them all at once), decoupled weight decay, the
+//! optimizer updates every parameter of the unfrozen layers, then the kernel constraint.
+//!
+//! Config → build → step, as burn's optimizers go: a [`StepConfig`] (the optimizer's config and
+//! the other techniques', taken from a run config or given) builds a [`Step`] for a model's
+//! parameters, which holds the optimizer's state and applies each update. Each technique does its
+//! own part through its own methods (`Regularizer::add_gradient`, `Clipping::apply`,
+//! `optim::decay`, `Optimizer::update`, `Constraint::apply`); the model only hands out its
+//! parameters and their gradients.
+
+use dfdx::prelude::*;
+use rand::RngCore;
+
+use crate::config::RunConfig;
+use crate::error::Result;
+use crate::model::{Kind, Matrix, Mlp};
+use crate::zoo::clip::Clipping;
+use crate::zoo::optim::{self, Optimizer, OptimizerConfig};
+use crate::zoo::regularize::{Constraint, Regularizer};
+
+/// What a training step does: the optimizer, and the techniques around its update (each
+/// optional).
+#[derive(Debug, Clone, PartialEq)]
+pub struct StepConfig {
+    /// The optimizer and its hyperparameters.
+    pub optimizer: OptimizerConfig,
+    /// Kernel regularizer (its gradient joins the loss's).
+    pub regularizer: Option<Regularizer>,
+    /// Gradient clipping.
+    pub clipping: Option<Clipping>,
+    /// Decoupled weight decay λ of every parameter before the update, w ← w − η·λ·w (Keras's
+    /// `weight_decay` option of any optimizer).
+    pub weight_decay: Option<f64>,
+    /// Kernel constraint applied after each update.
+    pub constraint: Option<Constraint>,
+}
+
+impl StepConfig {
+    /// The step a run config asks for.
+    pub fn of(config: &RunConfig) -> Self {
+        StepConfig {
+            optimizer: config.optimizer.clone(),
+            regularizer: config.kernel_regularizer.clone(),
+            clipping: config.clipping.clone(),
+            weight_decay: config.weight_decay,
+            constraint: config.kernel_constraint.clone(),
+        }
+    }
+
+    /// A plain step: the optimizer's update and nothing else.
+    pub fn plain(optimizer: OptimizerConfig) -> Self {
+        StepConfig {
+            optimizer,
+            regularizer: None,
+            clipping: None,
+            weight_decay: None,
+            constraint: None,
+        }
+    }
+
+    /// The step for `model`'s parameters, its optimizer's state fresh.
+    pub fn build<D: Device<f32>>(self, model: &Mlp<D>) -> Result<Step> {
+        Ok(Step {
+            optimizer: self.optimizer.build(&model.param_sizes())?,
+            config: self,
+        })
+    }
+}
+
+/// A minibatch's loss, on the tape of the parameters.
+pub type Loss<D> = Tensor<(), f32, D, OwnedTape<f32, D>>;
+
+/// A minibatch's loss in training mode: the forward pass of `x` (dropout masks from `noise`, BN
+/// on batch statistics, whose moving averages are updated) with the tape starting at the
+/// parameters, so the backward pass computes no gradient for the input; then softmax
+/// cross-entropy against `one_hot` labels, or without labels the mean squared error against the
+/// inputs (an autoencoder). Also returns the outputs' host values when `keep_outputs`.
+pub fn minibatch_loss<D: Device<f32>>(
+    model: &mut Mlp<D>,
+    x: Matrix<D>,
+    one_hot: Option<Matrix<D>>,
+    noise: &mut dyn RngCore,
+    keep_outputs: bool,
+) -> (Loss<D>, Option<Vec<f32>>) {
+    let values = |outputs: &Matrix<D, OwnedTape<f32, D>>| {
+        keep_outputs.then(|| outputs.retaped::<NoneTape>().as_vec())
+    };
+    match one_hot {
+        Some(y) => {
+            let logits = model.forward_train_params(x, noise);
+            let kept = values(&logits);
+            (cross_entropy_with_logits_loss(logits, y), kept)
+        }
+        None => {
+            let reconstruction = model.forward_train_params(x.clone(), noise);
+            let kept = values(&reconstruction);
+            (mse_loss(reconstruction, x), kept)
+        }
+    }
+}
+
+/// What a step reports besides updating the parameters.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct StepReport {
+    /// With clipping: the cosine between the raw and the clipped gradient (all parameters as one
+    /// vector), in f64.
+    pub clip_cosine: Option<f64>,
+}
+
+/// A training step with its optimizer's state.
+#[derive(Debug)]
+pub struct Step {
+    config: StepConfig,
+    optimizer: Optimizer,
+}
+
+impl Step {
+    /// The optimizer's own learning rate (the base a schedule scales).
+    pub fn base_learning_rate(&self) -> f64 {
+        self.config.optimizer.learning_rate()
+    }
+
+    /// The optimizer, e.g. for a schedule to set its momentum.
+    pub fn optimizer_mut(&mut self) -> &mut Optimizer {
+        &mut self.optimizer
+    }
+
+    /// Starts the optimizer afresh for `model`, with `learning_rate` instead of its own when
+    /// given (as a Keras user's recompile after unfreezing layers does).
+    pub fn restart<D: Device<f32>>(
+        &mut self,
+        model: &Mlp<D>,
+        learning_rate: Option<f64>,
+    ) -> Result<()> {
+        let mut fresh = self.config.optimizer.clone();
+        if let Some(lr) = learning_rate {
+            fresh.set_learning_rate(lr);
+        }
+        self.optimizer = fresh.build(&model.param_sizes())?;
+        Ok(())
+    }
+
+    /// Updates `model` from the gradients of a backward pass with learning rate `lr` (see the
+    /// module's header for the order).
+    pub fn apply<D: Device<f32>>(
+        &mut self,
+        model: &mut Mlp<D>,
+        grads: Gradients<f32, D>,
+        lr: f64,
+    ) -> StepReport {
+        let rules = &self.config;
+        let mut report = StepReport::default();
+        // A frozen layer's parameters take part with an empty gradient, so the numbering stays.
+        let mut grads = model.take_gradients(grads);
+        if let Some(r) = &rules.regularizer {
+            for ((_, p), g) in model.params().iter().zip(&mut grads) {
+                if p.kind() == Kind::Kernel && !g.is_empty() {
+                    r.add_gradient(p.values(), g);
+                }
+            }
+        }
+        if let Some(c) = &rules.clipping {
+            let raw = grads.clone();
+            c.apply(&mut grads);
+            report.clip_cosine = Some(cosine(&raw, &grads));
+        }
+        let frozen: Vec<bool> = (0..model.num_layers())
+            .map(|layer| model.is_frozen(layer))
+            .collect();
+        self.optimizer.begin_step();
+        for (i, ((layer, p), g)) in model.params_mut().into_iter().zip(&grads).enumerate() {
+            if frozen[layer] {
+                continue;
+            }
+            if let Some(wd) = rules.weight_decay {
+                optim::decay(lr as f32, wd as f32, p.values_mut());
+            }
+            self.optimizer.update(i, lr, p.values_mut(), g);
+            if let (Kind::Kernel, Some(c)) = (p.kind(), &rules.constraint) {
+                let fan_out = p.columns();
+                c.apply(p.values_mut(), fan_out);
+            }
+            p.sync();
+        }
+        report
+    }
+}
+
+/// The cosine between two lists of tensors taken as one vector each (1 for two zero vectors).
+fn cosine(a: &[Vec<f32>], b: &[Vec<f32>]) -> f64 {
+    let (mut dot, mut na, mut nb) = (0.0f64, 0.0f64, 0.0f64);
+    for (x, y) in a.iter().flatten().zip(b.iter().flatten()) {
+        let (x, y) = (f64::from(*x), f64::from(*y));
+        dot += x * y;
+        na += x * x;
+        nb += y * y;
+    }
+    if na == 0.0 && nb == 0.0 {
+        1.0
+    } else {
+        dot / (na.sqrt() * nb.sqrt())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use rand::SeedableRng;
+    use rand_chacha::ChaCha8Rng;
+
+    use super::*;
+    use crate::model::{with_dfdx_only, ModelSpec};
+    use crate::zoo::rng::uniform01;
+
+    /// `n` values uniform in [-1, 1).
+    fn random(n: usize, rng: &mut ChaCha8Rng) -> Vec<f32> {
+        (0..n)
+            .map(|_| (uniform01(rng) * 2.0 - 1.0) as f32)
+            .collect()
+    }
+
+    fn bits(v: &[f32]) -> Vec<u32> {
+        v.iter().map(|x| x.to_bits()).collect()
+    }
+
+    /// Runs `f` on a rayon pool of `threads` (dfdx's gemm splits its work over them).
+    fn on_threads<R: Send>(threads: usize, f: impl FnOnce() -> R + Send) -> R {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap()
+            .install(f)
+    }
+
+    /// Parameters and losses after three steps of the network `spec` (its first layer frozen
+    /// when asked): by dfdx's ops with a traced batch (`reference`), or through the model's fast
+    /// paths with the tape starting at the parameters, as the training loop takes them.
+    fn three_steps(spec: &str, opt: &str, freeze_first: bool, reference: bool) -> Vec<Vec<u32>> {
+        with_dfdx_only(reference, || {
+            let dev = Cpu::seed_from_u64(5);
+            let spec: ModelSpec = toml::from_str(spec).unwrap();
+            let mut rng = ChaCha8Rng::seed_from_u64(3);
+            let mut model = Mlp::new(&spec, 20, 4, &dev, &mut rng).unwrap();
+            model.set_frozen(0, freeze_first).unwrap();
+            let config = OptimizerConfig::default_for(opt).unwrap();
+            let mut training_step = StepConfig::plain(config).build(&model).unwrap();
+            let mut noise = ChaCha8Rng::seed_from_u64(4);
+            let mut losses = Vec::new();
+            for step in 0..3 {
+                let rows = [16, 1, 2][step];
+                let x = dev.tensor_from_vec(random(rows * 20, &mut rng), (rows, 20));
+                let y = dev.tensor_from_vec(vec![0.25; rows * 4], (rows, 4));
+                let lr = 0.05;
+                if reference {
+                    let logits = model.forward_train(x.traced(Gradients::leaky()), &mut noise);
+                    let loss = cross_entropy_with_logits_loss(logits, y);
+                    losses.push(loss.retaped::<NoneTape>().as_vec()[0]);
+                    let grads = loss.backward();
+                    training_step.apply(&mut model, grads, lr);
+                } else {
+                    let (loss, _) = minibatch_loss(&mut model, x, Some(y), &mut noise, false);
+                    losses.push(loss.retaped::<NoneTape>().as_vec()[0]);
+                    let grads = loss.backward();
+                    training_step.apply(&mut model, grads, lr);
+                }
+            }
+            let mut out = vec![bits(&losses)];
+            out.extend(model.state().iter().map(|v| bits(v)));
+            out
+        })
+    }
+
+    #[test]
+    fn a_fast_training_step_matches_dfdx_bit_for_bit() {
+        let specs = [
+            "hidden = [9, 7]",
+            "hidden = [9, 7]\nbatch_norm = {}",
+            "hidden = [9, 7]\nbatch_norm = { placement = \"before_activation\", input = false }",
+            "hidden = [9, 7]\nactivation = \"prelu\"\ndropout = { name = \"dropout\", rate = 0.3 }",
+            "hidden = [9, 7]\nactivation = { name = \"swish\", learned = true }",
+            "hidden = [9, 7]\nactivation = \"rrelu\"",
+            "hidden = [9, 7]\nactivation = \"gelu\"",
+            "hidden = [9, 7]\nactivation = \"selu\"\ndropout = { name = \"alpha_dropout\", rate = 0.1 }",
+            "hidden = [9, 7]\nactivation = { name = \"elu\", alpha = 0.7 }\nbatch_norm = {}",
+            "hidden = [9, 7]\nactivation = { name = \"swish\", beta = 0.6 }",
+            "hidden = [9, 7]\nactivation = \"silu\"",
+            "hidden = [9, 7]\nactivation = \"gelu_sigmoid\"",
+        ];
+        for threads in [1, 2] {
+            on_threads(threads, || {
+                for spec in specs {
+                    for (opt, freeze) in [("sgd", false), ("adam", false), ("nesterov", true)] {
+                        assert_eq!(
+                            three_steps(spec, opt, freeze, true),
+                            three_steps(spec, opt, freeze, false),
+                            "{spec:?}, {opt}, first layer frozen: {freeze}, {threads} threads"
+                        );
+                    }
+                }
+            });
+        }
+    }
+}
