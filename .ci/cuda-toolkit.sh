@@ -2,7 +2,7 @@
 # Installs what `cargo build --release --features cuda` needs on a machine with no GPU, no CUDA
 # install and no internet but the package registries, and prints the variables to export:
 #
-#   eval "$(scripts/cuda-toolkit.sh)" && cargo build --release --features cuda
+#   eval "$(.ci/cuda-toolkit.sh)" && cargo build --release --features cuda
 #
 # What it does, and why:
 # - NVIDIA's own PyPI wheels (nvcc, runtime, NVRTC, cuBLAS, cuRAND), pinned to CUDA 13.0: the
