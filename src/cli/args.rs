@@ -175,6 +175,10 @@ pub struct VerifyArgs {
     /// Seed of the draw of --sample.
     #[arg(long, default_value_t = 0)]
     pub draw_seed: u64,
+    /// Re-train the K runs that took the least recorded time instead of a draw (what CI checks
+    /// of every study).
+    #[arg(long, value_name = "K", conflicts_with = "sample")]
+    pub cheapest: Option<usize>,
     /// Parallel runs (default: all cores).
     #[arg(long)]
     pub jobs: Option<usize>,

@@ -219,7 +219,10 @@ fn verify_command(cli: &Cli, args: &VerifyArgs) -> anyhow::Result<ExitCode> {
         dir.display(),
         args.device.device
     );
-    let chosen = verify::choose(&runs, args.sample, args.draw_seed);
+    let chosen = match args.cheapest {
+        Some(k) => verify::cheapest(&runs, k),
+        None => verify::choose(&runs, args.sample, args.draw_seed),
+    };
     let data = data::load(&data_options(cli, true, false))?;
     let jobs = jobs_or_cores(args.jobs);
     eprintln!(

@@ -47,6 +47,21 @@ pub fn choose(runs: &[RunRecord], sample: Option<usize>, draw_seed: u64) -> Vec<
     picked.into_iter().map(|i| order[i]).collect()
 }
 
+/// Indices into `runs` of the `k` runs with the least recorded wall time (ties by cell id, then
+/// seed), in that order: the sample CI re-trains of every study, to stay within its time. The
+/// recorded times come from the machine that made the runs, so the choice is the same everywhere.
+pub fn cheapest(runs: &[RunRecord], k: usize) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..runs.len()).collect();
+    order.sort_by(|&a, &b| {
+        let (x, y) = (&runs[a], &runs[b]);
+        x.wall_seconds
+            .total_cmp(&y.wall_seconds)
+            .then_with(|| (x.cell_id.as_str(), x.seed).cmp(&(y.cell_id.as_str(), y.seed)))
+    });
+    order.truncate(k);
+    order
+}
+
 /// Re-trains `runs[i]` for every `i` in `chosen` with `workers` and compares each with its
 /// record. Fails before training when the data is not the data the runs were made on,
 /// or a run was made on another kind of device.
@@ -170,6 +185,17 @@ mod tests {
             "another draw seed draws other runs"
         );
         assert_eq!(choose(&runs, None, 0).len(), 20);
+        let mut timed = runs.clone();
+        for (i, r) in timed.iter_mut().enumerate() {
+            r.wall_seconds = ((i * 7) % 20) as f64;
+        }
+        let two = cheapest(&timed, 2);
+        assert_eq!(two.len(), 2);
+        assert_eq!(
+            (timed[two[0]].wall_seconds, timed[two[1]].wall_seconds),
+            (0.0, 1.0)
+        );
+        assert_eq!(cheapest(&timed, 50).len(), 20);
         assert_eq!(choose(&runs, Some(50), 0).len(), 20);
     }
 }
