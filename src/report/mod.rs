@@ -237,6 +237,8 @@ mod tests {
             cell_label: format!("optimizer=o{cell}"),
             axes: vec![("optimizer".into(), format!("o{cell}"))],
             seed,
+            seed_streams: vec![],
+            tuned: vec![],
             config_json: "{}".into(),
             dataset: "fashion-mnist".into(),
             dataset_sha256: "f00d".into(),

@@ -12,6 +12,7 @@ use dfdx::prelude::*;
 use crate::config::RunConfig;
 use crate::error::Result;
 use crate::provenance;
+use crate::seed::Seeds;
 use crate::train::{train_run, DataView, EpochMetrics, RunOutcome};
 
 /// One run to train.
@@ -19,8 +20,8 @@ use crate::train::{train_run, DataView, EpochMetrics, RunOutcome};
 pub struct Task<'a> {
     /// Its config.
     pub config: &'a RunConfig,
-    /// Its seed.
-    pub seed: u64,
+    /// The seeds of its streams (a plain run's seed seeds them all).
+    pub seeds: Seeds,
 }
 
 /// What a worker reports; `task` indexes the slice given to [`run_parallel`].
@@ -80,10 +81,11 @@ where
                     let Some(task) = queue.lock().expect("queue lock").pop_front() else {
                         break;
                     };
-                    let Task { config, seed } = tasks[task];
+                    let Task { config, seeds } = tasks[task];
                     let started_at = provenance::now_rfc3339();
                     let result = pool.install(|| {
-                        let dev = Cpu::seed_from_u64(seed);
+                        // trainbench draws nothing from the device's generator; seeded anyway.
+                        let dev = Cpu::seed_from_u64(seeds.noise);
                         let mut on_epoch = |m: &EpochMetrics| {
                             let _ = tx.send(Event::Epoch {
                                 worker,
@@ -91,7 +93,7 @@ where
                                 epoch: m.epoch,
                             });
                         };
-                        train_run(&dev, config, view, seed, stop, &mut on_epoch)
+                        train_run(&dev, config, view, seeds, stop, &mut on_epoch)
                     });
                     let _ = tx.send(Event::Done {
                         worker,

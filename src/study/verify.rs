@@ -1,6 +1,6 @@
-//! `trainbench verify`: re-trains recorded runs from their recorded config and seed and checks that
-//! every reproducible number (each epoch's losses and accuracies, the test metrics, the divergence
-//! step) is bit-identical to what was recorded. Which runs are re-trained is a seeded draw, so a
+//! `trainbench verify`: re-trains recorded runs (evaluation or tuning runs) from their recorded
+//! config and seeds and checks that every reproducible number (each epoch's losses and
+//! accuracies, the test metrics, the divergence step) is bit-identical to what was recorded. Which runs are re-trained is a seeded draw, so a
 //! sample is the same on every machine.
 
 use std::sync::atomic::AtomicBool;
@@ -15,6 +15,7 @@ use crate::data::FashionMnist;
 use crate::error::{Error, Result};
 use crate::results::compare::run_differences;
 use crate::results::{EpochRecord, RunRecord};
+use crate::seed::{Seeds, Source};
 use crate::train::DataView;
 
 /// One re-trained run and what differed.
@@ -80,7 +81,7 @@ pub fn verify(
         .zip(&configs)
         .map(|(&i, config)| Task {
             config,
-            seed: runs[i].seed,
+            seeds: recorded_seeds(&runs[i]),
         })
         .collect();
     let view = DataView {
@@ -106,8 +107,10 @@ pub fn verify(
             cell_id: &recorded.cell_id,
             cell_label: &recorded.cell_label,
             axes: &recorded.axes,
+            tuned: &recorded.tuned,
             config_json: &recorded.config_json,
             seed: recorded.seed,
+            seed_streams: &recorded.seed_streams,
             dataset: &recorded.dataset,
             dataset_sha256: &recorded.dataset_sha256,
             commit: &recorded.git_commit,
@@ -129,6 +132,15 @@ pub fn verify(
         Ok(())
     })?;
     Ok(checked)
+}
+
+/// The seeds a recorded run's streams had: its `seed.<source>` columns, or its seed for all.
+fn recorded_seeds(run: &RunRecord) -> Seeds {
+    let mut seeds = Seeds::all(run.seed);
+    for source in Source::ALL {
+        seeds.set(source, run.stream_seed(source.name()));
+    }
+    seeds
 }
 
 #[cfg(test)]
