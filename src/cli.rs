@@ -155,6 +155,9 @@ pub struct VerifyArgs {
     /// Seed of the draw of --sample.
     #[arg(long, default_value_t = 0)]
     pub draw_seed: u64,
+    /// Verify the tuning runs (tuning.parquet) of a tuned study instead of its evaluation runs.
+    #[arg(long)]
+    pub tuning: bool,
     /// Parallel runs (default: all cores).
     #[arg(long)]
     pub jobs: Option<usize>,

@@ -333,7 +333,8 @@ pub fn parse(path: &Path, text: &str, overrides: Overrides) -> Result<Study> {
         return Err(at(
             seed_axes_span,
             format!(
-                "seed_axes: {seeds} seeds for each of {} sources is more than {MAX_RUNS_PER_CELL}                  runs per cell",
+                "seed_axes: {seeds} seeds for each of {} sources is more than \
+                 {MAX_RUNS_PER_CELL} runs per cell",
                 seed_axes.len()
             ),
         ));

@@ -122,8 +122,18 @@ pub fn verify(
             .filter(|e| e.cell_id == recorded.cell_id && e.seed == recorded.seed)
             .cloned()
             .collect();
+        // Tuning runs of one arm share its label: their tuned values tell them apart.
+        let tuned: Vec<String> = recorded
+            .tuned
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect();
         let one = Checked {
-            cell_label: recorded.cell_label.clone(),
+            cell_label: if tuned.is_empty() {
+                recorded.cell_label.clone()
+            } else {
+                format!("{} [{}]", recorded.cell_label, tuned.join(", "))
+            },
             seed: recorded.seed,
             differences: run_differences(recorded, &recorded_epochs, &again, &again_epochs),
         };

@@ -12,6 +12,8 @@ use crate::results::RunRecord;
 
 /// Training images of the full split.
 const TRAIN_IMAGES: usize = 55_000;
+/// Validation images, evaluated after every epoch.
+const VALIDATION_IMAGES: usize = 5_000;
 
 /// The default when no run is recorded: an epoch of the chapter's 784-300-100-10 MLP (266,610
 /// parameters) on 55,000 images at batch 32 takes about 1.2 s on one core of this project's
@@ -33,7 +35,7 @@ impl Rate {
     /// with no recorded runs.
     pub fn default_rate() -> Rate {
         Rate {
-            seconds: DEFAULT_SECONDS_PER_EPOCH / (TRAIN_IMAGES as f64 * DEFAULT_PARAMETERS),
+            seconds: DEFAULT_SECONDS_PER_EPOCH / (chapter_images() * DEFAULT_PARAMETERS),
             from_runs: 0,
         }
     }
@@ -74,23 +76,31 @@ impl Rate {
 
     /// Seconds per epoch of the chapter's MLP on 55,000 images at this rate (for messages).
     pub fn chapter_epoch_seconds(&self) -> f64 {
-        self.seconds * TRAIN_IMAGES as f64 * DEFAULT_PARAMETERS
+        self.seconds * chapter_images() * DEFAULT_PARAMETERS
     }
 }
 
-/// A run's training images per epoch (its subset, or its classes' share of the split) and its
-/// network's weights and biases (batch norm and learned activations left out).
+/// The images of an epoch of the chapter's study, as [`size`] counts them.
+fn chapter_images() -> f64 {
+    TRAIN_IMAGES as f64 + VALIDATION_IMAGES as f64 / 3.0
+}
+
+/// A run's images per epoch, counting each validation image (a forward pass) as a third of a
+/// training image (forward and backward), and its network's weights and biases (batch norm and
+/// learned activations left out). Training images are its subset, or its classes' share.
 pub fn size(config: &RunConfig) -> (f64, f64) {
     let classes = config.classes.as_ref().map_or(10, Vec::len);
     let available = TRAIN_IMAGES * classes / 10;
-    let images = config.train_subset.map_or(available, |n| n.min(available));
+    let validation = VALIDATION_IMAGES * classes / 10;
+    let images = config.train_subset.map_or(available, |n| n.min(available)) as f64
+        + validation as f64 / 3.0;
     let mut parameters = 0usize;
     let mut fan_in = 784;
     for &units in config.model.hidden.iter().chain(std::iter::once(&classes)) {
         parameters += (fan_in + 1) * units;
         fan_in = units;
     }
-    (images as f64, parameters as f64)
+    (images, parameters as f64)
 }
 
 /// One stage's budget over every arm.
@@ -112,11 +122,8 @@ pub struct StageBudget {
 /// The budget of every stage of `tuning`, costed at `rate`.
 pub fn stages(tuning: &Tuning, rate: &Rate) -> Vec<StageBudget> {
     let mut out = Vec::with_capacity(tuning.stages.len());
-    let mut candidates = tuning.arms.first().map_or(0, |a| a.candidates.len());
     for (k, stage) in tuning.stages.iter().enumerate() {
-        if k > 0 {
-            candidates = stage.keep.unwrap_or(candidates).min(candidates);
-        }
+        let candidates = tuning.candidates_in(k);
         let (mut runs, mut seconds) = (0usize, 0.0);
         for arm in &tuning.arms {
             let epochs = stage.epochs(arm.epochs);
@@ -154,12 +161,16 @@ mod tests {
     #[test]
     fn sizes_count_images_and_weights() {
         let mlp = config("epochs = 2\noptimizer = \"sgd\"\nmodel = { hidden = [300, 100] }");
-        assert_eq!(size(&mlp), (55_000.0, 266_610.0));
+        let third = 5000.0 / 3.0;
+        assert_eq!(size(&mlp), (55_000.0 + third, 266_610.0));
         let small = config(
             "epochs = 2\noptimizer = \"sgd\"\ntrain_subset = 5000\nclasses = [5, 7]\n\
              model = { hidden = [8] }",
         );
-        assert_eq!(size(&small), (5000.0, (785.0 * 8.0 + 9.0 * 2.0)));
+        assert_eq!(
+            size(&small),
+            (5000.0 + 1000.0 / 3.0, (785.0 * 8.0 + 9.0 * 2.0))
+        );
         let rate = Rate::default_rate();
         assert!((rate.run_seconds(&mlp) - 2.0 * DEFAULT_SECONDS_PER_EPOCH).abs() < 1e-9);
         assert!((rate.chapter_epoch_seconds() - DEFAULT_SECONDS_PER_EPOCH).abs() < 1e-12);

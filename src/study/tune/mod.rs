@@ -162,6 +162,52 @@ impl Tuning {
         let most = self.stages.iter().map(|s| s.seeds).max().unwrap_or(0);
         self.first_seed..self.first_seed + most
     }
+
+    /// How many candidates each arm trains in stage `stage`: all in the first, then the best
+    /// `keep` of the stage before.
+    pub fn candidates_in(&self, stage: usize) -> usize {
+        let mut n = self.arms.first().map_or(0, |a| a.candidates.len());
+        for s in &self.stages[1..=stage] {
+            n = s.keep.unwrap_or(n).min(n);
+        }
+        n
+    }
+
+    /// One line on how candidates are drawn: "a grid of 8 candidates", "16 Halton trials".
+    pub fn method_text(&self) -> String {
+        let n = self.arms.first().map_or(0, |a| a.candidates.len());
+        match self.method {
+            Method::Grid => format!("a grid of {n} candidates per arm"),
+            Method::Halton => format!("{n} Halton (quasi-random) trials per arm"),
+        }
+    }
+
+    /// One line on stage `stage`: "best 2 × tuning seeds 1000–1002, 20 epochs".
+    pub fn stage_text(&self, stage: usize) -> String {
+        let n = self.candidates_in(stage);
+        let seeds = self.seeds(stage);
+        let seeds = if seeds.end - seeds.start == 1 {
+            format!("tuning seed {}", seeds.start)
+        } else {
+            format!("tuning seeds {}–{}", seeds.start, seeds.end - 1)
+        };
+        let who = if stage == 0 {
+            format!("{n} candidates")
+        } else {
+            format!("the best {n}")
+        };
+        let epochs = self
+            .arms
+            .first()
+            .map_or(0, |a| self.stages[stage].epochs(a.epochs));
+        let full = self.arms.first().map_or(0, |a| a.epochs);
+        let length = if epochs < full {
+            format!("{epochs} of {full} epochs (successive halving)")
+        } else {
+            format!("{epochs} epochs")
+        };
+        format!("{who} × {seeds}, {length}")
+    }
 }
 
 /// One arm: a cell of the grid and the candidate settings it is tuned over.
