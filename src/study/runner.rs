@@ -88,10 +88,41 @@ fn check_dataset(runs: &[RunRecord], fingerprint: &str, dir: &Path) -> Result<()
     Ok(())
 }
 
-/// Checks that every recorded run is of a cell of the study as now defined; names what changed.
+/// Checks that every recorded run is of a cell of the study as now defined, with the seeds its
+/// streams would have now (`seed_axes`); names what changed.
 pub fn check_configs(study: &Study, runs: &[RunRecord], dir: &Path) -> Result<()> {
     let cells: Vec<&Cell> = study.cells.iter().collect();
-    check_cells(study, &cells, runs, dir, "runs")
+    check_cells(study, &cells, runs, dir, "runs")?;
+    if let Some(run) = runs
+        .iter()
+        .find(|r| r.seed_streams != study.seed_streams(r.seed))
+    {
+        let show = |streams: &[(String, u64)]| {
+            if streams.is_empty() {
+                format!("every stream seeded {}", run.seed)
+            } else {
+                streams
+                    .iter()
+                    .map(|(n, s)| format!("{n} {s}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            }
+        };
+        return Err(Error::ResultsMismatch {
+            message: format!(
+                "{} holds run {} seed {} with its streams seeded otherwise ({}) than study '{}' \
+                 seeds them now ({}): its seed_axes changed. Keep them apart: pass --results to \
+                 write elsewhere, or --new-results to move them aside.",
+                dir.display(),
+                run.cell_label,
+                run.seed,
+                show(&run.seed_streams),
+                study.name,
+                show(&study.seed_streams(run.seed))
+            ),
+        });
+    }
+    Ok(())
 }
 
 /// Checks that every recorded tuning run is of a candidate of the study's tuning as now
@@ -774,5 +805,45 @@ impl Lock {
 impl Drop for Lock {
     fn drop(&mut self) {
         let _ = std::fs::remove_file(&self.path);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::study::{spec, Overrides};
+
+    fn study(seed_axes: &str) -> Study {
+        let text = format!(
+            "description = \"d\"\nseeds = 2\n{seed_axes}\n[base]\nepochs = 1\n\
+             optimizer = \"sgd\"\nmodel = {{ hidden = [4] }}\n"
+        );
+        spec::parse(Path::new("s.toml"), &text, Overrides::default()).unwrap()
+    }
+
+    #[test]
+    fn recorded_runs_must_have_the_seed_streams_the_study_gives_them_now() {
+        let crossed = study("seed_axes = [\"init\", \"order\"]");
+        let mut runs = Vec::new();
+        for seed in crossed.seeds.clone() {
+            let mut run = crate::results::store::tests::run(seed, false);
+            run.cell_id = crossed.cells[0].id.clone();
+            run.seed_streams = crossed.seed_streams(seed);
+            runs.push(run);
+        }
+        let dir = Path::new("results/s");
+        check_configs(&crossed, &runs, dir).unwrap();
+        let e = check_configs(&study("seed_axes = [\"order\", \"init\"]"), &runs, dir)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("seed 1 with its streams seeded otherwise"), "{e}");
+        // Plain runs in a study that now crosses its sources (and back) are refused too.
+        let e = check_configs(&study(""), &runs, dir).unwrap_err().to_string();
+        assert!(e.contains("every stream seeded 1"), "{e}");
+        for run in &mut runs {
+            run.seed_streams.clear();
+        }
+        check_configs(&study(""), &runs, dir).unwrap();
+        assert!(check_configs(&crossed, &runs, dir).is_err());
     }
 }
