@@ -83,6 +83,14 @@ fn dry_run_shows_the_tuning_budget_per_stage_and_in_all() {
         "{stdout}"
     );
     assert!(!stdout.contains("stage 2"), "{stdout}");
+    assert!(
+        stdout.contains("metric best_val_acc (validation); tuning seed 1000\n"),
+        "{stdout}"
+    );
+    assert!(
+        !stdout.contains("recorded in"),
+        "nothing is recorded yet: {stdout}"
+    );
 }
 
 #[test]
@@ -209,6 +217,29 @@ fn real_data_quick_tuned_study_tunes_evaluates_reports_and_resumes() {
         stderr.contains("0 runs trained, 6 already recorded"),
         "{stderr}"
     );
+
+    // --dry-run now says what is recorded and each arm's evaluation cell with its choice.
+    let out = trainbench()
+        .arg("--studies")
+        .arg(&studies)
+        .args(["study", "tuned", "--quick", "--dry-run", "--results"])
+        .arg(&results)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains(": 6 tuning runs, 6 evaluation runs"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("estimated from the median of 12 recorded runs of this study"),
+        "{stdout}"
+    );
+    for run in &runs {
+        let line = format!("  {}  {}  (chosen: {key} = ", run.cell_id, run.cell_label);
+        assert!(stdout.contains(&line), "{line}\n{stdout}");
+    }
 
     // Tuning runs re-train bit for bit.
     let out = trainbench()

@@ -585,6 +585,7 @@ fn dry_run(study: &Study, results: &Path) -> String {
     };
     let dir = runner::study_dir(results, study);
     let mut recorded = store::load(&dir).map(|t| t.0).unwrap_or_default();
+    let evaluation_recorded = recorded.len();
     let tuning_runs = runner::tuning_runs(study, &dir).unwrap_or_default();
     recorded.extend(tuning_runs.iter().cloned());
     let (rate, source) = match budget::Rate::from_runs(&recorded) {
@@ -608,9 +609,11 @@ fn dry_run(study: &Study, results: &Path) -> String {
     };
     let _ = writeln!(
         w,
-        "study {}: {} arms × {} seeds = {runs} evaluation runs (baseline: {}), each arm tuned first",
+        "study {}: {} arm{} × {} seeds = {runs} evaluation runs (baseline: {}), each arm tuned \
+         first",
         study.name,
         study.cells.len(),
+        if study.cells.len() == 1 { "" } else { "s" },
         study.seeds.len(),
         study.baseline_cell().label
     );
@@ -634,14 +637,17 @@ fn dry_run(study: &Study, results: &Path) -> String {
             .join(", ")
     };
     let seeds = tuning.all_seeds();
+    let seeds = if seeds.end - seeds.start == 1 {
+        format!("tuning seed {}", seeds.start)
+    } else {
+        format!("tuning seeds {}–{}", seeds.start, seeds.end - 1)
+    };
     let _ = writeln!(
         w,
-        "tuning: {}; {}; metric {} (validation); tuning seeds {}–{}",
+        "tuning: {}; {}; metric {} (validation); {seeds}",
         keys(&tuning.arms[0]),
         tuning.method_text(),
         tuning.metric.name(),
-        seeds.start,
-        seeds.end - 1
     );
     let stages = budget::stages(tuning, &rate);
     let arms = tuning.arms.len().max(1);
@@ -673,6 +679,15 @@ fn dry_run(study: &Study, results: &Path) -> String {
         hours(tuning_hours + evaluation_hours)
     );
     let _ = writeln!(w, "  (estimated from {source})");
+    if !recorded.is_empty() {
+        // What a resumed `study` would not train again.
+        let _ = writeln!(
+            w,
+            "  recorded in {}: {} tuning runs, {evaluation_recorded} evaluation runs",
+            dir.display(),
+            tuning_runs.len()
+        );
+    }
     let decided = study.evaluated(&tuning_runs).ok();
     for (i, arm) in tuning.arms.iter().enumerate() {
         let own = if keys(arm) == keys(&tuning.arms[0]) {
