@@ -133,6 +133,8 @@ fn evaluate_claim(
     let study_path = study_spec::find(studies, &claim.study).map_err(|e| e.to_string())?;
     let study = study_spec::load(&study_path, Overrides::default()).map_err(|e| e.to_string())?;
     let dir = results.join(&study.name);
+    // A tuned study's cells are those of each arm's chosen setting.
+    let study = crate::study::runner::evaluated_study(&study, &dir).map_err(|e| e.to_string())?;
     let (runs, epochs) = store::load(&dir).map_err(|e| e.to_string())?;
     if runs.is_empty() {
         return Err(format!(

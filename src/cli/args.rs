@@ -179,6 +179,9 @@ pub struct VerifyArgs {
     /// of every study).
     #[arg(long, value_name = "K", conflicts_with = "sample")]
     pub cheapest: Option<usize>,
+    /// Verify the tuning runs (tuning.parquet) of a tuned study instead of its evaluation runs.
+    #[arg(long)]
+    pub tuning: bool,
     /// Parallel runs (default: all cores).
     #[arg(long)]
     pub jobs: Option<usize>,

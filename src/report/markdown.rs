@@ -80,6 +80,7 @@ pub(super) fn report(input: &ReportInput, cells: &[CellReport]) -> String {
 
     versus_baseline(w, input, cells);
     best_of_k(w, cells);
+    variance_sources(w, cells);
 
     let _ = writeln!(
         w,
@@ -92,9 +93,92 @@ pub(super) fn report(input: &ReportInput, cells: &[CellReport]) -> String {
          [SVG](val_loss_curves.svg).\n"
     );
 
+    if let Some(section) = input.tuning {
+        super::tuning::markdown(w, section);
+    }
     per_seed_table(w, cells);
     diverged_section(w, cells);
     md
+}
+
+/// With `seed_axes`: per cell, the share of test accuracy's variance each source of randomness
+/// explains (nothing when no cell's runs vary a source apart).
+fn variance_sources(w: &mut String, cells: &[CellReport]) {
+    // The sources each cell's runs seed apart, in column order, and whether any cell has one.
+    let varied = |c: &CellReport| -> Vec<String> {
+        let mut names: Vec<String> = Vec::new();
+        for run in &c.runs {
+            for (name, _) in &run.seed_streams {
+                if !names.contains(name) {
+                    names.push(name.clone());
+                }
+            }
+        }
+        names.retain(|name| {
+            let seeds: BTreeSet<u64> = c.runs.iter().map(|r| r.stream_seed(name)).collect();
+            seeds.len() > 1
+        });
+        names
+    };
+    let per_cell: Vec<Vec<String>> = cells.iter().map(varied).collect();
+    let Some(sources) = per_cell.iter().find(|v| !v.is_empty()).cloned() else {
+        return;
+    };
+    let _ = writeln!(
+        w,
+        "## Variance sources\n\nThe study varies these sources of randomness apart \
+         (`seed_axes`), every combination of their seeds a run, the other sources held at seed \
+         0. The share of the variance of test accuracy each explains, per cell: variance \
+         components of a random-effects ANOVA of the crossed design (main effects; a negative \
+         estimate counts 0), `rest` being what no single source explains (their interactions). \
+         Diverged runs leave a cell without a decomposition.\n"
+    );
+    let header: Vec<String> = sources.iter().map(|s| format!("`{s}`")).collect();
+    let _ = writeln!(
+        w,
+        "| cell | runs | std of test acc | {} | rest |",
+        header.join(" | ")
+    );
+    let _ = writeln!(
+        w,
+        "| --- | ---: | ---: |{} ---: |",
+        " ---: |".repeat(sources.len())
+    );
+    for (c, names) in cells.iter().zip(&per_cell) {
+        let label = cell_text(c.label);
+        let blank = " – |".repeat(sources.len());
+        if *names != sources {
+            let _ = writeln!(w, "| {label} | {} | – |{blank} – |", c.runs.len());
+            continue;
+        }
+        let levels: Vec<Vec<u64>> = c
+            .runs
+            .iter()
+            .map(|r| names.iter().map(|n| r.stream_seed(n)).collect())
+            .collect();
+        let values: Vec<f64> = c.acc.iter().map(|(_, v)| *v).collect();
+        let refs: Vec<&str> = names.iter().map(String::as_str).collect();
+        match super::variance::decompose(&refs, &levels, &values) {
+            Ok(d) => {
+                let shares: Vec<String> = d
+                    .shares()
+                    .iter()
+                    .map(|s| format!("{:.0}%", 100.0 * s))
+                    .collect();
+                let _ = writeln!(
+                    w,
+                    "| {label} | {} | {} | {} |",
+                    d.n,
+                    num(d.total_variance.sqrt()),
+                    shares.join(" | ")
+                );
+            }
+            Err(why) => {
+                let _ = writeln!(w, "| {label} | {} | {why} |{blank} – |", c.runs.len());
+            }
+        }
+    }
+    let _ = writeln!(w);
 }
 
 fn provenance(w: &mut String, input: &ReportInput) {

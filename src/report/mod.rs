@@ -1,13 +1,17 @@
 //! Reports: every seed, always. From a study's recorded runs and epochs, [`write_report`] writes
 //! `report.md` (per-cell distributions with bootstrap intervals, paired differences against the
 //! baseline, what a cherry-picker keeping the best of k seeds would report, a per-seed table, the
-//! diverged runs) and its charts, and returns the console summary. The numbers live in
-//! [`stats`], the text in `markdown`; the charts are drawn by [`crate::plot`] from those numbers.
+//! diverged runs; a tuned study's tuning, a study with `seed_axes` the variance each source of
+//! randomness explains) and its charts, and returns the console summary. The numbers live in
+//! [`stats`] and [`variance`], the text in `markdown` and [`tuning`]; the charts are drawn by
+//! [`crate::plot`] from those numbers.
 //! `report/` never trains and never reads the clock, so the same input gives the same files.
 
 pub mod inference;
 mod markdown;
 pub mod stats;
+pub mod tuning;
+pub mod variance;
 
 use std::path::Path;
 
@@ -33,6 +37,8 @@ pub struct ReportInput<'a> {
     pub epochs: &'a [EpochRecord],
     /// Seed of the bootstrap resampling.
     pub seed: u64,
+    /// A tuned study's tuning (none: no "Tuning" section).
+    pub tuning: Option<&'a tuning::TuningSection>,
 }
 
 /// How a cell stands against the baseline.
@@ -222,6 +228,9 @@ pub fn write_report(out_dir: &Path, input: &ReportInput) -> Result<String> {
         "validation loss",
         &curves,
     )?;
+    if let Some(section) = input.tuning {
+        tuning::charts(out_dir, input.study, section)?;
+    }
 
     Ok(markdown::console_table(&cells))
 }
@@ -237,6 +246,8 @@ mod tests {
             cell_label: format!("optimizer=o{cell}"),
             axes: vec![("optimizer".into(), format!("o{cell}"))],
             seed,
+            seed_streams: vec![],
+            tuned: vec![],
             config_json: "{}".into(),
             dataset: "fashion-mnist".into(),
             dataset_sha256: "f00d".into(),
@@ -312,6 +323,7 @@ mod tests {
             runs: &runs,
             epochs: &epochs,
             seed: 1,
+            tuning: None,
         };
         let table = write_report(&out, &input).unwrap();
         let md = std::fs::read_to_string(out.join("report.md")).unwrap();
@@ -369,6 +381,10 @@ mod tests {
             let len = std::fs::metadata(out.join(f)).unwrap().len();
             assert!(len > 1000, "{f}");
         }
+        assert!(
+            !md.contains("## Tuning") && !md.contains("## Variance sources"),
+            "an untuned study without seed axes has neither section"
+        );
         // Deterministic: the same input gives the same report.
         write_report(&out, &input).unwrap();
         assert_eq!(md, std::fs::read_to_string(out.join("report.md")).unwrap());
@@ -388,6 +404,7 @@ mod tests {
             runs: &runs,
             epochs: &epochs,
             seed: 1,
+            tuning: None,
         };
         let table = write_report(dir.path(), &input).unwrap();
         let md = std::fs::read_to_string(dir.path().join("report.md")).unwrap();
@@ -398,6 +415,59 @@ mod tests {
         );
         assert!(!md.contains("| baseline |"), "{md}");
         assert!(table.contains("optimizer=o9"), "{table}");
+    }
+
+    #[test]
+    fn seed_axes_give_each_source_its_share_of_the_variance() {
+        // One cell, init × order crossed over 2 × 3 seeds: accuracy = 0.8 + 0.01·init.
+        let mut runs = Vec::new();
+        for init in 0..2u64 {
+            for order in 0..3u64 {
+                let mut r = run(0, init * 3 + order, 0.8 + 0.01 * init as f64, false);
+                r.seed_streams = vec![
+                    ("init".into(), init),
+                    ("order".into(), order),
+                    ("noise".into(), 0),
+                ];
+                runs.push(r);
+            }
+        }
+        let cells = vec![("id0".to_string(), "optimizer=o0".to_string())];
+        let dir = tempfile::tempdir().unwrap();
+        let input = ReportInput {
+            study: "t",
+            description: "",
+            cells: &cells,
+            baseline_cell_id: "id0",
+            runs: &runs,
+            epochs: &[],
+            seed: 1,
+            tuning: None,
+        };
+        write_report(dir.path(), &input).unwrap();
+        let md = std::fs::read_to_string(dir.path().join("report.md")).unwrap();
+        assert!(md.contains("## Variance sources"), "{md}");
+        assert!(
+            md.contains("| cell | runs | std of test acc | `init` | `order` | rest |"),
+            "noise is held fixed, so it is no column: {md}"
+        );
+        assert!(
+            md.contains("| optimizer=o0 | 6 | 0.0055 | 100% | 0% | 0% |"),
+            "{md}"
+        );
+        // A diverged run leaves the design incomplete: said, not decomposed.
+        let mut with_diverged = runs.clone();
+        with_diverged[2].diverged = true;
+        let input = ReportInput {
+            runs: &with_diverged,
+            ..input
+        };
+        write_report(dir.path(), &input).unwrap();
+        let md = std::fs::read_to_string(dir.path().join("report.md")).unwrap();
+        assert!(
+            md.contains("| optimizer=o0 | 6 | a run has no finite value (diverged) |"),
+            "{md}"
+        );
     }
 
     /// Writes a realistic report to /tmp/report_preview/report for a person to read and look
@@ -470,6 +540,7 @@ mod tests {
             runs: &runs,
             epochs: &epochs,
             seed: 0,
+            tuning: None,
         };
         let table = write_report(Path::new("/tmp/report_preview/report"), &input).unwrap();
         println!("{table}");
