@@ -100,21 +100,35 @@ fn claims_command(cli: &Cli, args: &ClaimsArgs) -> anyhow::Result<ExitCode> {
             .with_context(|| format!("creating {}", parent.display()))?;
     }
     data::source::write_atomic(&out, text.as_bytes())?;
-    let missing: Vec<&str> = results
+    use crate::claims::Verdict;
+    // A study without results (or with missing runs) is a failure; a check whose cell or
+    // metric only the redesigned study will have is listed, not a failure.
+    let unjudged: Vec<&str> = results
         .iter()
-        .filter(|r| r.outcome.is_err())
+        .filter(|r| r.verdict == Verdict::NoVerdict && r.checks.is_empty())
+        .map(|r| r.id.as_str())
+        .collect();
+    let pending: Vec<&str> = results
+        .iter()
+        .filter(|r| r.verdict == Verdict::NoVerdict && !r.checks.is_empty())
         .map(|r| r.id.as_str())
         .collect();
     eprintln!(
         "{} claims, {} with a verdict; written to {}",
         results.len(),
-        results.len() - missing.len(),
+        results.len() - unjudged.len() - pending.len(),
         out.display()
     );
-    if missing.is_empty() {
+    if !pending.is_empty() {
+        eprintln!(
+            "no verdict yet (a cell or metric the redesigned studies will have): {}",
+            pending.join(", ")
+        );
+    }
+    if unjudged.is_empty() {
         Ok(ExitCode::SUCCESS)
     } else {
-        eprintln!("no verdict (missing results) for: {}", missing.join(", "));
+        eprintln!("no verdict (missing results) for: {}", unjudged.join(", "));
         Ok(ExitCode::FAILURE)
     }
 }
