@@ -153,12 +153,13 @@ pub fn design_of(dir: &Path) -> std::result::Result<Design, String> {
 /// Whether a look can stop: every claim decided, invalid, or without results (and at least
 /// one claim judged).
 pub fn settled(claims: &[ClaimResult]) -> bool {
-    claims.iter().all(|c| {
-        matches!(
-            c.verdict,
-            Verdict::Supported | Verdict::Contradicted | Verdict::Invalid | Verdict::NoVerdict
-        )
-    })
+    !claims.is_empty()
+        && claims.iter().all(|c| {
+            matches!(
+                c.verdict,
+                Verdict::Supported | Verdict::Contradicted | Verdict::Invalid | Verdict::NoVerdict
+            )
+        })
 }
 
 #[cfg(test)]

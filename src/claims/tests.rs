@@ -655,6 +655,10 @@ fn a_sequential_look_judges_its_seeds_at_its_own_level() {
     assert_eq!(first.checks[0].n, 10, "look 1 judges the first 10 seeds");
     assert_eq!(first.verdict, Verdict::Inconclusive, "p ≈ 0.03 > 0.00069");
     assert!(!sequential::settled(&[first]));
+    assert!(
+        !sequential::settled(&[]),
+        "no claim judged is not a decision"
+    );
     let second = at(&[10, 20, 30], 1);
     assert_eq!(second.checks[0].n, 20);
     assert_eq!(second.verdict, Verdict::Supported, "{:?}", second.checks[0]);
