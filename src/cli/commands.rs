@@ -12,6 +12,7 @@ use super::args::{
     ClaimsArgs, Cli, Command, DataAction, DeviceArg, EmitArgs, FiguresArgs, LrFindArgs, MergeArgs,
     Scheduler, Selection, StudyArgs, VerifyArgs,
 };
+use crate::claims::sequential::{self, Design};
 use crate::data::{self, DataOptions};
 use crate::device::{self, Compute};
 use crate::report::tuning::{ArmTuning, KeyTuning, TuningSection};
@@ -104,21 +105,35 @@ fn claims_command(cli: &Cli, args: &ClaimsArgs) -> anyhow::Result<ExitCode> {
             .with_context(|| format!("creating {}", parent.display()))?;
     }
     data::source::write_atomic(&out, text.as_bytes())?;
-    let missing: Vec<&str> = results
+    use crate::claims::Verdict;
+    // A study without results (or with missing runs) is a failure; a check whose cell or
+    // metric only the redesigned study will have is listed, not a failure.
+    let unjudged: Vec<&str> = results
         .iter()
-        .filter(|r| r.outcome.is_err())
+        .filter(|r| r.verdict == Verdict::NoVerdict && r.checks.is_empty())
+        .map(|r| r.id.as_str())
+        .collect();
+    let pending: Vec<&str> = results
+        .iter()
+        .filter(|r| r.verdict == Verdict::NoVerdict && !r.checks.is_empty())
         .map(|r| r.id.as_str())
         .collect();
     eprintln!(
         "{} claims, {} with a verdict; written to {}",
         results.len(),
-        results.len() - missing.len(),
+        results.len() - unjudged.len() - pending.len(),
         out.display()
     );
-    if missing.is_empty() {
+    if !pending.is_empty() {
+        eprintln!(
+            "no verdict yet (a cell or metric the redesigned studies will have): {}",
+            pending.join(", ")
+        );
+    }
+    if unjudged.is_empty() {
         Ok(ExitCode::SUCCESS)
     } else {
-        eprintln!("no verdict (missing results) for: {}", missing.join(", "));
+        eprintln!("no verdict (missing results) for: {}", unjudged.join(", "));
         Ok(ExitCode::FAILURE)
     }
 }
@@ -469,6 +484,31 @@ fn study(cli: &Cli, args: &StudyArgs) -> anyhow::Result<ExitCode> {
     }
     let results = &args.selection.results;
     let shard = Shard::resolve(args.shard, args.shards, |name| std::env::var(name).ok())?;
+    // --until-decided: its options and its claims checked before the data is loaded.
+    let sequential_claims = if args.until_decided {
+        anyhow::ensure!(
+            args.selection.seeds.is_none() && shard.is_none() && !args.selection.quick,
+            "--until-decided chooses the seeds itself (looks of {} up to --max-seeds) and judges \
+             the full study: drop --seeds, --shard and --quick",
+            sequential::LOOK_EVERY
+        );
+        anyhow::ensure!(
+            args.max_seeds >= crate::claims::MIN_SEEDS,
+            "--max-seeds {} is below the {} seeds a verdict needs",
+            args.max_seeds,
+            crate::claims::MIN_SEEDS
+        );
+        let file = crate::claims::load(&args.claims)?;
+        anyhow::ensure!(
+            file.claim.iter().any(|c| c.study == study.name),
+            "no claim in {} is about study {}: --until-decided has nothing to decide",
+            args.claims.display(),
+            study.name
+        );
+        Some(file)
+    } else {
+        None
+    };
     let progress = !args.no_progress;
     let device = compute(&args.device)?;
     let data = data::load(&data_options(cli, true, progress))?;
@@ -515,6 +555,9 @@ fn study(cli: &Cli, args: &StudyArgs) -> anyhow::Result<ExitCode> {
         shard,
         device,
     };
+    if let Some(file) = &sequential_claims {
+        return until_decided(args, file, &study, &data, &options, &stop);
+    }
     let summary = runner::run_study(&study, &data, &options, &stop)?;
     if study.tuning.is_some() {
         eprintln!(
@@ -560,6 +603,76 @@ fn study(cli: &Cli, args: &StudyArgs) -> anyhow::Result<ExitCode> {
     } else {
         ExitCode::FAILURE
     })
+}
+
+/// `study NAME --until-decided`: trains the seeds of each look (10, 20, … up to --max-seeds;
+/// recorded runs are reused), judges the study's claims at that look's O'Brien–Fleming level, and
+/// stops at the first look where every claim is settled ([`sequential::settled`]) or at the cap;
+/// records the looks and where it stopped, then reports on the seeds trained.
+fn until_decided(
+    args: &StudyArgs,
+    file: &crate::claims::spec::ClaimsFile,
+    study: &Study,
+    data: &data::FashionMnist,
+    options: &RunnerOptions,
+    stop: &AtomicBool,
+) -> anyhow::Result<ExitCode> {
+    let results = &args.selection.results;
+    let looks = sequential::looks(args.max_seeds);
+    let dir = runner::study_dir(results, study);
+    for (index, &n) in looks.iter().enumerate() {
+        let mut look = study.clone();
+        look.seeds = (0..n as u64).collect();
+        let design = Design::at(&looks, index)?;
+        eprintln!("{}: training seeds 0..{n}", design.describe());
+        let summary = runner::run_study(&look, data, options, stop)?;
+        if summary.interrupted {
+            eprintln!(
+                "interrupted at look {} (n = {n}); run the same command again to resume",
+                index + 1
+            );
+            return Ok(ExitCode::from(130));
+        }
+        if !summary.failed.is_empty() {
+            for (label, seed, message) in &summary.failed {
+                eprintln!("failed: {label} seed {seed}: {message}");
+            }
+            return Ok(ExitCode::FAILURE);
+        }
+        let judged = crate::claims::evaluate_study(file, &look, results, &design)?;
+        for claim in &judged {
+            eprintln!(
+                "  {}: {}{}",
+                claim.id,
+                claim.verdict,
+                claim
+                    .why
+                    .as_deref()
+                    .map_or(String::new(), |w| format!(" ({w})"))
+            );
+        }
+        let settled = sequential::settled(&judged);
+        if settled || index + 1 == looks.len() {
+            let record = sequential::Record {
+                looks: looks.clone(),
+                stopped_at: n,
+                decided: settled,
+            };
+            sequential::write(&dir, &record)?;
+            eprintln!(
+                "stopped at n = {n} seeds ({}); recorded in {}",
+                if settled {
+                    "every claim decided"
+                } else {
+                    "the cap, some claims undecided"
+                },
+                dir.join(sequential::SEQUENTIAL_FILE).display()
+            );
+            print!("{}", report(&look, results)?);
+            return Ok(ExitCode::SUCCESS);
+        }
+    }
+    unreachable!("looks() always ends with the cap")
 }
 
 /// Writes the report of `study` from the results under `results` and returns the console table.
