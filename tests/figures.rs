@@ -41,6 +41,7 @@ fn options(results: &Path, out: &Path, only: &[&str]) -> Options {
         // Tests never look for the real data: synthetic images of the same shape.
         data: DataSource::Given(Arc::new(data::synthetic(6000, 200, 300, 7))),
         only: only.iter().map(|s| s.to_string()).collect(),
+        device: trainbench::device::Compute::Cpu,
     }
 }
 

@@ -97,6 +97,9 @@ pub struct FiguresArgs {
     /// Draw only these figures (repeat or separate with commas); see the list printed by a run.
     #[arg(long, value_name = "NAME", value_delimiter = ',')]
     pub only: Vec<String>,
+    /// The device of the figures that train (the lr range test, MC dropout).
+    #[command(flatten)]
+    pub device: DeviceArg,
 }
 
 /// Which study and which of its result sets: the options every study command takes.
@@ -119,12 +122,25 @@ pub struct Selection {
     pub quick: bool,
 }
 
+/// Where runs train.
+#[derive(Debug, Args)]
+pub struct DeviceArg {
+    /// Where runs train: cpu, cuda or cuda:N (a build with `--features cuda`), or auto (a GPU
+    /// when this build has CUDA and one answers, else the CPU). CPU and GPU runs are kept in
+    /// separate result sets.
+    #[arg(long, default_value = "cpu", value_name = "DEVICE")]
+    pub device: crate::device::DeviceChoice,
+}
+
 /// Options of `study`.
 #[derive(Debug, Args)]
 pub struct StudyArgs {
     /// The study and its settings.
     #[command(flatten)]
     pub selection: Selection,
+    /// The device.
+    #[command(flatten)]
+    pub device: DeviceArg,
     /// Parallel runs, each single-threaded (default: all cores).
     #[arg(long)]
     pub jobs: Option<usize>,
@@ -153,6 +169,9 @@ pub struct VerifyArgs {
     /// The study and the result set to verify.
     #[command(flatten)]
     pub selection: Selection,
+    /// The device (runs made on another kind of device are left out, and counted).
+    #[command(flatten)]
+    pub device: DeviceArg,
     /// Re-train only K recorded runs, drawn with --draw-seed (default: all).
     #[arg(long, value_name = "K")]
     pub sample: Option<usize>,
@@ -170,6 +189,9 @@ pub struct LrFindArgs {
     /// The study (its baseline cell's model, optimizer and batch size are used).
     #[command(flatten)]
     pub selection: Selection,
+    /// The device.
+    #[command(flatten)]
+    pub device: DeviceArg,
     /// First learning rate.
     #[arg(long, default_value_t = 1e-5)]
     pub start: f64,

@@ -9,13 +9,15 @@ use std::sync::Arc;
 use anyhow::Context;
 
 use super::args::{
-    ClaimsArgs, Cli, Command, DataAction, EmitArgs, FiguresArgs, LrFindArgs, MergeArgs, Scheduler,
-    Selection, StudyArgs, VerifyArgs,
+    ClaimsArgs, Cli, Command, DataAction, DeviceArg, EmitArgs, FiguresArgs, LrFindArgs, MergeArgs,
+    Scheduler, Selection, StudyArgs, VerifyArgs,
 };
 use crate::data::{self, DataOptions};
+use crate::device::{self, Compute};
 use crate::report::{self, ReportInput};
 use crate::results::{compare, store};
 use crate::study::emit::{self, EmitSpec};
+use crate::study::pool::Workers;
 use crate::study::runner::{self, RunnerOptions};
 use crate::study::shard::Shard;
 use crate::study::{merge, spec, verify, Overrides, Study};
@@ -133,6 +135,7 @@ fn figures_command(cli: &Cli, args: &FiguresArgs) -> anyhow::Result<ExitCode> {
         studies: cli.studies.clone(),
         data: figures::DataSource::Load(data_options(cli, true, false)),
         only: args.only.clone(),
+        device: compute(&args.device)?,
     };
     let outcomes = figures::run(options, |name, outcome| match outcome {
         Outcome::Written { note, .. } => println!("  {name:<26} written ({note})"),
@@ -174,17 +177,48 @@ fn ctrl_c_flag(what: &'static str) -> Arc<AtomicBool> {
     stop
 }
 
+/// The device of `--device`, resolved; says what `auto` chose.
+fn compute(arg: &DeviceArg) -> anyhow::Result<Compute> {
+    let (compute, line) = device::resolve(arg.device)?;
+    if let Some(line) = line {
+        eprintln!("{line}");
+    }
+    Ok(compute)
+}
+
 fn verify_command(cli: &Cli, args: &VerifyArgs) -> anyhow::Result<ExitCode> {
     let study = load_study(cli, &args.selection)?;
     let dir = runner::study_dir(&args.selection.results, &study);
-    let (runs, epochs) = store::load(&dir)?;
+    let (all_runs, epochs) = store::load(&dir)?;
     anyhow::ensure!(
-        !runs.is_empty(),
+        !all_runs.is_empty(),
         "no recorded runs in {} to verify; run `trainbench study {}` first",
         dir.display(),
         study.name
     );
-    runner::check_configs(&study, &runs, &dir)?;
+    runner::check_configs(&study, &all_runs, &dir)?;
+    let compute = compute(&args.device)?;
+    let kind = device::kind_of(&compute.label()).to_string();
+    // Like with like: a run is re-trained on the kind of device it was made on.
+    let (runs, elsewhere): (Vec<_>, Vec<_>) = all_runs
+        .into_iter()
+        .partition(|r| device::kind_of(&r.device) == kind);
+    if !elsewhere.is_empty() {
+        eprintln!(
+            "verify {}: {} runs made on another device ({}) are left out; verify them with \
+             --device {}",
+            study.name,
+            elsewhere.len(),
+            elsewhere[0].device,
+            device::kind_of(&elsewhere[0].device)
+        );
+    }
+    anyhow::ensure!(
+        !runs.is_empty(),
+        "no runs of {} were made on a {kind} device; nothing to verify with --device {}",
+        dir.display(),
+        args.device.device
+    );
     let chosen = verify::choose(&runs, args.sample, args.draw_seed);
     let data = data::load(&data_options(cli, true, false))?;
     let jobs = jobs_or_cores(args.jobs);
@@ -195,7 +229,11 @@ fn verify_command(cli: &Cli, args: &VerifyArgs) -> anyhow::Result<ExitCode> {
         runs.len()
     );
     let stop = ctrl_c_flag("nothing is written by verify");
-    let checked = verify::verify(&runs, &epochs, &chosen, &data, jobs, &stop, |c| {
+    let workers = Workers {
+        jobs,
+        device: compute,
+    };
+    let checked = verify::verify(&runs, &epochs, &chosen, &data, &workers, &stop, |c| {
         if c.differences.is_empty() {
             eprintln!("  {} seed {}: identical", c.cell_label, c.seed);
         } else {
@@ -246,8 +284,21 @@ fn lr_find_command(cli: &Cli, args: &LrFindArgs) -> anyhow::Result<ExitCode> {
         val: &data.val,
         test: &data.test,
     };
-    let dev = dfdx::prelude::Cpu::default();
-    let result = lr_find(&dev, &cell.config, view, args.seed, &options)?;
+    let result = match compute(&args.device)? {
+        Compute::Cpu => lr_find(
+            &dfdx::prelude::Cpu::default(),
+            &cell.config,
+            view,
+            args.seed,
+            &options,
+        )?,
+        #[cfg(feature = "cuda")]
+        Compute::Cuda { ordinal } => {
+            let dev = dfdx::tensor::Cuda::try_build(ordinal, args.seed)
+                .map_err(|e| anyhow::anyhow!("opening cuda:{ordinal}: {e:?}"))?;
+            lr_find(&dev, &cell.config, view, args.seed, &options)?
+        }
+    };
     let dir = runner::study_dir(&args.selection.results, &study);
     std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
     let stem = dir.join("lr_find");
@@ -414,11 +465,12 @@ fn study(cli: &Cli, args: &StudyArgs) -> anyhow::Result<ExitCode> {
     let results = &args.selection.results;
     let shard = Shard::resolve(args.shard, args.shards, |name| std::env::var(name).ok())?;
     let progress = !args.no_progress;
+    let device = compute(&args.device)?;
     let data = data::load(&data_options(cli, true, progress))?;
     let jobs = jobs_or_cores(args.jobs);
     let runs = study.cells.len() * study.seeds.len();
     eprintln!(
-        "study {}: {} cells × {} seeds = {runs} runs{}, {jobs} at a time; results in {}",
+        "study {}: {} cells × {} seeds = {runs} runs{}, {jobs} at a time on {}; results in {}",
         study.name,
         study.cells.len(),
         study.seeds.len(),
@@ -426,6 +478,7 @@ fn study(cli: &Cli, args: &StudyArgs) -> anyhow::Result<ExitCode> {
             "; shard {s} trains runs k with k mod {} = {}",
             s.count, s.index
         )),
+        device.label(),
         runner::study_dir(results, &study).display()
     );
 
@@ -445,6 +498,7 @@ fn study(cli: &Cli, args: &StudyArgs) -> anyhow::Result<ExitCode> {
         results: results.clone(),
         progress,
         shard,
+        device,
     };
     let summary = runner::run_study(&study, &data, &options, &stop)?;
     eprintln!(

@@ -10,10 +10,11 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use indicatif::{ProgressBar, ProgressStyle};
 
-use super::pool::{run_parallel, Event, Task};
+use super::pool::{run_parallel, Event, Task, Workers};
 use super::shard::Shard;
 use super::spec::Study;
 use crate::data::FashionMnist;
+use crate::device::{kind_of, Compute};
 use crate::error::{Error, Result};
 use crate::provenance;
 use crate::results::{compare, parts, store};
@@ -31,6 +32,8 @@ pub struct RunnerOptions {
     pub progress: bool,
     /// Train only this shard's runs, each into its own write-once part file.
     pub shard: Option<Shard>,
+    /// The device every run trains on.
+    pub device: Compute,
 }
 
 /// What a study invocation did.
@@ -72,6 +75,24 @@ pub fn check_compatible(
         });
     }
     Ok(())
+}
+
+/// Checks that the recorded runs were made on the kind of device these runs will train on: CPU
+/// and GPU runs differ in their last bits, so one table holds one kind (like `--quick`).
+pub fn check_device(runs: &[RunRecord], device: &Compute, dir: &Path) -> Result<()> {
+    let now = device.label();
+    match runs.iter().find(|r| kind_of(&r.device) != kind_of(&now)) {
+        None => Ok(()),
+        Some(run) => Err(Error::ResultsMismatch {
+            message: format!(
+                "{} holds runs made on {}, but these would train on {now}; pass the same \
+                 --device as when they were made, --results to write elsewhere, or \
+                 --new-results to move them aside.",
+                dir.display(),
+                run.device
+            ),
+        }),
+    }
 }
 
 /// Checks that every recorded run is of a cell of the study as now defined; names what changed.
@@ -199,6 +220,7 @@ pub fn run_study(
         recorded_runs = runs.clone();
     }
     check_compatible(study, &recorded_runs, &data.fingerprint, &dir)?;
+    check_device(&recorded_runs, &opts.device, &dir)?;
 
     let recorded: HashSet<(&str, u64)> = recorded_runs
         .iter()
@@ -249,7 +271,11 @@ pub fn run_study(
         })
         .collect();
     let mut in_flight: Vec<Option<String>> = vec![None; opts.jobs.max(1)];
-    run_parallel(&tasks, opts.jobs, view, stop, |event| {
+    let workers = Workers {
+        jobs: opts.jobs,
+        device: opts.device.clone(),
+    };
+    run_parallel(&tasks, &workers, view, stop, |event| {
         match event {
             Event::Epoch {
                 worker,
@@ -293,6 +319,7 @@ pub fn run_study(
                             dataset_sha256: &data.fingerprint,
                             commit: &commit,
                             started_at,
+                            device: opts.device.label(),
                         };
                         let (run, run_epochs) = records(&meta, &outcome);
                         // Written at once: nothing finished is ever held only in memory.
@@ -409,6 +436,8 @@ pub struct RunMeta<'a> {
     pub commit: &'a str,
     /// When the run started.
     pub started_at: String,
+    /// The device it trained on ([`Compute::label`]).
+    pub device: String,
 }
 
 /// The two tables' rows for one finished run.
@@ -452,7 +481,7 @@ pub fn records(meta: &RunMeta, outcome: &RunOutcome) -> (RunRecord, Vec<EpochRec
         trainbench_version: provenance::VERSION.into(),
         git_commit: meta.commit.into(),
         dfdx_version: provenance::DFDX_VERSION.into(),
-        device: "cpu".into(),
+        device: meta.device.clone(),
         started_at: meta.started_at.clone(),
         extra: outcome.extra.clone(),
     };

@@ -1,17 +1,20 @@
 //! `trainbench verify`: re-trains recorded runs from their recorded config and seed and checks that
 //! every reproducible number (each epoch's losses and accuracies, the test metrics, the divergence
 //! step) is bit-identical to what was recorded. Which runs are re-trained is a seeded draw, so a
-//! sample is the same on every machine.
+//! sample is the same on every machine. Runs are re-trained on the device they were made on
+//! (its kind: a CPU run on a CPU, a CUDA run on a GPU); the command leaves the others out and
+//! says so.
 
 use std::sync::atomic::AtomicBool;
 
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
-use super::pool::{run_parallel, Event, Task};
+use super::pool::{run_parallel, Event, Task, Workers};
 use super::runner::{records, RunMeta};
 use crate::config::RunConfig;
 use crate::data::FashionMnist;
+use crate::device::kind_of;
 use crate::error::{Error, Result};
 use crate::results::compare::run_differences;
 use crate::results::{EpochRecord, RunRecord};
@@ -44,14 +47,15 @@ pub fn choose(runs: &[RunRecord], sample: Option<usize>, draw_seed: u64) -> Vec<
     picked.into_iter().map(|i| order[i]).collect()
 }
 
-/// Re-trains `runs[i]` for every `i` in `chosen` on `jobs` threads and compares each with its
-/// record. Fails before training when the data is not the data the runs were made on.
+/// Re-trains `runs[i]` for every `i` in `chosen` with `workers` and compares each with its
+/// record. Fails before training when the data is not the data the runs were made on,
+/// or a run was made on another kind of device.
 pub fn verify(
     runs: &[RunRecord],
     epochs: &[EpochRecord],
     chosen: &[usize],
     data: &FashionMnist,
-    jobs: usize,
+    workers: &Workers,
     stop: &AtomicBool,
     mut on_checked: impl FnMut(&Checked),
 ) -> Result<Vec<Checked>> {
@@ -64,6 +68,17 @@ pub fn verify(
                     "run {} seed {} was made on dataset {}, but the data found now has \
                      fingerprint {}",
                     run.cell_label, run.seed, run.dataset_sha256, data.fingerprint
+                ),
+            });
+        }
+        if kind_of(&run.device) != kind_of(&workers.device.label()) {
+            return Err(Error::ResultsMismatch {
+                message: format!(
+                    "run {} seed {} was made on {}; verify it with --device {}",
+                    run.cell_label,
+                    run.seed,
+                    run.device,
+                    kind_of(&run.device)
                 ),
             });
         }
@@ -89,7 +104,7 @@ pub fn verify(
         test: &data.test,
     };
     let mut checked = Vec::new();
-    run_parallel(&tasks, jobs, view, stop, |event| {
+    run_parallel(&tasks, workers, view, stop, |event| {
         let Event::Done {
             task,
             started_at,
@@ -112,6 +127,7 @@ pub fn verify(
             dataset_sha256: &recorded.dataset_sha256,
             commit: &recorded.git_commit,
             started_at,
+            device: recorded.device.clone(),
         };
         let (again, again_epochs) = records(&meta, &outcome);
         let recorded_epochs: Vec<EpochRecord> = epochs
