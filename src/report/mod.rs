@@ -8,6 +8,7 @@
 pub mod inference;
 mod markdown;
 pub mod stats;
+pub mod workloads;
 
 use std::path::Path;
 
