@@ -115,6 +115,49 @@ impl Window {
     }
 }
 
+impl Window {
+    /// Calls `f(output position, window offset, input index)` for every value of every window
+    /// of a batch of `batch` images that falls inside the input (not in the padding), in the
+    /// order of [`Window::sources`]: output position = image, output row, output column; window
+    /// offset = window row, window column, channel. Allocates nothing (the `Cpu` paths' loop).
+    fn visit(&self, batch: usize, mut f: impl FnMut(usize, usize, usize)) {
+        let (oh, ow) = self.out();
+        let (pt, pl) = self.pad_before();
+        let (kh, kw) = self.size;
+        let c = self.channels;
+        let mut position = 0;
+        for n in 0..batch {
+            let image = n * self.in_len();
+            for oy in 0..oh {
+                for ox in 0..ow {
+                    for i in 0..kh {
+                        let Some(y) = (oy * self.stride + i).checked_sub(pt) else {
+                            continue;
+                        };
+                        if y >= self.height {
+                            continue;
+                        }
+                        for j in 0..kw {
+                            let Some(x) = (ox * self.stride + j).checked_sub(pl) else {
+                                continue;
+                            };
+                            if x >= self.width {
+                                continue;
+                            }
+                            let base = image + (y * self.width + x) * c;
+                            let offset = (i * kw + j) * c;
+                            for ch in 0..c {
+                                f(position, offset + ch, base + ch);
+                            }
+                        }
+                    }
+                    position += 1;
+                }
+            }
+        }
+    }
+}
+
 /// `x` as `B`, which must be its type (a tensor of `D` as one of `Cpu` when `D` is `Cpu`).
 fn cast<A: 'static, B: 'static>(x: A) -> B {
     *(Box::new(x) as Box<dyn Any>)
@@ -132,10 +175,10 @@ pub fn patches<D: Device<f32>, T: Tape<f32, D> + 'static>(
     let batch = x.shape().0;
     let (oh, ow) = window.out();
     let shape = (batch * oh * ow, window.patch_len());
-    let sources = window.sources(batch);
     if is_cpu::<D>() {
-        return cast(cpu_gather::<T>(cast(x), sources, shape));
+        return cast(cpu_patches::<T>(cast(x), *window, shape));
     }
+    let sources = window.sources(batch);
     let dev = x.device().clone();
     let flat = batch * window.in_len();
     let idx: Vec<usize> = sources.iter().map(|s| s.unwrap_or(0)).collect();
@@ -156,18 +199,18 @@ pub fn patches<D: Device<f32>, T: Tape<f32, D> + 'static>(
     gathered.reshape_like(&shape)
 }
 
-/// out[k] = x[sources[k]] (0 where None) on the `Cpu`, with the scatter-add backward.
-fn cpu_gather<T: 'static>(
+/// The patch matrix on the `Cpu` (zeros in the padding), with the scatter-add backward.
+fn cpu_patches<T: 'static>(
     x: Matrix<Cpu, T>,
-    sources: Vec<Option<usize>>,
+    window: Window,
     shape: (usize, usize),
 ) -> Matrix<Cpu, T> {
     let (x, mut tape) = x.split_tape();
+    let batch = x.shape().0;
     let values = x.as_vec();
-    let out: Vec<f32> = sources
-        .iter()
-        .map(|s| s.map_or(0.0, |i| values[i]))
-        .collect();
+    let cols = shape.1;
+    let mut out = vec![0.0; shape.0 * cols];
+    window.visit(batch, |p, k, i| out[p * cols + k] = values[i]);
     let out = x.device().tensor_from_vec(out, shape);
     if let Some(tape) = (&mut tape as &mut dyn Any).downcast_mut::<OwnedTape<f32, Cpu>>() {
         let (out_ghost, x_ghost) = (out.ghost(), x.ghost());
@@ -175,11 +218,7 @@ fn cpu_gather<T: 'static>(
             // ∂out, written by the op that consumed out; nothing reads it after this op.
             let gout = std::mem::take(&mut **grads.get_or_alloc_mut(&out_ghost)?);
             let gx: &mut Vec<f32> = grads.get_or_alloc_mut(&x_ghost)?;
-            for (s, &g) in sources.iter().zip(gout.iter()) {
-                if let Some(i) = s {
-                    gx[*i] += g;
-                }
-            }
+            window.visit(batch, |p, k, i| gx[i] += gout[p * cols + k]);
             Ok(())
         });
     }
@@ -197,6 +236,10 @@ pub fn max_pool<D: Device<f32>, T: Tape<f32, D> + 'static>(
     let (oh, ow) = window.out();
     let c = window.channels;
     let (kh, kw) = window.size;
+    let shape = (batch, oh * ow * c);
+    if is_cpu::<D>() {
+        return cast(cpu_max_pool::<T>(cast(x), *window, shape));
+    }
     // sources() orders each window as (i, j, channel); pooling wants, per output value (image,
     // position, channel), its window's kh·kw sources.
     let per_patch = window.sources(batch);
@@ -205,10 +248,6 @@ pub fn max_pool<D: Device<f32>, T: Tape<f32, D> + 'static>(
         for ch in 0..c {
             groups.push((0..kh * kw).filter_map(|k| patch[k * c + ch]).collect());
         }
-    }
-    let shape = (batch, oh * ow * c);
-    if is_cpu::<D>() {
-        return cast(cpu_max_pool::<T>(cast(x), groups, shape));
     }
     // dfdx: gather each window, filling a window cut by the padding up to kh·kw with its first
     // element pushed far below every value (so it is never a maximum and takes no gradient),
@@ -239,28 +278,26 @@ pub fn max_pool<D: Device<f32>, T: Tape<f32, D> + 'static>(
         .reshape_like(&shape)
 }
 
-/// Max over each group on the `Cpu`; the backward pass gives each output's gradient to the first
-/// maximal element of its window.
+/// Max pooling on the `Cpu`; the backward pass gives each output's gradient to the first
+/// maximal element of its window (in window row, then column order).
 fn cpu_max_pool<T: 'static>(
     x: Matrix<Cpu, T>,
-    groups: Vec<Vec<usize>>,
+    window: Window,
     shape: (usize, usize),
 ) -> Matrix<Cpu, T> {
     let (x, mut tape) = x.split_tape();
+    let batch = x.shape().0;
     let values = x.as_vec();
-    let argmax: Vec<usize> = groups
-        .iter()
-        .map(|g| {
-            let mut best = g[0];
-            for &i in &g[1..] {
-                // NaN never wins and is never beaten, as in a `>`-based reduce.
-                if values[i] > values[best] {
-                    best = i;
-                }
-            }
-            best
-        })
-        .collect();
+    let c = window.channels;
+    // argmax[p·c + ch]: the input index of output p's maximum in channel ch.
+    let mut argmax: Vec<usize> = vec![usize::MAX; shape.0 * shape.1];
+    window.visit(batch, |p, k, i| {
+        let slot = &mut argmax[p * c + k % c];
+        // NaN never wins and is never beaten, as in a `>`-based reduce.
+        if *slot == usize::MAX || values[i] > values[*slot] {
+            *slot = i;
+        }
+    });
     let out: Vec<f32> = argmax.iter().map(|&i| values[i]).collect();
     let out = x.device().tensor_from_vec(out, shape);
     if let Some(tape) = (&mut tape as &mut dyn Any).downcast_mut::<OwnedTape<f32, Cpu>>() {
