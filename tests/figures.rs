@@ -210,6 +210,8 @@ fn record(
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect(),
         seed,
+        seed_streams: vec![],
+        tuned: vec![],
         config_json: "{}".into(),
         dataset: "fashion-mnist".into(),
         dataset_sha256: "0".into(),

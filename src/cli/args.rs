@@ -161,6 +161,18 @@ pub struct StudyArgs {
     /// Check the study file and list its cells (label, id) without training anything.
     #[arg(long)]
     pub dry_run: bool,
+    /// A sequential design: train seeds 0..10, judge the study's claims, and add 10 seeds at a
+    /// time up to --max-seeds until every claim is decided (supported, contradicted, equivalent
+    /// by TOST, or invalid), each look at its Lan–DeMets O'Brien–Fleming level; where it stopped
+    /// is recorded in <results>/<study>/sequential.json, which `trainbench claims` reads.
+    #[arg(long)]
+    pub until_decided: bool,
+    /// The most seeds --until-decided trains (its last look).
+    #[arg(long, default_value_t = crate::claims::sequential::DEFAULT_MAX_SEEDS)]
+    pub max_seeds: usize,
+    /// The claims file --until-decided judges each look by.
+    #[arg(long, default_value = "studies/claims.toml")]
+    pub claims: PathBuf,
 }
 
 /// Options of `verify`.
@@ -178,6 +190,13 @@ pub struct VerifyArgs {
     /// Seed of the draw of --sample.
     #[arg(long, default_value_t = 0)]
     pub draw_seed: u64,
+    /// Re-train the K runs that took the least recorded time instead of a draw (what CI checks
+    /// of every study).
+    #[arg(long, value_name = "K", conflicts_with = "sample")]
+    pub cheapest: Option<usize>,
+    /// Verify the tuning runs (tuning.parquet) of a tuned study instead of its evaluation runs.
+    #[arg(long)]
+    pub tuning: bool,
     /// Parallel runs (default: all cores).
     #[arg(long)]
     pub jobs: Option<usize>,

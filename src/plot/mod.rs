@@ -19,6 +19,7 @@
 //! - [`lr_range`]: the learning-rate range test;
 //! - [`performance_profile`](mod@performance_profile): the fraction of workloads on which each
 //!   cell is within τ of the best, against τ (multi-workload studies);
+//! - [`sensitivity`]: a tuning's metric against each tuned value, every tuning run a point;
 //! - [`panel`] with [`marks`]: a figure panel of lines, dots, crosses, bands, reference lines,
 //!   box plots and text, composed into a [`Figure`].
 
@@ -33,6 +34,7 @@ pub mod output;
 pub mod panel;
 pub mod performance_profile;
 pub mod seed_points;
+pub mod sensitivity;
 pub mod style;
 pub mod text;
 pub mod ticks;
@@ -48,8 +50,9 @@ pub use output::{write, Draw, DrawResult};
 pub use panel::Panel;
 pub use performance_profile::performance_profile;
 pub use seed_points::{seed_points, MeanInterval, SeedColumn};
+pub use sensitivity::{sensitivity, TunedKey, TuningPoint};
 pub use style::{colour, Stroke, DIVERGED, GREY};
-pub use ticks::{plain, significant};
+pub use ticks::{compact, plain, significant};
 
 /// Renders examples to /tmp/plot_preview for a person to look at (run with --ignored).
 #[cfg(test)]

@@ -14,6 +14,7 @@ use crate::config::RunConfig;
 use crate::device::Compute;
 use crate::error::Result;
 use crate::provenance;
+use crate::seed::Seeds;
 use crate::train::{train_run, DataView, EpochMetrics, RunOutcome};
 
 /// One run to train.
@@ -21,8 +22,8 @@ use crate::train::{train_run, DataView, EpochMetrics, RunOutcome};
 pub struct Task<'a> {
     /// Its config.
     pub config: &'a RunConfig,
-    /// Its seed.
-    pub seed: u64,
+    /// The seeds of its streams (a plain run's seed seeds them all).
+    pub seeds: Seeds,
 }
 
 /// Who trains: how many runs at once, on which device.
@@ -92,7 +93,7 @@ where
                     let Some(task) = queue.lock().expect("queue lock").pop_front() else {
                         break;
                     };
-                    let Task { config, seed } = tasks[task];
+                    let Task { config, seeds } = tasks[task];
                     let started_at = provenance::now_rfc3339();
                     let mut on_epoch = |m: &EpochMetrics| {
                         let _ = tx.send(Event::Epoch {
@@ -101,15 +102,18 @@ where
                             epoch: m.epoch,
                         });
                     };
+                    // trainbench draws nothing from the device's generator; seeded anyway.
                     let result = pool.install(|| match compute {
                         Compute::Cpu => {
-                            let dev = Cpu::seed_from_u64(seed);
-                            train_run(&dev, config, view, seed, stop, &mut on_epoch)
+                            let dev = Cpu::seed_from_u64(seeds.noise);
+                            train_run(&dev, config, view, seeds, stop, &mut on_epoch)
                         }
                         #[cfg(feature = "cuda")]
                         Compute::Cuda { ordinal } => {
-                            match dfdx::tensor::Cuda::try_build(*ordinal, seed) {
-                                Ok(dev) => train_run(&dev, config, view, seed, stop, &mut on_epoch),
+                            match dfdx::tensor::Cuda::try_build(*ordinal, seeds.noise) {
+                                Ok(dev) => {
+                                    train_run(&dev, config, view, seeds, stop, &mut on_epoch)
+                                }
                                 Err(e) => Err(crate::error::Error::invalid(
                                     format!("cuda:{ordinal}"),
                                     format!("the GPU could not be opened: {e:?}"),
