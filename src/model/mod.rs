@@ -23,6 +23,7 @@
 //! (batch-norm folding), `norm.rs` (batch norm), `param.rs` (one parameter), `io.rs`
 //! (safetensors), `cpu.rs` (the `Cpu` fast paths).
 
+pub mod conv;
 mod cpu;
 mod fold;
 mod forward;

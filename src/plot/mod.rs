@@ -17,6 +17,8 @@
 //! - [`seed_points`]: every seed's value per cell with the mean and its interval (reports);
 //! - [`learning_curves`]: per-epoch curves, every seed thin, the mean thick (reports, figures);
 //! - [`lr_range`]: the learning-rate range test;
+//! - [`performance_profile`](mod@performance_profile): the fraction of workloads on which each
+//!   cell is within τ of the best, against τ (multi-workload studies);
 //! - [`sensitivity`]: a tuning's metric against each tuned value, every tuning run a point;
 //! - [`panel`] with [`marks`]: a figure panel of lines, dots, crosses, bands, reference lines,
 //!   box plots and text, composed into a [`Figure`].
@@ -30,6 +32,7 @@ pub mod lr_range;
 pub mod marks;
 pub mod output;
 pub mod panel;
+pub mod performance_profile;
 pub mod seed_points;
 pub mod sensitivity;
 pub mod style;
@@ -45,6 +48,7 @@ pub use lr_range::lr_range;
 pub use marks::{Anchor, Mark};
 pub use output::{write, Draw, DrawResult};
 pub use panel::Panel;
+pub use performance_profile::performance_profile;
 pub use seed_points::{seed_points, MeanInterval, SeedColumn};
 pub use sensitivity::{sensitivity, TunedKey, TuningPoint};
 pub use style::{colour, Stroke, DIVERGED, GREY};

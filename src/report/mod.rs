@@ -15,6 +15,7 @@ mod markdown;
 pub mod stats;
 pub mod tuning;
 pub mod variance;
+pub mod workloads;
 
 use std::path::Path;
 

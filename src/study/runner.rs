@@ -783,11 +783,7 @@ pub fn records(meta: &RunMeta, outcome: &RunOutcome) -> (RunRecord, Vec<EpochRec
 
 /// The dataset's name as recorded.
 pub fn dataset_name(data: &FashionMnist) -> &'static str {
-    if data.fingerprint.starts_with("synthetic") {
-        "synthetic"
-    } else {
-        "fashion-mnist"
-    }
+    data.dataset
 }
 
 /// A lock file that stops two processes writing the same study's results. It holds the owner's

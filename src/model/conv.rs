@@ -1,0 +1,383 @@
+//! The convolutional network's two ops on dfdx tensors, generic over the device: 2-D convolution
+//! as im2col onto the matrix product (`patches` then `matmul`, so the product goes through the
+//! project's gemm like every dense layer) and 2-D max pooling. Images travel as matrices, one row
+//! per image holding height × width × channels values channels-last (Keras's `channels_last`),
+//! so a convolution's kernel is Keras's `[kh, kw, c_in, c_out]` kernel flattened to
+//! `[kh·kw·c_in, c_out]`: the same bytes, and a dense layer's layout.
+//!
+//! On dfdx's `Cpu`, [`patches`] and [`max_pool`] are single ops with their own backward (a
+//! scatter-add of the patch gradients; the gradient of a window's maximum goes to its first
+//! maximal element, as JAX's `reduce_window` gradient does); other devices take dfdx's `gather`
+//! (with a mask for the zero padding) and `max`, whose gradient is shared among tied maxima. What
+//! a layer of the network does with these (kernel, bias, activation, batch norm per channel) is
+//! `network.rs`'s.
+
+use std::any::Any;
+
+use dfdx::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use super::cpu::is_cpu;
+use super::Matrix;
+
+/// How a convolution treats the border (Keras's `padding`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum Padding {
+    /// No padding: the output shrinks by kernel - 1 (Keras's default).
+    #[default]
+    Valid,
+    /// Zero padding so that the output has ⌈input / stride⌉ positions, the extra zero row or
+    /// column going to the bottom/right as in TensorFlow and Keras.
+    Same,
+}
+
+/// The shape of a 2-D window op: input height, width and channels, window size, stride and
+/// padding.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Window {
+    /// Input rows.
+    pub height: usize,
+    /// Input columns.
+    pub width: usize,
+    /// Input channels.
+    pub channels: usize,
+    /// Window rows and columns.
+    pub size: (usize, usize),
+    /// Step between windows, in both directions.
+    pub stride: usize,
+    /// Border handling.
+    pub padding: Padding,
+}
+
+impl Window {
+    /// Output rows and columns.
+    pub fn out(&self) -> (usize, usize) {
+        let dim = |n: usize, k: usize| match self.padding {
+            Padding::Valid => (n.saturating_sub(k)) / self.stride + 1,
+            Padding::Same => n.div_ceil(self.stride),
+        };
+        (dim(self.height, self.size.0), dim(self.width, self.size.1))
+    }
+
+    /// Zero rows above and columns left of the input (TensorFlow puts the odd one below/right).
+    fn pad_before(&self) -> (usize, usize) {
+        let (oh, ow) = self.out();
+        let pad = |n: usize, o: usize, k: usize| match self.padding {
+            Padding::Valid => 0,
+            Padding::Same => ((o - 1) * self.stride + k).saturating_sub(n) / 2,
+        };
+        (
+            pad(self.height, oh, self.size.0),
+            pad(self.width, ow, self.size.1),
+        )
+    }
+
+    /// Values per input image.
+    pub fn in_len(&self) -> usize {
+        self.height * self.width * self.channels
+    }
+
+    /// Values per patch (one row of the patch matrix): kh·kw·channels.
+    pub fn patch_len(&self) -> usize {
+        self.size.0 * self.size.1 * self.channels
+    }
+
+    /// For each element of the patch matrix of a batch of `batch` images (row = image, output
+    /// row, output column; column = window row, window column, channel), the flat index of the
+    /// input value it copies, or None where it falls in the zero padding.
+    fn sources(&self, batch: usize) -> Vec<Option<usize>> {
+        let (oh, ow) = self.out();
+        let (pt, pl) = self.pad_before();
+        let (kh, kw) = self.size;
+        let c = self.channels;
+        let mut out = Vec::with_capacity(batch * oh * ow * self.patch_len());
+        for n in 0..batch {
+            for oy in 0..oh {
+                for ox in 0..ow {
+                    for i in 0..kh {
+                        for j in 0..kw {
+                            let y = (oy * self.stride + i).checked_sub(pt);
+                            let x = (ox * self.stride + j).checked_sub(pl);
+                            let inside = match (y, x) {
+                                (Some(y), Some(x)) if y < self.height && x < self.width => {
+                                    Some(n * self.in_len() + (y * self.width + x) * c)
+                                }
+                                _ => None,
+                            };
+                            out.extend((0..c).map(|ch| inside.map(|base| base + ch)));
+                        }
+                    }
+                }
+            }
+        }
+        out
+    }
+}
+
+impl Window {
+    /// Calls `f(output position, window offset, input index)` for every value of every window
+    /// of a batch of `batch` images that falls inside the input (not in the padding), in the
+    /// order of [`Window::sources`]: output position = image, output row, output column; window
+    /// offset = window row, window column, channel. Allocates nothing (the `Cpu` paths' loop).
+    fn visit(&self, batch: usize, mut f: impl FnMut(usize, usize, usize)) {
+        let (oh, ow) = self.out();
+        let (pt, pl) = self.pad_before();
+        let (kh, kw) = self.size;
+        let c = self.channels;
+        let mut position = 0;
+        for n in 0..batch {
+            let image = n * self.in_len();
+            for oy in 0..oh {
+                for ox in 0..ow {
+                    for i in 0..kh {
+                        let Some(y) = (oy * self.stride + i).checked_sub(pt) else {
+                            continue;
+                        };
+                        if y >= self.height {
+                            continue;
+                        }
+                        for j in 0..kw {
+                            let Some(x) = (ox * self.stride + j).checked_sub(pl) else {
+                                continue;
+                            };
+                            if x >= self.width {
+                                continue;
+                            }
+                            let base = image + (y * self.width + x) * c;
+                            let offset = (i * kw + j) * c;
+                            for ch in 0..c {
+                                f(position, offset + ch, base + ch);
+                            }
+                        }
+                    }
+                    position += 1;
+                }
+            }
+        }
+    }
+}
+
+/// `x` as `B`, which must be its type (a tensor of `D` as one of `Cpu` when `D` is `Cpu`).
+fn cast<A: 'static, B: 'static>(x: A) -> B {
+    *(Box::new(x) as Box<dyn Any>)
+        .downcast()
+        .unwrap_or_else(|_| unreachable!("cast between different types"))
+}
+
+/// The patch matrix (im2col) of a batch `x` (batch × h·w·c): one row per image and output
+/// position, kh·kw·c values each, zeros where the window overhangs the padded border. A
+/// convolution is then `patches(x) · kernel`, reshaped to batch × (oh·ow·c_out).
+pub fn patches<D: Device<f32>, T: Tape<f32, D> + 'static>(
+    x: Matrix<D, T>,
+    window: &Window,
+) -> Matrix<D, T> {
+    let batch = x.shape().0;
+    let (oh, ow) = window.out();
+    let shape = (batch * oh * ow, window.patch_len());
+    if is_cpu::<D>() {
+        return cast(cpu_patches::<T>(cast(x), *window, shape));
+    }
+    let sources = window.sources(batch);
+    let dev = x.device().clone();
+    let flat = batch * window.in_len();
+    let idx: Vec<usize> = sources.iter().map(|s| s.unwrap_or(0)).collect();
+    let padded = sources.iter().any(Option::is_none);
+    let mask: Vec<f32> = sources
+        .iter()
+        .map(|s| if s.is_some() { 1.0 } else { 0.0 })
+        .collect();
+    let n = idx.len();
+    let gathered = x
+        .reshape_like(&(flat,))
+        .gather(dev.tensor_from_vec(idx, (n,)));
+    let gathered = if padded {
+        gathered * dev.tensor_from_vec(mask, (n,))
+    } else {
+        gathered
+    };
+    gathered.reshape_like(&shape)
+}
+
+/// The patch matrix on the `Cpu` (zeros in the padding), with the scatter-add backward.
+fn cpu_patches<T: 'static>(
+    x: Matrix<Cpu, T>,
+    window: Window,
+    shape: (usize, usize),
+) -> Matrix<Cpu, T> {
+    let (x, mut tape) = x.split_tape();
+    let batch = x.shape().0;
+    let values = x.as_vec();
+    let cols = shape.1;
+    let mut out = vec![0.0; shape.0 * cols];
+    window.visit(batch, |p, k, i| out[p * cols + k] = values[i]);
+    let out = x.device().tensor_from_vec(out, shape);
+    if let Some(tape) = (&mut tape as &mut dyn Any).downcast_mut::<OwnedTape<f32, Cpu>>() {
+        let (out_ghost, x_ghost) = (out.ghost(), x.ghost());
+        tape.add_backward_op(move |grads| {
+            // ∂out, written by the op that consumed out; nothing reads it after this op.
+            let gout = std::mem::take(&mut **grads.get_or_alloc_mut(&out_ghost)?);
+            let gx: &mut Vec<f32> = grads.get_or_alloc_mut(&x_ghost)?;
+            window.visit(batch, |p, k, i| gx[i] += gout[p * cols + k]);
+            Ok(())
+        });
+    }
+    out.put_tape(tape)
+}
+
+/// Max pooling of a batch `x` (batch × h·w·c) over `window` (Keras's `MaxPooling2D`): batch ×
+/// (oh·ow·c), each output the largest value of its window in its channel. With `Same` padding the
+/// overhanging part of a window is ignored, as in Keras.
+pub fn max_pool<D: Device<f32>, T: Tape<f32, D> + 'static>(
+    x: Matrix<D, T>,
+    window: &Window,
+) -> Matrix<D, T> {
+    let batch = x.shape().0;
+    let (oh, ow) = window.out();
+    let c = window.channels;
+    let (kh, kw) = window.size;
+    let shape = (batch, oh * ow * c);
+    if is_cpu::<D>() {
+        return cast(cpu_max_pool::<T>(cast(x), *window, shape));
+    }
+    // sources() orders each window as (i, j, channel); pooling wants, per output value (image,
+    // position, channel), its window's kh·kw sources.
+    let per_patch = window.sources(batch);
+    let mut groups: Vec<Vec<usize>> = Vec::with_capacity(batch * oh * ow * c);
+    for patch in per_patch.chunks_exact(window.patch_len()) {
+        for ch in 0..c {
+            groups.push((0..kh * kw).filter_map(|k| patch[k * c + ch]).collect());
+        }
+    }
+    // dfdx: gather each window, filling a window cut by the padding up to kh·kw with its first
+    // element pushed far below every value (so it is never a maximum and takes no gradient),
+    // then max over the window.
+    let dev = x.device().clone();
+    let k = kh * kw;
+    let idx: Vec<usize> = groups
+        .iter()
+        .flat_map(|g| (0..k).map(move |i| *g.get(i).unwrap_or(&g[0])))
+        .collect();
+    let n = idx.len();
+    let rows = groups.len();
+    let gathered = x
+        .reshape_like(&(batch * window.in_len(),))
+        .gather(dev.tensor_from_vec(idx, (n,)));
+    let gathered = if groups.iter().any(|g| g.len() < k) {
+        let below: Vec<f32> = groups
+            .iter()
+            .flat_map(|g| (0..k).map(move |i| if i < g.len() { 0.0 } else { -f32::MAX }))
+            .collect();
+        gathered + dev.tensor_from_vec(below, (n,))
+    } else {
+        gathered
+    };
+    gathered
+        .reshape_like(&(rows, k))
+        .max::<(usize,), Axis<1>>()
+        .reshape_like(&shape)
+}
+
+/// Max pooling on the `Cpu`; the backward pass gives each output's gradient to the first
+/// maximal element of its window (in window row, then column order).
+fn cpu_max_pool<T: 'static>(
+    x: Matrix<Cpu, T>,
+    window: Window,
+    shape: (usize, usize),
+) -> Matrix<Cpu, T> {
+    let (x, mut tape) = x.split_tape();
+    let batch = x.shape().0;
+    let values = x.as_vec();
+    let c = window.channels;
+    // argmax[p·c + ch]: the input index of output p's maximum in channel ch.
+    let mut argmax: Vec<usize> = vec![usize::MAX; shape.0 * shape.1];
+    window.visit(batch, |p, k, i| {
+        let slot = &mut argmax[p * c + k % c];
+        // NaN never wins and is never beaten, as in a `>`-based reduce.
+        if *slot == usize::MAX || values[i] > values[*slot] {
+            *slot = i;
+        }
+    });
+    let out: Vec<f32> = argmax.iter().map(|&i| values[i]).collect();
+    let out = x.device().tensor_from_vec(out, shape);
+    if let Some(tape) = (&mut tape as &mut dyn Any).downcast_mut::<OwnedTape<f32, Cpu>>() {
+        let (out_ghost, x_ghost) = (out.ghost(), x.ghost());
+        tape.add_backward_op(move |grads| {
+            let gout = std::mem::take(&mut **grads.get_or_alloc_mut(&out_ghost)?);
+            let gx: &mut Vec<f32> = grads.get_or_alloc_mut(&x_ghost)?;
+            for (&i, &g) in argmax.iter().zip(gout.iter()) {
+                gx[i] += g;
+            }
+            Ok(())
+        });
+    }
+    out.put_tape(tape)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn window(h: usize, w: usize, c: usize, k: usize, stride: usize, padding: Padding) -> Window {
+        Window {
+            height: h,
+            width: w,
+            channels: c,
+            size: (k, k),
+            stride,
+            padding,
+        }
+    }
+
+    #[test]
+    fn output_sizes_follow_keras() {
+        assert_eq!(window(28, 28, 1, 5, 1, Padding::Valid).out(), (24, 24));
+        assert_eq!(window(28, 28, 1, 5, 1, Padding::Same).out(), (28, 28));
+        assert_eq!(window(24, 24, 6, 2, 2, Padding::Valid).out(), (12, 12));
+        assert_eq!(window(5, 5, 1, 2, 2, Padding::Valid).out(), (2, 2));
+        assert_eq!(window(5, 5, 1, 2, 2, Padding::Same).out(), (3, 3));
+        // TensorFlow: total padding 1 for a 2-window at stride 2 on 5: 0 before, 1 after.
+        assert_eq!(window(5, 5, 1, 2, 2, Padding::Same).pad_before(), (0, 0));
+        assert_eq!(window(5, 5, 1, 3, 1, Padding::Same).pad_before(), (1, 1));
+    }
+
+    /// The `Cpu` ops against dfdx's gather/max path, values and gradients.
+    #[test]
+    fn cpu_ops_match_the_generic_path() {
+        use rand::{Rng, SeedableRng};
+        let dev = Cpu::default();
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(3);
+        for w in [
+            window(5, 6, 2, 3, 1, Padding::Same),
+            window(5, 6, 2, 3, 2, Padding::Valid),
+            window(6, 6, 3, 2, 2, Padding::Valid),
+            window(5, 5, 1, 2, 2, Padding::Same),
+        ] {
+            let batch = 2;
+            let xs: Vec<f32> = (0..batch * w.in_len())
+                .map(|_| rng.gen_range(-1.0..1.0))
+                .collect();
+            let run = |generic: bool, pool: bool| {
+                let x = dev.tensor_from_vec(xs.clone(), (batch, w.in_len()));
+                let traced = x.clone().leaky_traced();
+                let y = crate::model::with_dfdx_only(generic, || {
+                    if pool {
+                        max_pool(traced, &w)
+                    } else {
+                        patches(traced, &w)
+                    }
+                });
+                let shape = *y.shape();
+                let u: Vec<f32> = (0..shape.0 * shape.1)
+                    .map(|i| (i % 7) as f32 - 3.0)
+                    .collect();
+                let values = y.retaped::<NoneTape>().as_vec();
+                let grads = (y * dev.tensor_from_vec(u, shape)).sum().backward();
+                (values, grads.get(&x).as_vec())
+            };
+            for pool in [false, true] {
+                assert_eq!(run(true, pool), run(false, pool), "{w:?} pool {pool}");
+            }
+        }
+    }
+}
