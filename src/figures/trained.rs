@@ -174,6 +174,8 @@ pub fn mc_dropout_predictions(
             "the mc_dropout study's model has no dropout".into(),
         ));
     }
+    // The training and the passes compute under the study's numerics version, as its runs did.
+    let _numerics = config.numerics.enter();
     let dev = Cpu::default();
     let mut model = Mlp::new(
         &config.model,

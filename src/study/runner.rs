@@ -76,6 +76,22 @@ pub fn check_compatible(
 
 /// Checks that every recorded run is of a cell of the study as now defined; names what changed.
 pub fn check_configs(study: &Study, runs: &[RunRecord], dir: &Path) -> Result<()> {
+    let version = study.numerics().get();
+    if let Some(run) = runs.iter().find(|r| r.numerics != version) {
+        return Err(Error::ResultsMismatch {
+            message: format!(
+                "{} holds runs of numerics version {} ({} seed {}), but the study resolves to \
+                 version {version}: results of different versions never mix. Pass \
+                 --numerics {} to work with those results, or --results to keep version \
+                 {version}'s elsewhere.",
+                dir.display(),
+                run.numerics,
+                run.cell_label,
+                run.seed,
+                run.numerics,
+            ),
+        });
+    }
     let ids: HashSet<&str> = study.cells.iter().map(|c| c.id.as_str()).collect();
     let Some(run) = runs.iter().find(|r| !ids.contains(r.cell_id.as_str())) else {
         return Ok(());
@@ -454,6 +470,8 @@ pub fn records(meta: &RunMeta, outcome: &RunOutcome) -> (RunRecord, Vec<EpochRec
         dfdx_version: provenance::DFDX_VERSION.into(),
         device: "cpu".into(),
         started_at: meta.started_at.clone(),
+        numerics: outcome.numerics,
+        cpu_path: outcome.cpu_path.into(),
         extra: outcome.extra.clone(),
     };
     let epochs = outcome
