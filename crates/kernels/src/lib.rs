@@ -7,8 +7,12 @@
 //! - [`path`]: the instruction-set path (AVX-512, AVX2, portable) the kernels take, detected
 //!   once, which tests can narrow per thread to check that every path gives the same bits.
 //!
+//! - [`sgemm`]: version 2's matrix product, one fused multiply-add chain per element in k order,
+//!   so that every path and thread count gives the same bits.
+//!
 //! Nothing here knows about dfdx, tensors or training: plain slices and raw matrices only, so
 //! that both the gemm stand-in (crates/gemm) and trainbench can depend on it.
 
 pub mod numerics;
 pub mod path;
+pub mod sgemm;
