@@ -7,7 +7,7 @@
 //! Imports only point down (tests/layers.rs checks every file):
 //!
 //! ```text
-//! commands, cli                     the command line
+//! cli                               the command line: its arguments, what each command does
 //!   → claims, figures               the chapter's claims and figures, from studies and results
 //!   → study                         study files: parse, expand the grid, schedule runs, merge, verify
 //!   → train                         the one training loop: runs, pretraining, lr range test
@@ -21,12 +21,12 @@
 //! ```
 //!
 //! Nothing below `study` imports `study`, `report` or `figures`; `model` and `zoo` import
-//! neither `study` nor `train`.
+//! neither `study` nor `train`. Within `zoo`, each technique family knows the registry and the
+//! registry knows no family (its built-ins come from the family's own list).
 #![warn(missing_docs)]
 
 pub mod claims;
 pub mod cli;
-pub mod commands;
 pub mod config;
 pub mod data;
 pub mod error;
@@ -42,3 +42,4 @@ pub mod train;
 pub mod zoo;
 
 pub use error::{Error, Result};
+pub use zoo::registry::Registry;

@@ -5,8 +5,10 @@
 mod common;
 
 use common::{floats, reference};
-use trainbench::zoo::clip::Clipping;
-use trainbench::zoo::schedule::{Schedule, ScheduleState};
+use trainbench::zoo::clip::{ClipNorm, ClipValue, Clipping, GlobalClipNorm};
+use trainbench::zoo::schedule::{
+    Exponential, OneCycle, Performance, PiecewiseConstant, Power, Schedule, ScheduleState,
+};
 
 fn close(ours: f64, keras: f64, what: &str) {
     let tolerance = 1e-6 * keras.abs().max(1e-6);
@@ -25,9 +27,9 @@ fn clipping_matches_keras() {
         let name = case["name"].as_str().unwrap();
         let threshold = case["threshold"].as_f64().unwrap();
         let rule = match case["rule"].as_str().unwrap() {
-            "clip_value" => Clipping::ClipValue { value: threshold },
-            "clip_norm" => Clipping::ClipNorm { norm: threshold },
-            "global_clip_norm" => Clipping::GlobalClipNorm { norm: threshold },
+            "clip_value" => Clipping::new(ClipValue { value: threshold }),
+            "clip_norm" => Clipping::new(ClipNorm { norm: threshold }),
+            "global_clip_norm" => Clipping::new(GlobalClipNorm { norm: threshold }),
             other => panic!("unknown rule {other}"),
         };
         let mut grads: Vec<Vec<f32>> = case["grads"]
@@ -64,10 +66,10 @@ fn per_step_schedules_match_keras() {
     let doc = reference("keras_clip_schedules.json");
     let s = &doc["schedules"];
     let steps = floats(&s["steps"]);
-    let exponential = Schedule::Exponential {
+    let exponential = Schedule::new(Exponential {
         decay_steps: 10.0,
         decay_rate: 0.1,
-    };
+    });
     for ((o, k), t) in sequence(&exponential, 0.01, &steps)
         .into_iter()
         .zip(floats(&s["exponential"]["values"]))
@@ -75,10 +77,10 @@ fn per_step_schedules_match_keras() {
     {
         close(o, k, &format!("exponential t={t}"));
     }
-    let power = Schedule::Power {
+    let power = Schedule::new(Power {
         decay_steps: 5.0,
         power: 1.0,
-    };
+    });
     for ((o, k), t) in sequence(&power, 0.01, &steps)
         .into_iter()
         .zip(floats(&s["power"]["values"]))
@@ -92,10 +94,10 @@ fn per_step_schedules_match_keras() {
 fn piecewise_constant_matches_keras_by_epoch() {
     let doc = reference("keras_clip_schedules.json");
     let p = &doc["schedules"]["piecewise_constant"];
-    let schedule = Schedule::PiecewiseConstant {
+    let schedule = Schedule::new(PiecewiseConstant {
         boundaries: vec![5, 15],
         values: vec![0.01, 0.005, 0.001],
-    };
+    });
     let state = ScheduleState::new(&schedule, 0.01, 1000);
     for (epoch, k) in floats(&p["epochs"]).into_iter().zip(floats(&p["by_epoch"])) {
         close(
@@ -113,13 +115,13 @@ fn performance_scheduling_matches_reduce_lr_on_plateau() {
     let losses = floats(&p["losses"]);
     for variant in ["default", "chapter"] {
         let v = &p[variant];
-        let schedule = Schedule::Performance {
+        let schedule = Schedule::new(Performance {
             factor: v["factor"].as_f64().unwrap(),
             patience: v["patience"].as_u64().unwrap() as u32,
             min_delta: v["min_delta"].as_f64().unwrap(),
             cooldown: v["cooldown"].as_u64().unwrap() as u32,
             min_lr: v["min_lr"].as_f64().unwrap(),
-        };
+        });
         let mut state = ScheduleState::new(
             &schedule,
             p["initial_learning_rate"].as_f64().unwrap(),
@@ -141,13 +143,13 @@ fn one_cycle_matches_the_textbooks_callback() {
     let doc = reference("keras_clip_schedules.json");
     let c = &doc["schedules"]["one_cycle"];
     let iterations = c["iterations"].as_u64().unwrap();
-    let schedule = Schedule::OneCycle {
+    let schedule = Schedule::new(OneCycle {
         max_learning_rate: c["max_learning_rate"].as_f64().unwrap(),
         start_learning_rate: None,
         final_learning_rate: None,
         max_momentum: 0.95,
         min_momentum: 0.85,
-    };
+    });
     let state = ScheduleState::new(&schedule, 0.01, iterations);
     let keras = floats(&c["values"]);
     assert_eq!(keras.len() as u64, iterations);

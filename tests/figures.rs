@@ -13,7 +13,7 @@ use trainbench::data;
 use trainbench::figures::analytic::{optimizer_path, BOWL_KAPPA};
 use trainbench::figures::{self, DataSource, Options, Outcome};
 use trainbench::results::{store, EpochRecord, RunRecord};
-use trainbench::zoo::optim::OptimizerConfig;
+use trainbench::zoo::optim::{Momentum, OptimizerConfig, Sgd};
 
 const ANALYTIC: [&str; 6] = [
     "sigmoid_saturation",
@@ -84,7 +84,7 @@ fn every_analytic_figure_renders_as_png_and_svg() {
 fn gradient_descent_and_momentum_paths_follow_their_closed_forms() {
     let eta = 0.05f64;
     let start = (-4.0f32, 1.5f32);
-    let gd = optimizer_path(&OptimizerConfig::Sgd { learning_rate: eta }, start, 8).unwrap();
+    let gd = optimizer_path(&OptimizerConfig::new(Sgd { learning_rate: eta }), start, 8).unwrap();
     assert_eq!(gd.len(), 9, "the start and 8 steps");
     let kappa = f64::from(BOWL_KAPPA);
     for (t, &(x, y)) in gd.iter().enumerate() {
@@ -98,10 +98,10 @@ fn gradient_descent_and_momentum_paths_follow_their_closed_forms() {
     }
     // Momentum: m ← βm − ηg, θ ← θ + m, from the same start.
     let beta = 0.9;
-    let momentum = OptimizerConfig::Momentum {
+    let momentum = OptimizerConfig::new(Momentum {
         learning_rate: eta,
         momentum: beta,
-    };
+    });
     let path = optimizer_path(&momentum, start, 6).unwrap();
     let (mut theta, mut m) = ([f64::from(start.0), f64::from(start.1)], [0.0f64; 2]);
     for (t, &(x, y)) in path.iter().enumerate().skip(1) {

@@ -80,26 +80,6 @@ const MAY_IMPORT: &[(&str, &[&str])] = &[
             "figures",
         ],
     ),
-    (
-        "commands",
-        &[
-            "error",
-            "seed",
-            "provenance",
-            "data",
-            "zoo",
-            "model",
-            "config",
-            "train",
-            "results",
-            "plot",
-            "report",
-            "study",
-            "claims",
-            "figures",
-            "cli",
-        ],
-    ),
 ];
 
 /// The module path of a source file: src/train/step.rs → [train, step], src/train/mod.rs →

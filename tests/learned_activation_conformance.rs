@@ -8,7 +8,7 @@ mod common;
 use common::keras_net::{keras_model, replay};
 use common::{floats32, reference};
 use dfdx::prelude::*;
-use trainbench::zoo::activation::Activation;
+use trainbench::zoo::activation::{Activation, Prelu, Swish};
 
 #[test]
 fn prelu_and_learned_swish_values_and_gradients_match() {
@@ -17,11 +17,11 @@ fn prelu_and_learned_swish_values_and_gradients_match() {
     for case in doc["layer_cases"].as_array().unwrap() {
         let name = case["name"].as_str().unwrap();
         let activation = match name {
-            "prelu" => Activation::Prelu { alpha: 0.0 },
-            "swish_learned" => Activation::Swish {
+            "prelu" => Activation::new(Prelu { alpha: 0.0 }),
+            "swish_learned" => Activation::new(Swish {
                 beta: 1.0,
                 learned: true,
-            },
+            }),
             other => panic!("unknown case {other}"),
         };
         let x = dev.tensor_from_vec(floats32(&case["x"]), (4, 3));

@@ -7,7 +7,7 @@ mod common;
 use common::{floats, reference};
 use serde_json::Value;
 use trainbench::zoo::regularize::{
-    Constraint, EarlyStopping, EarlyStoppingState, Regularizer, Verdict,
+    Constraint, EarlyStopping, EarlyStoppingState, MaxNorm, Regularizer, Verdict, L1, L1L2, L2,
 };
 
 fn close(ours: f64, keras: f64, what: &str) {
@@ -33,12 +33,12 @@ fn regularizers_match_keras_penalty_and_gradient() {
         let c = &case["config"];
         let get = |k: &str| c[k].as_f64().unwrap();
         let reg = match name {
-            "l1" => Regularizer::L1 { l1: get("l1") },
-            "l2" | "l2_big" => Regularizer::L2 { l2: get("l2") },
-            "l1_l2" => Regularizer::L1L2 {
+            "l1" => Regularizer::new(L1 { l1: get("l1") }),
+            "l2" | "l2_big" => Regularizer::new(L2 { l2: get("l2") }),
+            "l1_l2" => Regularizer::new(L1L2 {
                 l1: get("l1"),
                 l2: get("l2"),
-            },
+            }),
             other => panic!("{other}"),
         };
         close(
@@ -61,7 +61,7 @@ fn max_norm_matches_keras() {
     for case in doc["max_norm"].as_array().unwrap() {
         let r = case["max_value"].as_f64().unwrap();
         let mut w = kernel(&doc);
-        Constraint::MaxNorm { max_value: r }.apply(&mut w, fan_out);
+        Constraint::new(MaxNorm { max_value: r }).apply(&mut w, fan_out);
         for (i, (o, k)) in w.iter().zip(floats(&case["constrained"])).enumerate() {
             close(f64::from(*o), k, &format!("max_norm {r} value {i}"));
         }

@@ -105,7 +105,7 @@ fn early_stopping_stops_and_keeps_the_best_epochs_weights() {
 fn max_norm_holds_after_every_step() {
     use trainbench::model::{Mlp, ModelSpec};
     use trainbench::train::step::StepConfig;
-    use trainbench::zoo::regularize::Constraint;
+    use trainbench::zoo::regularize::{Constraint, MaxNorm};
     let dev = Cpu::seed_from_u64(0);
     let spec: ModelSpec = toml::from_str("hidden = [16]\ninitializer = \"he_normal\"").unwrap();
     let mut rng = trainbench::seed::stream(0, trainbench::seed::Purpose::Init);
@@ -113,9 +113,9 @@ fn max_norm_holds_after_every_step() {
     let config = trainbench::zoo::optim::OptimizerConfig::default_for("sgd").unwrap();
     let data = data::synthetic(64, 8, 8, 3);
     let r = 0.3f32;
-    let constraint = Constraint::MaxNorm {
+    let constraint = Constraint::new(MaxNorm {
         max_value: f64::from(r),
-    };
+    });
     let mut step_rule = StepConfig {
         constraint: Some(constraint),
         ..StepConfig::plain(config)

@@ -12,7 +12,9 @@ use std::time::Duration;
 
 use criterion::{criterion_group, Criterion, SamplingMode, Throughput};
 use dfdx::prelude::*;
-use trainbench::zoo::activation::Activation;
+use trainbench::zoo::activation::{
+    Activation, Elu, Gelu, GeluTanh, LeakyRelu, Mish, Prelu, Relu, Selu, Sigmoid, Silu, Tanh,
+};
 
 use super::{criterion, data_rng, device, normal, ACT_ELEMENTS, ACT_SHAPE};
 
@@ -22,21 +24,21 @@ const PRELU_ALPHA: f32 = 0.25;
 /// (id, activation) in the PyTorch twin's `ACTIVATIONS` order.
 fn activations() -> Vec<(&'static str, Activation)> {
     vec![
-        ("relu", Activation::Relu),
-        ("leaky_relu", Activation::LeakyRelu { alpha: 0.2 }),
-        ("elu", Activation::Elu { alpha: 1.0 }),
-        ("selu", Activation::Selu),
-        ("gelu", Activation::Gelu),
-        ("gelu_tanh", Activation::GeluTanh),
-        ("silu", Activation::Silu),
-        ("mish", Activation::Mish),
-        ("sigmoid", Activation::Sigmoid),
-        ("tanh", Activation::Tanh),
+        ("relu", Activation::new(Relu {})),
+        ("leaky_relu", Activation::new(LeakyRelu { alpha: 0.2 })),
+        ("elu", Activation::new(Elu { alpha: 1.0 })),
+        ("selu", Activation::new(Selu {})),
+        ("gelu", Activation::new(Gelu {})),
+        ("gelu_tanh", Activation::new(GeluTanh {})),
+        ("silu", Activation::new(Silu {})),
+        ("mish", Activation::new(Mish {})),
+        ("sigmoid", Activation::new(Sigmoid {})),
+        ("tanh", Activation::new(Tanh {})),
         (
             "prelu",
-            Activation::Prelu {
+            Activation::new(Prelu {
                 alpha: f64::from(PRELU_ALPHA),
-            },
+            }),
         ),
     ]
 }

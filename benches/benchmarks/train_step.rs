@@ -85,7 +85,7 @@ impl Trainer {
         let model = network(dev, spec);
         let config = OptimizerConfig::default_for(opt)
             .unwrap_or_else(|| panic!("no optimizer called {opt:?}"));
-        let step = StepConfig::plain(config)
+        let step = StepConfig::plain(config.clone())
             .build(&model)
             .unwrap_or_else(|e| panic!("{e}"));
         let (x, y) = batch(dev, batch_size, data);

@@ -12,9 +12,11 @@ use super::{Drawn, Problem};
 use crate::plot::{
     colour, Anchor, Axis, Figure, LegendAt, Mark, Panel, Stroke, Swatch, Ticks, GREY,
 };
-use crate::zoo::activation::{Activation, SELU_ALPHA, SELU_LAMBDA};
-use crate::zoo::optim::OptimizerConfig;
-use crate::zoo::schedule::{Schedule, ScheduleState};
+use crate::zoo::activation::{
+    Activation, Elu, Gelu, LeakyRelu, Mish, Relu, Selu, Sigmoid, Swish, SELU_ALPHA, SELU_LAMBDA,
+};
+use crate::zoo::optim::{Adagrad, Adam, Momentum, Nesterov, OptimizerConfig, Rmsprop, Sgd};
+use crate::zoo::schedule::{OneCycle, Schedule, ScheduleState};
 
 /// `n` evenly spaced values from `lo` to `hi` (both included).
 pub fn grid(lo: f64, hi: f64, n: usize) -> Vec<f64> {
@@ -53,7 +55,7 @@ const NOTE_ACTIVATIONS: &str =
 /// The sigmoid, its derivative and its tangent at 0; the saturating tails shaded.
 pub fn sigmoid_saturation(out: &Path, name: &str) -> Drawn {
     let zs = grid(-6.0, 6.0, 145);
-    let (s, ds) = activation_curve(Activation::Sigmoid, &zs);
+    let (s, ds) = activation_curve(Activation::new(Sigmoid {}), &zs);
     // Where the derivative falls below 2% (8% of its peak of 0.25).
     let threshold = 0.02;
     let edge = zs
@@ -125,11 +127,11 @@ pub fn leaky_relu(out: &Path, name: &str) -> Drawn {
         Axis::linear("", -1.4, 5.2),
     );
     origin_axes(&mut p);
-    let (relu, _) = activation_curve(Activation::Relu, &zs);
+    let (relu, _) = activation_curve(Activation::new(Relu {}), &zs);
     p.line(points(&zs, &relu), Stroke::dashed(GREY, 2));
     let mut entries = Vec::new();
     for (i, alpha) in [0.2, 0.01].into_iter().enumerate() {
-        let (v, _) = activation_curve(Activation::LeakyRelu { alpha }, &zs);
+        let (v, _) = activation_curve(Activation::new(LeakyRelu { alpha }), &zs);
         let stroke = Stroke::solid(colour(i), if i == 0 { 3 } else { 2 });
         p.line(points(&zs, &v), stroke);
         entries.push((format!("leaky ReLU, α = {alpha}"), Swatch::Line(stroke)));
@@ -171,10 +173,10 @@ pub fn elu_selu(out: &Path, name: &str) -> Drawn {
         Axis::linear("", -2.1, 4.4),
     );
     origin_axes(&mut p);
-    let (relu, _) = activation_curve(Activation::Relu, &zs);
+    let (relu, _) = activation_curve(Activation::new(Relu {}), &zs);
     p.line(points(&zs, &relu), Stroke::dashed(GREY, 2));
-    let (elu, _) = activation_curve(Activation::Elu { alpha: 1.0 }, &zs);
-    let (selu, _) = activation_curve(Activation::Selu, &zs);
+    let (elu, _) = activation_curve(Activation::new(Elu { alpha: 1.0 }), &zs);
+    let (selu, _) = activation_curve(Activation::new(Selu {}), &zs);
     let selu_floor = -SELU_LAMBDA * SELU_ALPHA;
     p.mark(Mark::HLine {
         y: -1.0,
@@ -213,22 +215,22 @@ pub fn elu_selu(out: &Path, name: &str) -> Drawn {
 /// GELU, Swish (β = 1), Swish (β = 0.6) and Mish against ReLU, with a zoom on their dips.
 pub fn gelu_swish_mish(out: &Path, name: &str) -> Drawn {
     let curves = [
-        ("GELU", Activation::Gelu),
+        ("GELU", Activation::new(Gelu {})),
         (
             "Swish (β = 1)",
-            Activation::Swish {
+            Activation::new(Swish {
                 beta: 1.0,
                 learned: false,
-            },
+            }),
         ),
         (
             "Swish (β = 0.6)",
-            Activation::Swish {
+            Activation::new(Swish {
                 beta: 0.6,
                 learned: false,
-            },
+            }),
         ),
-        ("Mish", Activation::Mish),
+        ("Mish", Activation::new(Mish {})),
     ];
     let zs = grid(-4.0, 3.0, 141);
     let mut full = Panel::new(
@@ -244,12 +246,12 @@ pub fn gelu_swish_mish(out: &Path, name: &str) -> Drawn {
     for p in [&mut full, &mut zoom] {
         origin_axes(p);
     }
-    let (relu, _) = activation_curve(Activation::Relu, &zs);
+    let (relu, _) = activation_curve(Activation::new(Relu {}), &zs);
     full.line(points(&zs, &relu), Stroke::dashed(GREY, 2));
     zoom.line(points(&zs, &relu), Stroke::dashed(GREY, 2));
     let mut minima = Vec::new();
     for (i, (label, a)) in curves.iter().enumerate() {
-        let (v, _) = activation_curve(*a, &zs);
+        let (v, _) = activation_curve(a.clone(), &zs);
         let stroke = Stroke::solid(colour(i), 3);
         full.line(points(&zs, &v), stroke);
         zoom.line(points(&zs, &v), stroke);
@@ -332,76 +334,84 @@ pub fn path_optimizers() -> Vec<(String, OptimizerConfig)> {
     vec![
         (
             "gradient descent".into(),
-            OptimizerConfig::Sgd {
+            OptimizerConfig::new(Sgd {
                 learning_rate: 0.03,
-            },
+            }),
         ),
         (
             "momentum".into(),
-            OptimizerConfig::Momentum {
+            OptimizerConfig::new(Momentum {
                 learning_rate: 0.03,
                 momentum: 0.9,
-            },
+            }),
         ),
         (
             "Nesterov".into(),
-            OptimizerConfig::Nesterov {
+            OptimizerConfig::new(Nesterov {
                 learning_rate: 0.03,
                 momentum: 0.9,
-            },
+            }),
         ),
         (
             "AdaGrad".into(),
-            OptimizerConfig::Adagrad {
+            OptimizerConfig::new(Adagrad {
                 learning_rate: 0.5,
                 initial_accumulator_value: 0.1,
                 epsilon: 1e-7,
-            },
+            }),
         ),
         (
             "RMSProp".into(),
-            OptimizerConfig::Rmsprop {
+            OptimizerConfig::new(Rmsprop {
                 learning_rate: 0.1,
                 rho: 0.9,
                 epsilon: 1e-7,
-            },
+            }),
         ),
         (
             "Adam".into(),
-            OptimizerConfig::Adam {
+            OptimizerConfig::new(Adam {
                 learning_rate: 0.2,
                 beta_1: 0.9,
                 beta_2: 0.999,
                 epsilon: 1e-7,
-            },
+            }),
         ),
     ]
 }
 
 /// The settings of an optimizer, short: `η = 0.03, β = 0.9`.
 fn settings(c: &OptimizerConfig) -> String {
-    match *c {
-        OptimizerConfig::Sgd { learning_rate } => format!("η = {learning_rate}"),
-        OptimizerConfig::Momentum {
-            learning_rate,
-            momentum,
-        }
-        | OptimizerConfig::Nesterov {
-            learning_rate,
-            momentum,
-        } => format!("η = {learning_rate}, β = {momentum}"),
-        OptimizerConfig::Adagrad { learning_rate, .. } => format!("η = {learning_rate}"),
-        OptimizerConfig::Rmsprop {
-            learning_rate, rho, ..
-        } => format!("η = {learning_rate}, ρ = {rho}"),
-        OptimizerConfig::Adam {
-            learning_rate,
-            beta_1,
-            beta_2,
-            ..
-        } => format!("η = {learning_rate}, β₁ = {beta_1}, β₂ = {beta_2}"),
-        other => format!("η = {}", other.learning_rate()),
+    if let Some(Momentum {
+        learning_rate,
+        momentum,
+    }) = c.downcast_ref()
+    {
+        return format!("η = {learning_rate}, β = {momentum}");
     }
+    if let Some(Nesterov {
+        learning_rate,
+        momentum,
+    }) = c.downcast_ref()
+    {
+        return format!("η = {learning_rate}, β = {momentum}");
+    }
+    if let Some(Rmsprop {
+        learning_rate, rho, ..
+    }) = c.downcast_ref()
+    {
+        return format!("η = {learning_rate}, ρ = {rho}");
+    }
+    if let Some(Adam {
+        learning_rate,
+        beta_1,
+        beta_2,
+        ..
+    }) = c.downcast_ref()
+    {
+        return format!("η = {learning_rate}, β₁ = {beta_1}, β₂ = {beta_2}");
+    }
+    format!("η = {}", c.learning_rate())
 }
 
 /// Six optimizers' paths on the bowl, one panel each, over its contour lines.
@@ -517,13 +527,13 @@ fn scientific(v: f64) -> String {
 pub fn one_cycle_schedule(out: &Path, name: &str) -> Drawn {
     let steps = 1000u64;
     let max_lr = 0.1;
-    let schedule = Schedule::OneCycle {
+    let schedule = Schedule::new(OneCycle {
         max_learning_rate: max_lr,
         start_learning_rate: None,
         final_learning_rate: None,
         max_momentum: 0.95,
         min_momentum: 0.85,
-    };
+    });
     schedule
         .check()
         .map_err(|e| Problem::Failed(e.to_string()))?;

@@ -30,7 +30,6 @@ use std::any::{Any, TypeId};
 use dfdx::prelude::*;
 
 use super::Matrix;
-use crate::zoo::activation::{Activation, SELU_ALPHA, SELU_LAMBDA};
 
 /// A bias or other per-unit vector.
 type Vector<D> = Tensor<(usize,), f32, D>;
@@ -311,48 +310,9 @@ fn cpu_batch_norm_train<T: 'static>(
     (out.put_tape(tape), stats)
 }
 
-/// An activation with a fast path on the `Cpu` (see [`activation`]).
-#[derive(Debug, Clone, Copy)]
-pub enum Fast {
-    /// max(z, 0).
-    Relu,
-    /// elu with α, times λ for selu.
-    Elu {
-        /// α.
-        alpha: f32,
-        /// selu's λ.
-        lambda: Option<f32>,
-    },
-    /// z·σ(βz) (silu, gelu_sigmoid).
-    Swish {
-        /// β.
-        beta: f32,
-    },
-}
-
-impl Fast {
-    /// The fast path of `a`, if it has one: relu, elu, selu, and swish with a fixed β.
-    pub fn of(a: Activation) -> Option<Fast> {
-        Some(match a {
-            Activation::Relu => Fast::Relu,
-            Activation::Elu { alpha } => Fast::Elu {
-                alpha: alpha as f32,
-                lambda: None,
-            },
-            Activation::Selu => Fast::Elu {
-                alpha: SELU_ALPHA as f32,
-                lambda: Some(SELU_LAMBDA as f32),
-            },
-            Activation::Swish {
-                beta,
-                learned: false,
-            } => Fast::Swish { beta: beta as f32 },
-            Activation::Silu => Fast::Swish { beta: 1.0 },
-            Activation::GeluSigmoid => Fast::Swish { beta: 1.702 },
-            _ => return None,
-        })
-    }
-}
+/// An activation with a fast path on the `Cpu` (see [`activation`]): relu, elu, selu, and swish
+/// with a fixed β, as the activation's `fused()` names it.
+pub use crate::zoo::activation::Fused as Fast;
 
 /// dfdx's relu derivative, 1 where x > 0, else 0.
 fn relu_df(x: f32) -> f32 {
@@ -470,6 +430,7 @@ mod tests {
     use rand_chacha::ChaCha8Rng;
 
     use super::*;
+    use crate::zoo::activation::{Activation, Elu, GeluSigmoid, Relu, Selu, Silu, Swish};
     use crate::zoo::rng::uniform01;
 
     /// `n` values uniform in [-1, 1).
@@ -621,7 +582,7 @@ mod tests {
 
     /// An activation's output and the gradient of z under loss = Σ out ⊙ u + Σ z ⊙ v, by
     /// dfdx's ops or through [`activation`].
-    fn activation_grads(dev: &Cpu, a: Activation, reference: bool) -> Vec<Vec<u32>> {
+    fn activation_grads(dev: &Cpu, a: &Activation, reference: bool) -> Vec<Vec<u32>> {
         let mut rng = ChaCha8Rng::seed_from_u64(17);
         let mut values: Vec<f32> = random(300, &mut rng).iter().map(|x| x * 8.0).collect();
         values.extend([
@@ -643,7 +604,7 @@ mod tests {
         let out = if reference {
             a.apply(zt.with_empty_tape())
         } else {
-            activation(zt.with_empty_tape(), Fast::of(a).unwrap())
+            activation(zt.with_empty_tape(), a.fused().unwrap())
         };
         let values = out.retaped::<NoneTape>().as_vec();
         let grads = ((out * u).sum() + (zt * v).sum()).backward();
@@ -654,20 +615,20 @@ mod tests {
     fn fast_activations_match_dfdx_bit_for_bit() {
         let dev = Cpu::default();
         for a in [
-            Activation::Relu,
-            Activation::Elu { alpha: 1.0 },
-            Activation::Elu { alpha: 0.3 },
-            Activation::Selu,
-            Activation::Silu,
-            Activation::GeluSigmoid,
-            Activation::Swish {
+            Activation::new(Relu {}),
+            Activation::new(Elu { alpha: 1.0 }),
+            Activation::new(Elu { alpha: 0.3 }),
+            Activation::new(Selu {}),
+            Activation::new(Silu {}),
+            Activation::new(GeluSigmoid {}),
+            Activation::new(Swish {
                 beta: 0.6,
                 learned: false,
-            },
+            }),
         ] {
             assert_eq!(
-                activation_grads(&dev, a, true),
-                activation_grads(&dev, a, false),
+                activation_grads(&dev, &a, true),
+                activation_grads(&dev, &a, false),
                 "{a:?}"
             );
         }

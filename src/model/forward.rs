@@ -164,7 +164,7 @@ impl<D: Device<f32>> Mlp<D> {
             Op::Norm(bn) => bn.forward_infer(h),
             Op::Activation { activation, param } => {
                 // The same values and gradients in one op, on an op's (contiguous) output.
-                let fast = cpu::Fast::of(*activation).filter(|_| cpu::is_cpu::<D>());
+                let fast = activation.fused().filter(|_| cpu::is_cpu::<D>());
                 let out = match (param, fast, pass.train, pass.noise.as_deref_mut()) {
                     (Some(p), ..) => activation.apply_learned(h, &p.tensor),
                     (None, Some(f), ..) => cpu::activation(h, f),

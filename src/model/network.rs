@@ -140,7 +140,7 @@ impl<D: Device<f32>> Mlp<D> {
             net.push(
                 layer,
                 Op::Activation {
-                    activation: spec.activation,
+                    activation: spec.activation.clone(),
                     param,
                 },
             );

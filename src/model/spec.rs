@@ -19,8 +19,7 @@ pub struct ModelSpec {
     /// Activation of every hidden layer (the output layer has none: the loss takes logits).
     #[serde(
         default = "relu",
-        deserialize_with = "crate::zoo::named::string_or_table",
-        serialize_with = "crate::zoo::activation::serialize"
+        deserialize_with = "crate::zoo::named::string_or_table"
     )]
     pub activation: Activation,
     /// Initializer of every kernel (Keras's default is glorot_uniform).
@@ -38,10 +37,10 @@ pub struct ModelSpec {
 }
 
 fn relu() -> Activation {
-    Activation::Relu
+    Activation::new(crate::zoo::activation::Relu {})
 }
 fn glorot_uniform() -> Initializer {
-    Initializer::GlorotUniform
+    Initializer::new(crate::zoo::init::GlorotUniform {})
 }
 
 impl ModelSpec {

@@ -436,7 +436,6 @@ pub fn list(dir: &Path) -> Result<Vec<(String, String)>> {
 mod tests {
     use super::*;
     use crate::zoo::clip::Clipping;
-    use crate::zoo::schedule::Schedule;
 
     const GOOD: &str = r#"
 description = "test"
@@ -484,10 +483,14 @@ optimizer = ["sgd", { name = "adam", learning_rate = 0.01 }]
         );
         let study = parse_str(&text).unwrap();
         let config = &study.cells[0].config;
-        assert_eq!(config.clipping, Some(Clipping::ClipNorm { norm: 1.0 }));
+        assert_eq!(
+            config.clipping,
+            Some(Clipping::new(crate::zoo::clip::ClipNorm { norm: 1.0 }))
+        );
+        let schedule = config.schedule.as_ref().unwrap();
         assert!(matches!(
-            config.schedule,
-            Some(Schedule::Exponential { decay_rate, .. }) if decay_rate == 0.1
+            schedule.downcast_ref(),
+            Some(crate::zoo::schedule::Exponential { decay_rate, .. }) if *decay_rate == 0.1
         ));
         assert!(study.cells[0].config_json.contains("clip_norm"));
         // Without them the canonical config (and so every recorded cell id) is as before.

@@ -50,7 +50,12 @@ pub fn pretrain<D: Device<f32>>(
         )
     };
     let mut model = Mlp::new(&spec, INPUTS, outputs, dev, &mut init_rng)?;
-    let mut step = StepConfig::plain(p.optimizer.unwrap_or(config.optimizer)).build(&model)?;
+    let mut step = StepConfig::plain(
+        p.optimizer
+            .clone()
+            .unwrap_or_else(|| config.optimizer.clone()),
+    )
+    .build(&model)?;
     let plan = Plan {
         split: &train,
         images: p.train_subset.map_or(train.len(), |s| s.min(train.len())),

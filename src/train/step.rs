@@ -43,11 +43,11 @@ impl StepConfig {
     /// The step a run config asks for.
     pub fn of(config: &RunConfig) -> Self {
         StepConfig {
-            optimizer: config.optimizer,
-            regularizer: config.kernel_regularizer,
-            clipping: config.clipping,
+            optimizer: config.optimizer.clone(),
+            regularizer: config.kernel_regularizer.clone(),
+            clipping: config.clipping.clone(),
             weight_decay: config.weight_decay,
-            constraint: config.kernel_constraint,
+            constraint: config.kernel_constraint.clone(),
         }
     }
 
@@ -112,7 +112,7 @@ pub struct StepReport {
 }
 
 /// A training step with its optimizer's state.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct Step {
     config: StepConfig,
     optimizer: Optimizer,
@@ -136,7 +136,7 @@ impl Step {
         model: &Mlp<D>,
         learning_rate: Option<f64>,
     ) -> Result<()> {
-        let mut fresh = self.config.optimizer;
+        let mut fresh = self.config.optimizer.clone();
         if let Some(lr) = learning_rate {
             fresh.set_learning_rate(lr);
         }

@@ -32,9 +32,6 @@ pub enum Dropout {
     },
 }
 
-/// The names accepted in a study file.
-pub const NAMES: [&str; 2] = ["dropout", "alpha_dropout"];
-
 /// A mask for one batch: y = x·scale + shift, element-wise.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Mask {

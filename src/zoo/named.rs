@@ -1,10 +1,14 @@
 //! Lets a study file name a technique either by a bare string (`optimizer = "adam"`, Keras's
 //! defaults) or by a table with its parameters (`optimizer = { name = "adam", learning_rate = 0.01 }`).
+//!
+//! A technique's [`Config`](super::technique::Config) now reads both forms by itself, so the
+//! `deserialize_with` attributes that still name these functions (RunConfig, ModelSpec,
+//! Pretrain) are redundant: when they go, this module goes.
 
 use serde::de::{DeserializeOwned, Error as _};
 use serde::{Deserialize, Deserializer};
 
-/// Deserializes a `#[serde(tag = "name")]` enum from a string or a table.
+/// Deserializes a type read from a `{ name = .. }` table from a string or a table.
 pub fn string_or_table<'de, D: Deserializer<'de>, T: DeserializeOwned>(
     deserializer: D,
 ) -> Result<T, D::Error> {

@@ -26,59 +26,24 @@ pub fn keras_state(weights: &Value) -> Vec<Vec<f32>> {
     params
 }
 
-/// Our optimizer for a Keras optimizer config (class name lowercase + hyperparameters).
+/// Our optimizer for a Keras optimizer config (class name lowercase + hyperparameters); SGD is
+/// our momentum or nesterov when Keras's has momentum. Keras's Adam records here may leave out
+/// β and ε, which then keep their (Keras) defaults.
 pub fn keras_optimizer(c: &Value) -> OptimizerConfig {
-    let get = |k: &str| c[k].as_f64().unwrap_or_else(|| panic!("no {k} in {c}"));
-    let learning_rate = get("learning_rate");
-    match c["name"].as_str().unwrap() {
-        "sgd" if c["nesterov"] == Value::Bool(true) => OptimizerConfig::Nesterov {
-            learning_rate,
-            momentum: get("momentum"),
-        },
-        "sgd" if c.get("momentum").and_then(Value::as_f64).unwrap_or(0.0) > 0.0 => {
-            OptimizerConfig::Momentum {
-                learning_rate,
-                momentum: get("momentum"),
-            }
-        }
-        "sgd" => OptimizerConfig::Sgd { learning_rate },
-        "adagrad" => OptimizerConfig::Adagrad {
-            learning_rate,
-            initial_accumulator_value: get("initial_accumulator_value"),
-            epsilon: get("epsilon"),
-        },
-        "rmsprop" => OptimizerConfig::Rmsprop {
-            learning_rate,
-            rho: get("rho"),
-            epsilon: get("epsilon"),
-        },
-        "adam" => OptimizerConfig::Adam {
-            learning_rate,
-            beta_1: c.get("beta_1").and_then(Value::as_f64).unwrap_or(0.9),
-            beta_2: c.get("beta_2").and_then(Value::as_f64).unwrap_or(0.999),
-            epsilon: c.get("epsilon").and_then(Value::as_f64).unwrap_or(1e-7),
-        },
-        "adamax" => OptimizerConfig::Adamax {
-            learning_rate,
-            beta_1: get("beta_1"),
-            beta_2: get("beta_2"),
-            epsilon: get("epsilon"),
-        },
-        "nadam" => OptimizerConfig::Nadam {
-            learning_rate,
-            beta_1: get("beta_1"),
-            beta_2: get("beta_2"),
-            epsilon: get("epsilon"),
-        },
-        "adamw" => OptimizerConfig::Adamw {
-            learning_rate,
-            weight_decay: get("weight_decay"),
-            beta_1: get("beta_1"),
-            beta_2: get("beta_2"),
-            epsilon: get("epsilon"),
-        },
-        other => panic!("unknown Keras optimizer {other}"),
-    }
+    let momentum = c.get("momentum").and_then(Value::as_f64).unwrap_or(0.0);
+    let name = match c["name"].as_str().unwrap() {
+        "sgd" if c["nesterov"] == Value::Bool(true) => "nesterov",
+        "sgd" if momentum > 0.0 => "momentum",
+        other => other,
+    };
+    let (config, defaulted) = super::optimizer_from_keras(name, c);
+    let may_default = ["beta_1", "beta_2", "epsilon"];
+    assert!(
+        name == "adam" && defaulted.iter().all(|k| may_default.contains(&k.as_str()))
+            || defaulted.is_empty(),
+        "{name}: Keras's config lacks {defaulted:?}: {c}"
+    );
+    config
 }
 
 /// A network of `spec` with `inputs` and `outputs`, holding a case's initial Keras weights.
@@ -137,7 +102,7 @@ pub fn replay(
 ) -> (f64, String) {
     let initial = keras_state(&case["initial"]);
     let config = keras_optimizer(&case["optimizer"]);
-    let mut step_rule = StepConfig::plain(config).build(model).unwrap();
+    let mut step_rule = StepConfig::plain(config.clone()).build(model).unwrap();
     let (x, y) = batch(case, inputs, outputs);
     let mut noise = trainbench::seed::stream(0, trainbench::seed::Purpose::Noise);
     let mut worst = (0.0f64, String::new());

@@ -99,3 +99,25 @@ pub fn floats(v: &serde_json::Value) -> Vec<f64> {
 pub fn floats32(v: &serde_json::Value) -> Vec<f32> {
     floats(v).into_iter().map(|x| x as f32).collect()
 }
+
+/// Our optimizer `name` with the hyperparameters of a Keras optimizer's config (JSON): each of
+/// our parameters takes the value Keras reports under the same name. Returns the config and the
+/// parameters Keras did not report, which kept our default (Keras's default too).
+pub fn optimizer_from_keras(
+    name: &str,
+    keras: &serde_json::Value,
+) -> (trainbench::zoo::optim::OptimizerConfig, Vec<String>) {
+    use trainbench::zoo::optim::OptimizerConfig;
+    let ours = OptimizerConfig::default_for(name)
+        .unwrap_or_else(|| panic!("trainbench has no optimizer `{name}`"));
+    let mut params = ours.params();
+    let mut defaulted = Vec::new();
+    for (key, value) in params.iter_mut() {
+        match keras.get(key).and_then(serde_json::Value::as_f64) {
+            Some(v) => *value = v.into(),
+            None => defaulted.push(key.clone()),
+        }
+    }
+    let config = OptimizerConfig::parse(name, params).unwrap();
+    (config, defaulted)
+}

@@ -45,6 +45,7 @@ CASES = [
     ("adamax", lambda: O.Adamax()),
     ("nadam", lambda: O.Nadam()),
     ("adamw", lambda: O.AdamW()),
+    ("lion", lambda: O.Lion()),
     ("sgd_custom", lambda: O.SGD(learning_rate=0.1)),
     ("momentum_custom", lambda: O.SGD(learning_rate=0.05, momentum=0.5)),
     ("nesterov_custom", lambda: O.SGD(learning_rate=0.05, momentum=0.5, nesterov=True)),
@@ -54,6 +55,7 @@ CASES = [
     ("adamax_custom", lambda: O.Adamax(learning_rate=0.05, beta_1=0.8, beta_2=0.99, epsilon=1e-4)),
     ("nadam_custom", lambda: O.Nadam(learning_rate=0.05, beta_1=0.8, beta_2=0.99, epsilon=1e-4)),
     ("adamw_custom", lambda: O.AdamW(learning_rate=0.05, weight_decay=0.1, beta_1=0.8, beta_2=0.99, epsilon=1e-4)),
+    ("lion_custom", lambda: O.Lion(learning_rate=0.01, beta_1=0.8, beta_2=0.95)),
 ]
 # Hyperparameters every case's config must carry, by Keras class.
 REQUIRED = {
@@ -64,6 +66,7 @@ REQUIRED = {
     "Adamax": ["learning_rate", "beta_1", "beta_2", "epsilon"],
     "Nadam": ["learning_rate", "beta_1", "beta_2", "epsilon"],
     "AdamW": ["learning_rate", "beta_1", "beta_2", "epsilon", "weight_decay"],
+    "Lion": ["learning_rate", "beta_1", "beta_2"],
 }
 KEYS = ["learning_rate", "momentum", "nesterov", "beta_1", "beta_2", "epsilon", "rho",
         "initial_accumulator_value", "weight_decay"]

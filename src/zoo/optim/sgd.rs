@@ -1,28 +1,51 @@
-//! Gradient descent with and without (Nesterov) momentum, in Keras 3's float32 arithmetic order
-//! (keras/src/optimizers/sgd.py).
+//! Plain gradient descent (Keras `SGD()`), in Keras 3's float32 arithmetic order
+//! (keras/src/optimizers/sgd.py): θ ← θ − g·η.
 
-/// θ ← θ − g·η.
-pub fn plain(lr: f32, param: &mut [f32], grad: &[f32]) {
-    for (p, &g) in param.iter_mut().zip(grad) {
-        *p -= g * lr;
+use serde::{Deserialize, Serialize};
+
+use super::{OptimizerRule, OptimizerState, Step};
+use crate::zoo::technique::Technique;
+
+/// Plain gradient descent: θ ← θ − ηg.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Sgd {
+    /// η (Keras default 0.01).
+    #[serde(default = "learning_rate")]
+    pub learning_rate: f64,
+}
+
+fn learning_rate() -> f64 {
+    0.01
+}
+
+impl Technique for Sgd {
+    const NAME: &'static str = "sgd";
+}
+
+impl OptimizerRule for Sgd {
+    fn learning_rate(&self) -> f64 {
+        self.learning_rate
+    }
+
+    fn set_learning_rate(&mut self, learning_rate: f64) {
+        self.learning_rate = learning_rate;
+    }
+
+    fn build(&self, _param_sizes: &[usize]) -> Box<dyn OptimizerState> {
+        Box::new(Stateless)
     }
 }
 
-/// m ← −g·η + m·β; then θ ← θ + m (classic) or θ ← θ + (−g·η + m·β) (Nesterov look-ahead).
-pub fn momentum(
-    lr: f32,
-    beta: f32,
-    nesterov: bool,
-    param: &mut [f32],
-    grad: &[f32],
-    m: &mut [f32],
-) {
-    for ((p, &g), m) in param.iter_mut().zip(grad).zip(m.iter_mut()) {
-        *m = -g * lr + *m * beta;
-        if nesterov {
-            *p += -g * lr + *m * beta;
-        } else {
-            *p += *m;
+/// Plain gradient descent keeps nothing between steps.
+#[derive(Debug)]
+struct Stateless;
+
+impl OptimizerState for Stateless {
+    fn update(&mut self, _step: &Step, _index: usize, lr: f64, values: &mut [f32], grads: &[f32]) {
+        let lr = lr as f32;
+        for (p, &g) in values.iter_mut().zip(grads) {
+            *p -= g * lr;
         }
     }
 }

@@ -1,4 +1,5 @@
-//! The command line, as clap derive types. What each command does lives in `commands.rs`.
+//! The command line's clap derive types: the commands and their options. What each command does
+//! lives in `commands.rs`; `mod.rs` runs them.
 
 use std::path::PathBuf;
 

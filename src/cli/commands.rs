@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use anyhow::Context;
 
-use crate::cli::{
+use super::args::{
     ClaimsArgs, Cli, Command, DataAction, EmitArgs, FiguresArgs, LrFindArgs, MergeArgs, Scheduler,
     Selection, StudyArgs, VerifyArgs,
 };

@@ -1,0 +1,34 @@
+//! He et al. 2015, uniform: σ² = 2/fan_in, a preset of [variance scaling](super::VarianceScaling) under its Keras name.
+
+use rand::RngCore;
+use serde::{Deserialize, Serialize};
+
+use super::variance_scaling::{draw, variance, Distribution, FanMode};
+use super::InitializerRule;
+use crate::zoo::technique::Technique;
+
+/// He et al. 2015, uniform: σ² = 2/fan_in.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HeUniform {}
+
+impl Technique for HeUniform {
+    const NAME: &'static str = "he_uniform";
+}
+
+impl InitializerRule for HeUniform {
+    fn variance(&self, fan_in: usize, fan_out: usize) -> f64 {
+        variance(2.0, FanMode::FanIn, fan_in, fan_out)
+    }
+
+    fn kernel(&self, fan_in: usize, fan_out: usize, rng: &mut dyn RngCore) -> Vec<f32> {
+        draw(
+            2.0,
+            FanMode::FanIn,
+            Distribution::Uniform,
+            fan_in,
+            fan_out,
+            rng,
+        )
+    }
+}
