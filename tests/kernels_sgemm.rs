@@ -127,10 +127,7 @@ fn multiply(
 
 /// The paths this CPU can run.
 fn paths() -> Vec<Path> {
-    Path::ALL
-        .into_iter()
-        .filter(|p| p.is_available())
-        .collect()
+    Path::ALL.into_iter().filter(|p| p.is_available()).collect()
 }
 
 /// Checks one product on every path and thread count against the plain loop.
@@ -217,7 +214,9 @@ fn an_empty_depth_clears_or_keeps_c() {
     };
     check((3, 5, 0), l(Init::Zero), 1);
     check((3, 5, 0), l(Init::Dst), 1);
-    assert!(multiply((3, 5, 0), l(Init::Zero), Some((path::detected(), 1)), 1)
-        .iter()
-        .all(|&x| x == 0));
+    assert!(
+        multiply((3, 5, 0), l(Init::Zero), Some((path::detected(), 1)), 1)
+            .iter()
+            .all(|&x| x == 0)
+    );
 }

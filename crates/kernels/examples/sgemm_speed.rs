@@ -47,14 +47,25 @@ fn main() {
         .num_threads(threads)
         .build()
         .unwrap();
-    println!("{threads} thread(s), path {}", kernels::path::detected().name());
+    println!(
+        "{threads} thread(s), path {}",
+        kernels::path::detected().name()
+    );
     pool.install(|| {
         for &(label, m, n, k, a_rm, b_rm, acc) in SHAPES {
             let a: Vec<f32> = (0..m * k).map(|i| (i % 17) as f32 * 0.01).collect();
             let b: Vec<f32> = (0..k * n).map(|i| (i % 13) as f32 * 0.01).collect();
             let mut c = vec![0.0f32; m * n];
-            let (a_rs, a_cs) = if a_rm { (k as isize, 1) } else { (1, m as isize) };
-            let (b_rs, b_cs) = if b_rm { (n as isize, 1) } else { (1, k as isize) };
+            let (a_rs, a_cs) = if a_rm {
+                (k as isize, 1)
+            } else {
+                (1, m as isize)
+            };
+            let (b_rs, b_cs) = if b_rm {
+                (n as isize, 1)
+            } else {
+                (1, k as isize)
+            };
             let flops = 2.0 * (m * n * k) as f64;
             let reps = ((5e8 / flops) as usize).clamp(1, 20000);
             let mut best = [f64::INFINITY; 2];
@@ -68,10 +79,22 @@ fn main() {
                                     m,
                                     n,
                                     k,
-                                    Strided { ptr: c.as_mut_ptr(), rs: n as isize, cs: 1 },
+                                    Strided {
+                                        ptr: c.as_mut_ptr(),
+                                        rs: n as isize,
+                                        cs: 1,
+                                    },
                                     if acc { Init::Dst } else { Init::Zero },
-                                    Strided { ptr: a.as_ptr(), rs: a_rs, cs: a_cs },
-                                    Strided { ptr: b.as_ptr(), rs: b_rs, cs: b_cs },
+                                    Strided {
+                                        ptr: a.as_ptr(),
+                                        rs: a_rs,
+                                        cs: a_cs,
+                                    },
+                                    Strided {
+                                        ptr: b.as_ptr(),
+                                        rs: b_rs,
+                                        cs: b_cs,
+                                    },
                                     threads,
                                 )
                             } else {

@@ -95,17 +95,25 @@ unsafe fn kernel<const R: usize, const V: usize, const AK: bool>(t: Tile) {
 
 /// Writes the transpose of the 8 × 8 block whose row j starts at `src + j·src_stride` (8
 /// contiguous values) to rows `dst + i·dst_stride` (the CPU must have AVX2).
-pub(super) unsafe fn transpose8(src: *const f32, src_stride: isize, dst: *mut f32, dst_stride: usize) {
+pub(super) unsafe fn transpose8(
+    src: *const f32,
+    src_stride: isize,
+    dst: *mut f32,
+    dst_stride: usize,
+) {
     #[cfg(target_arch = "x86_64")]
     transpose8_avx(src, src_stride, dst, dst_stride);
     #[cfg(not(target_arch = "x86_64"))]
-    unreachable!("the AVX2 transpose on another architecture ({src:?}, {dst:?}, {src_stride}, {dst_stride})")
+    unreachable!(
+        "the AVX2 transpose on another architecture ({src:?}, {dst:?}, {src_stride}, {dst_stride})"
+    )
 }
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
 unsafe fn transpose8_avx(src: *const f32, src_stride: isize, dst: *mut f32, dst_stride: usize) {
-    let r: [__m256; 8] = std::array::from_fn(|j| _mm256_loadu_ps(src.offset(j as isize * src_stride)));
+    let r: [__m256; 8] =
+        std::array::from_fn(|j| _mm256_loadu_ps(src.offset(j as isize * src_stride)));
     let t0 = _mm256_unpacklo_ps(r[0], r[1]);
     let t1 = _mm256_unpackhi_ps(r[0], r[1]);
     let t2 = _mm256_unpacklo_ps(r[2], r[3]);

@@ -9,9 +9,9 @@ use std::arch::x86_64::*;
 use super::Tile;
 
 /// Rows of a full tile.
-pub const MR: usize = 6;
+pub const MR: usize = 8;
 /// Columns of a full tile (four vectors of 16).
-pub const NR: usize = 64;
+pub const NR: usize = 48;
 
 /// Runs one tile (the CPU must have AVX-512F: `path::Path::Avx512`).
 pub(super) unsafe fn tile(t: Tile) {
@@ -25,7 +25,9 @@ pub(super) unsafe fn tile(t: Tile) {
                     3 => kernel::<3, $nv, $ak>(t),
                     4 => kernel::<4, $nv, $ak>(t),
                     5 => kernel::<5, $nv, $ak>(t),
-                    _ => kernel::<6, $nv, $ak>(t),
+                    6 => kernel::<6, $nv, $ak>(t),
+                    7 => kernel::<7, $nv, $ak>(t),
+                    _ => kernel::<8, $nv, $ak>(t),
                 }
             };
         }
@@ -34,8 +36,7 @@ pub(super) unsafe fn tile(t: Tile) {
                 match t.cols.div_ceil(16) {
                     1 => rows!(1, $ak),
                     2 => rows!(2, $ak),
-                    3 => rows!(3, $ak),
-                    _ => rows!(4, $ak),
+                    _ => rows!(3, $ak),
                 }
             };
         }
@@ -56,7 +57,11 @@ pub(super) unsafe fn tile(t: Tile) {
 #[target_feature(enable = "avx512f")]
 unsafe fn kernel<const R: usize, const V: usize, const AK: bool>(t: Tile) {
     let tail = t.cols - (V - 1) * 16;
-    let last: __mmask16 = if tail >= 16 { 0xffff } else { (1u16 << tail) - 1 };
+    let last: __mmask16 = if tail >= 16 {
+        0xffff
+    } else {
+        (1u16 << tail) - 1
+    };
     let mut acc = [[_mm512_setzero_ps(); V]; R];
     if t.from_c {
         for (r, row) in acc.iter_mut().enumerate() {

@@ -177,7 +177,11 @@ unsafe fn row_major(
     }
     // Columns when there are enough column tiles, rows otherwise; whole tiles per part.
     let by_columns = n_tiles >= parts;
-    let (tiles, width) = if by_columns { (n_tiles, nr) } else { (m_tiles, mr) };
+    let (tiles, width) = if by_columns {
+        (n_tiles, nr)
+    } else {
+        (m_tiles, mr)
+    };
     let shared = Shared { c, a, b };
     rayon::scope(|scope| {
         for part in 0..parts {
@@ -290,29 +294,29 @@ unsafe fn serial(
                         let b_panel = b_pack.as_ptr().add(jr * kc);
                         for i0 in (i1..rows_end).step_by(mr) {
                             let (a_ptr, a_rs, a_cs) = if a_in_place {
-                            (at(a, i0, k0), a.rs, a.cs)
-                        } else {
-                            let rows = mr.min(m - i0) as isize;
-                            (a_pack.as_ptr().add(i0 * kc), 1, rows)
-                        };
-                        let tile = Tile {
-                            kc,
-                            a: a_ptr,
-                            a_rs,
-                            a_cs,
-                            b: b_panel,
-                            c: at(c, i0, j0 + jr),
-                            c_rs: c.rs,
-                            rows: mr.min(rows_end - i0),
-                            cols: nr.min(cols - jr),
-                            from_c,
-                        };
-                        match path {
-                            Path::Avx512 => avx512::tile(tile),
-                            Path::Avx2 => avx2::tile(tile),
-                            Path::Portable => portable::tile(tile),
+                                (at(a, i0, k0), a.rs, a.cs)
+                            } else {
+                                let rows = mr.min(m - i0) as isize;
+                                (a_pack.as_ptr().add(i0 * kc), 1, rows)
+                            };
+                            let tile = Tile {
+                                kc,
+                                a: a_ptr,
+                                a_rs,
+                                a_cs,
+                                b: b_panel,
+                                c: at(c, i0, j0 + jr),
+                                c_rs: c.rs,
+                                rows: mr.min(rows_end - i0),
+                                cols: nr.min(cols - jr),
+                                from_c,
+                            };
+                            match path {
+                                Path::Avx512 => avx512::tile(tile),
+                                Path::Avx2 => avx2::tile(tile),
+                                Path::Portable => portable::tile(tile),
+                            }
                         }
-                    }
                     }
                 }
             }
@@ -386,7 +390,8 @@ unsafe fn pack_b(
                 }
                 for kk in kk..kc {
                     for j in 0..8 {
-                        *panel.add(kk * nr + jj + j) = *column.offset(j as isize * cs + kk as isize);
+                        *panel.add(kk * nr + jj + j) =
+                            *column.offset(j as isize * cs + kk as isize);
                     }
                 }
                 jj += 8;
