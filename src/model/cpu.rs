@@ -323,6 +323,22 @@ fn relu_df(x: f32) -> f32 {
     }
 }
 
+/// The derivative of elu's negative branch, max(−z, 0) seen from z (`relu_df(−z)`), by numerics
+/// version. Version 1 is dfdx's, 0 at z = ±0 as well, so elu′(0) = 0 and selu′(0) = 0 although
+/// both are differentiable there with derivative α (λα for selu). Version 2 follows Keras on JAX
+/// (issue 11 item 7): the negative branch owns z = ±0, so elu′(0) = α·e⁰ = α and selu′(0) = λα.
+fn elu_negative_df(x: f32, version: u32) -> f32 {
+    if version >= kernels::numerics::V2 {
+        if x <= 0.0 {
+            1.0
+        } else {
+            0.0
+        }
+    } else {
+        relu_df(-x)
+    }
+}
+
 /// `f` applied to z element-wise on the `Cpu` (`D` must be `Cpu`: see [`is_cpu`]), as one op:
 /// what `Activation::apply` computes with dfdx's ops (elu and selu take nine, swish three, each
 /// allocating). `z` must be contiguous (any op's output is); it may be used elsewhere too, as
@@ -337,7 +353,8 @@ pub fn activation<D: Device<f32>, T: 'static>(z: Matrix<D, T>, f: Fast) -> Matri
 /// - relu: max(z, 0); ∂z += relu′(z)·∂out, relu′(z) = 1 if z > 0 else 0.
 /// - elu: a = −z, b = max(a, 0), c = −b, d = eᶜ, e = d − 1, f = e·α, g = max(z, 0), h = g + f, and
 ///   selu's i = h·λ. Backward from i (or h) down: each op adds df·∂out to its input's gradient,
-///   from +0.0; z's gradient gets g's term, then a's.
+///   from +0.0; z's gradient gets g's term, then a's. Under numerics version 2, b's derivative
+///   at z = ±0 is 1, not dfdx's 0 (see [`elu_negative_df`]).
 /// - swish: u = z·β, s = 1/(1 + e⁻ᵘ), out = z·s; z's gradient gets s·∂out, then β·∂u with
 ///   ∂u = 0 + s(1 − s)·∂s and ∂s = 0 + z·∂out.
 fn cpu_activation<T: 'static>(z: Matrix<Cpu, T>, f: Fast) -> Matrix<Cpu, T> {
@@ -369,6 +386,9 @@ fn cpu_activation<T: 'static>(z: Matrix<Cpu, T>, f: Fast) -> Matrix<Cpu, T> {
         }
     };
     let out = z.device().tensor_from_vec(values, shape);
+    // The version of the forward pass's thread (the backward pass runs on it too, but its
+    // arithmetic belongs to the run that recorded it).
+    let version = kernels::numerics::current();
     if let Some(tape) = (&mut tape as &mut dyn Any).downcast_mut::<OwnedTape<f32, Cpu>>() {
         let (out_ghost, z_ghost) = (out.ghost(), z.ghost());
         tape.add_backward_op(move |grads| {
@@ -393,7 +413,7 @@ fn cpu_activation<T: 'static>(z: Matrix<Cpu, T>, f: Fast) -> Matrix<Cpu, T> {
                         let dd = 0.0 + 1.0 * de;
                         let dc = 0.0 + e_c * dd;
                         let db = 0.0 + -1.0 * dc;
-                        let da = 0.0 + relu_df(-x) * db;
+                        let da = 0.0 + elu_negative_df(x, version) * db;
                         *d += -1.0 * da;
                     }
                 }
@@ -632,5 +652,93 @@ mod tests {
                 "{a:?}"
             );
         }
+    }
+
+    /// ∂(Σ f(z))/∂z by the fused path under numerics `version`.
+    fn fused_gradient(dev: &Cpu, a: &Activation, z: &[f32], version: u32) -> Vec<f32> {
+        let _version = kernels::numerics::enter(version);
+        let z = dev.tensor_from_vec(z.to_vec(), (z.len(), 1));
+        let out = activation(z.clone().traced(Gradients::leaky()), a.fused().unwrap());
+        out.sum().backward().get(&z).as_vec()
+    }
+
+    #[test]
+    fn under_version_2_elu_and_selu_have_their_derivative_at_zero() {
+        let dev = Cpu::default();
+        let (lambda, alpha) = (1.050_701_f32, 1.673_263_2_f32);
+        let at_zero = [0.0, -0.0];
+        for (a, v2) in [
+            (Activation::new(Elu { alpha: 1.0 }), 1.0),
+            (Activation::new(Elu { alpha: 0.3 }), 0.3),
+            (Activation::new(Selu {}), lambda * alpha),
+            // relu′(0) = 0 in both (JAX's convention too).
+            (Activation::new(Relu {}), 0.0),
+        ] {
+            let (one, two) = (
+                fused_gradient(&dev, &a, &at_zero, kernels::numerics::V1),
+                fused_gradient(&dev, &a, &at_zero, kernels::numerics::V2),
+            );
+            assert_eq!(one, [0.0, 0.0], "{a:?} under version 1 (dfdx's convention)");
+            for g in two {
+                assert!(
+                    (g - v2).abs() <= 1e-6 * v2.max(1.0),
+                    "{a:?}: {g}, expected {v2}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn away_from_zero_version_2_keeps_the_fused_activations_bits() {
+        let dev = Cpu::default();
+        let mut rng = ChaCha8Rng::seed_from_u64(5);
+        let mut z: Vec<f32> = random(400, &mut rng).iter().map(|x| x * 8.0).collect();
+        z.extend([1e-40, -1e-40, 100.0, -100.0, f32::MIN_POSITIVE]);
+        for a in [
+            Activation::new(Relu {}),
+            Activation::new(Elu { alpha: 1.0 }),
+            Activation::new(Selu {}),
+            Activation::new(Silu {}),
+        ] {
+            assert_eq!(
+                bits(&fused_gradient(&dev, &a, &z, kernels::numerics::V1)),
+                bits(&fused_gradient(&dev, &a, &z, kernels::numerics::V2)),
+                "{a:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn under_version_2_the_fused_activations_match_keras_at_zero() {
+        // tests/reference/keras_activations.json's "at_zero": Keras on JAX at z = +0 and −0.
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/reference/keras_activations.json"
+        );
+        let doc: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+        let floats = |v: &serde_json::Value| -> Vec<f32> {
+            let values = v.as_array().unwrap().iter();
+            values.map(|x| x.as_f64().unwrap() as f32).collect()
+        };
+        let z = floats(&doc["at_zero"]["x"]);
+        let dev = Cpu::default();
+        let mut fused = 0;
+        for case in doc["at_zero"]["cases"].as_array().unwrap() {
+            let mut table = case["params"].clone();
+            table["name"] = case["name"].clone();
+            let a: Activation = serde_json::from_value(table).unwrap();
+            if a.fused().is_none() {
+                continue;
+            }
+            let expected = floats(&case["dy"]);
+            let got = fused_gradient(&dev, &a, &z, kernels::numerics::V2);
+            for (g, k) in got.iter().zip(&expected) {
+                assert!((g - k).abs() <= 5e-6, "{a:?} at ±0: {g}, Keras {k}");
+            }
+            fused += 1;
+        }
+        // relu, elu (two α), selu, silu, gelu_sigmoid, swish.
+        assert!(fused >= 7, "only {fused} fused activations checked");
     }
 }
