@@ -2,7 +2,10 @@
 //! device; other devices take dfdx's general path). Each gives exactly the values and gradients
 //! dfdx's own ops would, bit for bit: the same gemm calls (sizes, strides, threads) and the same
 //! f32 operations in the same order per element; only work whose result nobody reads is
-//! skipped, and copies and strided element-by-element loops are avoided.
+//! skipped, and copies and strided element-by-element loops are avoided. That is numerics
+//! version 1. Under version 2 (`kernels::numerics`, set per thread by a training run) the
+//! activations' exponentials are `kernels::exp`'s vectorized one, and elu′(0) = α, selu′(0) = λα
+//! as Keras on JAX (dfdx's ops give 0); the matrix products change under crates/gemm.
 //!
 //! - [`matmul_kernel_grad`]: x·W for an input that needs no gradient (the batch, in the first
 //!   dense layer of a training step). dfdx's matmul always computes the gradients of both
@@ -323,6 +326,19 @@ fn relu_df(x: f32) -> f32 {
     }
 }
 
+/// eˣ for every x of `xs`, in place: glibc's scalar `expf` under numerics version 1 (dfdx's
+/// `exp`, the bits of every result recorded before versions), `kernels::exp`'s vectorized one
+/// under version 2 (at most `kernels::exp::MAX_ULPS` ulps off, the same bits on every path).
+fn exp_by_version(xs: &mut [f32], version: u32) {
+    if version >= kernels::numerics::V2 {
+        kernels::exp::exp_in_place(xs);
+    } else {
+        for x in xs {
+            *x = x.exp();
+        }
+    }
+}
+
 /// The derivative of elu's negative branch, max(−z, 0) seen from z (`relu_df(−z)`), by numerics
 /// version. Version 1 is dfdx's, 0 at z = ±0 as well, so elu′(0) = 0 and selu′(0) = 0 although
 /// both are differentiable there with derivative α (λα for selu). Version 2 follows Keras on JAX
@@ -364,10 +380,14 @@ fn cpu_activation<T: 'static>(z: Matrix<Cpu, T>, f: Fast) -> Matrix<Cpu, T> {
     z.copy_into(&mut zv);
     // e^c for elu, s for swish: what the backward pass needs besides z.
     let mut kept = Vec::new();
+    // The version of the forward pass's thread (the backward pass runs on it too, but its
+    // arithmetic belongs to the run that recorded it).
+    let version = kernels::numerics::current();
     let values: Vec<f32> = match f {
         Fast::Relu => zv.iter().map(|&x| x.max(0.0)).collect(),
         Fast::Elu { alpha, lambda } => {
-            kept = zv.iter().map(|&x| (-(-x).max(0.0)).exp()).collect();
+            kept = zv.iter().map(|&x| -(-x).max(0.0)).collect();
+            exp_by_version(&mut kept, version);
             let h = zv
                 .iter()
                 .zip(&kept)
@@ -378,17 +398,15 @@ fn cpu_activation<T: 'static>(z: Matrix<Cpu, T>, f: Fast) -> Matrix<Cpu, T> {
             }
         }
         Fast::Swish { beta } => {
-            kept = zv
-                .iter()
-                .map(|&x| 1.0 / (1.0 + (-(x * beta)).exp()))
-                .collect();
+            kept = zv.iter().map(|&x| -(x * beta)).collect();
+            exp_by_version(&mut kept, version);
+            for s in &mut kept {
+                *s = 1.0 / (1.0 + *s);
+            }
             zv.iter().zip(&kept).map(|(&x, &s)| x * s).collect()
         }
     };
     let out = z.device().tensor_from_vec(values, shape);
-    // The version of the forward pass's thread (the backward pass runs on it too, but its
-    // arithmetic belongs to the run that recorded it).
-    let version = kernels::numerics::current();
     if let Some(tape) = (&mut tape as &mut dyn Any).downcast_mut::<OwnedTape<f32, Cpu>>() {
         let (out_ghost, z_ghost) = (out.ghost(), z.ghost());
         tape.add_backward_op(move |grads| {
@@ -689,23 +707,57 @@ mod tests {
     }
 
     #[test]
-    fn away_from_zero_version_2_keeps_the_fused_activations_bits() {
+    fn away_from_zero_version_2_stays_within_its_exps_error_of_version_1() {
+        // Version 2 changes only the exponential (and elu′ at ±0): relu keeps its bits, and the
+        // others' values and gradients move by a few ulps of e^x, nowhere near a formula's error.
         let dev = Cpu::default();
         let mut rng = ChaCha8Rng::seed_from_u64(5);
         let mut z: Vec<f32> = random(400, &mut rng).iter().map(|x| x * 8.0).collect();
         z.extend([1e-40, -1e-40, 100.0, -100.0, f32::MIN_POSITIVE]);
+        let relu = Activation::new(Relu {});
+        assert_eq!(
+            bits(&fused_gradient(&dev, &relu, &z, kernels::numerics::V1)),
+            bits(&fused_gradient(&dev, &relu, &z, kernels::numerics::V2)),
+        );
+        assert_eq!(
+            bits(&fused_values(&dev, &relu, &z, kernels::numerics::V1)),
+            bits(&fused_values(&dev, &relu, &z, kernels::numerics::V2)),
+        );
+        let mut differing = 0;
         for a in [
-            Activation::new(Relu {}),
             Activation::new(Elu { alpha: 1.0 }),
             Activation::new(Selu {}),
             Activation::new(Silu {}),
         ] {
-            assert_eq!(
-                bits(&fused_gradient(&dev, &a, &z, kernels::numerics::V1)),
-                bits(&fused_gradient(&dev, &a, &z, kernels::numerics::V2)),
-                "{a:?}"
-            );
+            let one = fused_values(&dev, &a, &z, kernels::numerics::V1);
+            let two = fused_values(&dev, &a, &z, kernels::numerics::V2);
+            let d_one = fused_gradient(&dev, &a, &z, kernels::numerics::V1);
+            let d_two = fused_gradient(&dev, &a, &z, kernels::numerics::V2);
+            for ((x, (o, t)), (d_o, d_t)) in z
+                .iter()
+                .zip(one.iter().zip(&two))
+                .zip(d_one.iter().zip(&d_two))
+            {
+                assert!(
+                    (o - t).abs() <= 1e-6 * o.abs().max(1.0),
+                    "{a:?} f({x}): {o} vs {t}"
+                );
+                assert!(
+                    (d_o - d_t).abs() <= 1e-6 * d_o.abs().max(1.0),
+                    "{a:?} f'({x}): {d_o} vs {d_t}"
+                );
+            }
+            differing += usize::from(bits(&one) != bits(&two));
         }
+        // The vectorized exponential is used at all.
+        assert!(differing > 0, "version 2 gave version 1's bits everywhere");
+    }
+
+    /// f(z) by the fused path under numerics `version`.
+    fn fused_values(dev: &Cpu, a: &Activation, z: &[f32], version: u32) -> Vec<f32> {
+        let _version = kernels::numerics::enter(version);
+        let z = dev.tensor_from_vec(z.to_vec(), (z.len(), 1));
+        activation(z, a.fused().unwrap()).as_vec()
     }
 
     #[test]

@@ -10,9 +10,13 @@
 //! - [`sgemm`]: version 2's matrix product, one fused multiply-add chain per element in k order,
 //!   so that every path and thread count gives the same bits.
 //!
+//! - [`exp`]: version 2's vectorized exponential, with a stated maximum error and the same
+//!   bits on every path.
+//!
 //! Nothing here knows about dfdx, tensors or training: plain slices and raw matrices only, so
 //! that both the gemm stand-in (crates/gemm) and trainbench can depend on it.
 
+pub mod exp;
 pub mod numerics;
 pub mod path;
 pub mod sgemm;
