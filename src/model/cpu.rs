@@ -54,7 +54,7 @@ pub(crate) fn with_dfdx_only<R>(reference: bool, f: impl FnOnce() -> R) -> R {
 }
 
 /// Whether `D` is dfdx's `Cpu` (whether to take the fast paths).
-pub(super) fn is_cpu<D: 'static>() -> bool {
+pub fn is_cpu<D: 'static>() -> bool {
     #[cfg(test)]
     if DFDX_ONLY.with(|only| only.get()) {
         return false;
@@ -450,6 +450,77 @@ fn cpu_activation<T: 'static>(z: Matrix<Cpu, T>, f: Fast) -> Matrix<Cpu, T> {
     out.put_tape(tape)
 }
 
+/// Softmax cross-entropy of `logits` (batch × classes) against target probabilities (one-hot
+/// labels), averaged over the batch, and its gradient, as one op on the `Cpu` (`D` must be
+/// `Cpu`: see [`is_cpu`]): numerics version 2's loss. dfdx's `cross_entropy_with_logits_loss`
+/// (version 1's) takes a log-softmax, a product, a mean, a negation and a division, each a pass
+/// with its own buffer and glibc's scalar `expf` per element, and as many again backward.
+///
+/// Per row i, in f32 and in this order: m = max z, s = z − m, S = Σ eˢ (sums in class order,
+/// the exponentials by `kernels::exp`), lossᵢ = (Σ y)·ln S − Σ y·s; the loss is Σᵢ lossᵢ (in
+/// row order) / rows. The gradient is ∂z = ∂loss·(eˢ/S·Σy − y)/rows, added to z's.
+pub fn softmax_cross_entropy<D: Device<f32>>(
+    logits: Matrix<D, OwnedTape<f32, D>>,
+    targets: Matrix<D>,
+) -> Tensor<(), f32, D, OwnedTape<f32, D>> {
+    assert!(is_cpu::<D>(), "the Cpu fast path on another device");
+    cast(cpu_softmax_cross_entropy(cast(logits), cast(targets)))
+}
+
+fn cpu_softmax_cross_entropy(
+    logits: Matrix<Cpu, OwnedTape<f32, Cpu>>,
+    targets: Matrix<Cpu>,
+) -> Tensor<(), f32, Cpu, OwnedTape<f32, Cpu>> {
+    let (z, mut tape) = logits.split_tape();
+    let (rows, cols) = *z.shape();
+    let mut e = vec![0.0; rows * cols];
+    z.copy_into(&mut e);
+    let mut y = vec![0.0; rows * cols];
+    targets.copy_into(&mut y);
+    // Per row: Σ y·s and Σ y, with s = z − max z written over z.
+    let mut dot = vec![0.0f32; rows];
+    let mut mass = vec![0.0f32; rows];
+    for (((row, t), d), w) in e
+        .chunks_exact_mut(cols)
+        .zip(y.chunks_exact(cols))
+        .zip(&mut dot)
+        .zip(&mut mass)
+    {
+        let m = row.iter().fold(f32::NEG_INFINITY, |a, &b| a.max(b));
+        for (s, &t) in row.iter_mut().zip(t) {
+            *s -= m;
+            *d += t * *s;
+            *w += t;
+        }
+    }
+    // One call over the whole batch: whole vectors, not rows of 10.
+    kernels::exp::exp_in_place(&mut e);
+    let mut sums = vec![0.0f32; rows];
+    let mut loss = 0.0f32;
+    for (((row, sum), &d), &w) in e.chunks_exact(cols).zip(&mut sums).zip(&dot).zip(&mass) {
+        *sum = row.iter().sum();
+        loss += w * sum.ln() - d;
+    }
+    let inv_rows = 1.0 / rows as f32;
+    let out = z.device().tensor(loss * inv_rows);
+    let (out_ghost, z_ghost) = (out.ghost(), z.ghost());
+    tape.add_backward_op(move |grads| {
+        let g = grads.get_or_alloc_mut(&out_ghost)?[0] * inv_rows;
+        let dz: &mut Vec<f32> = grads.get_or_alloc_mut(&z_ghost)?;
+        let rows_of = dz.chunks_exact_mut(cols).zip(e.chunks_exact(cols));
+        for (((d, row), t), (&sum, &w)) in rows_of
+            .zip(y.chunks_exact(cols))
+            .zip(sums.iter().zip(&mass))
+        {
+            for ((d, &ex), &t) in d.iter_mut().zip(row).zip(t) {
+                *d += g * (ex / sum * w - t);
+            }
+        }
+        Ok(())
+    });
+    out.put_tape(tape)
+}
+
 /// Moves `t`'s gradient out of `grads` (leaving an empty buffer there) when the device is the
 /// `Cpu`; `None` on other devices. A gradient the backward pass never reached comes out as zeros.
 pub fn take_grad<S: Shape, D: Device<f32>>(
@@ -792,5 +863,45 @@ mod tests {
         }
         // relu, elu (two α), selu, silu, gelu_sigmoid, swish.
         assert!(fused >= 7, "only {fused} fused activations checked");
+    }
+
+    #[test]
+    fn the_fused_softmax_cross_entropy_matches_dfdxs_loss_and_gradient() {
+        let dev = Cpu::default();
+        let mut rng = ChaCha8Rng::seed_from_u64(11);
+        for (rows, scale) in [(32, 3.0), (7, 30.0), (1, 0.5)] {
+            let cols = 10;
+            let logits: Vec<f32> = random(rows * cols, &mut rng)
+                .iter()
+                .map(|x| x * scale)
+                .collect();
+            // One-hot labels, and one soft row (target probabilities summing to 1).
+            let mut y = vec![0.0; rows * cols];
+            for r in 0..rows {
+                y[r * cols + (r * 7) % cols] = 1.0;
+            }
+            y[..cols].fill(0.1);
+            let z = dev.tensor_from_vec(logits, (rows, cols));
+            let t = dev.tensor_from_vec(y, (rows, cols));
+            let run = |fused: bool| {
+                let zt = z.clone().traced(Gradients::leaky());
+                let loss = if fused {
+                    softmax_cross_entropy(zt, t.clone())
+                } else {
+                    cross_entropy_with_logits_loss(zt, t.clone())
+                };
+                let value = loss.retaped::<NoneTape>().as_vec()[0];
+                // A loss scaled by 2.5 checks that the upstream gradient is used.
+                (value, (loss * 2.5).backward().get(&z).as_vec())
+            };
+            let ((ours, d_ours), (dfdx, d_dfdx)) = (run(true), run(false));
+            assert!(
+                (ours - dfdx).abs() <= 2e-6 * dfdx.abs().max(1.0),
+                "{rows}: {ours} vs {dfdx}"
+            );
+            for (a, b) in d_ours.iter().zip(&d_dfdx) {
+                assert!((a - b).abs() <= 1e-6, "{rows}: ∂z {a} vs {b}");
+            }
+        }
     }
 }
