@@ -35,6 +35,10 @@ pub struct RunConfig {
     /// N images of those classes).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub train_subset: Option<usize>,
+    /// How the `train_subset` images are chosen: the first N (the default, left out of the
+    /// canonical config so existing cell ids stay), or a draw seeded by the run's subset seed.
+    #[serde(default, skip_serializing_if = "SubsetDraw::is_first")]
+    pub train_subset_draw: SubsetDraw,
     /// The task's classes, relabelled 0, 1, … in this order (None: all ten). Validation and test
     /// sets keep only these classes too.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -217,6 +221,12 @@ impl RunConfig {
         if self.train_subset == Some(0) {
             return Err(Error::invalid("train_subset", "must be at least 1"));
         }
+        if !self.train_subset_draw.is_first() && self.train_subset.is_none() {
+            return Err(Error::invalid(
+                "train_subset_draw",
+                "draws from the training images only with a `train_subset` size: add train_subset = N",
+            ));
+        }
         self.model.check()?;
         self.optimizer.check()?;
         if let Some(c) = &self.clipping {
@@ -265,6 +275,29 @@ impl RunConfig {
             )?;
         }
         Ok(())
+    }
+}
+
+/// How a run's `train_subset` images are chosen from the training split (of its classes, if it
+/// names them). A drawn subset keeps the images in file order; the order stream shuffles them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SubsetDraw {
+    /// The first N images (the textbook's choice, and the default).
+    #[default]
+    First,
+    /// N images drawn uniformly without replacement with the run's subset seed.
+    Random,
+    /// N images drawn with the run's subset seed so that every class gets an equal share (N/C,
+    /// the remainder to the lowest labels; a class with too few images gives all it has and the
+    /// rest go to the others).
+    Stratified,
+}
+
+impl SubsetDraw {
+    /// Whether this is the default draw (the first N images).
+    pub fn is_first(&self) -> bool {
+        *self == SubsetDraw::First
     }
 }
 

@@ -14,6 +14,7 @@
 //!   → config, model                 a run's configuration; the network and its forward passes
 //!   → data, zoo                     Fashion-MNIST; the techniques (pure math, no IO)
 //!   → seed, error (, provenance)    seed streams, the error type
+//!   (device)                        `--device`: which dfdx device runs train on (study, cli)
 //!
 //! results, report, plot             beside them, the output side: records and their tables,
 //!                                   statistics and reports, charts; they import none of
@@ -29,6 +30,7 @@ pub mod claims;
 pub mod cli;
 pub mod config;
 pub mod data;
+pub mod device;
 pub mod error;
 pub mod figures;
 pub mod model;

@@ -255,3 +255,56 @@ fn a_changed_study_is_refused_until_a_new_result_set_is_asked_for() {
     assert_eq!((old.len(), new.len()), (3, 3));
     assert!(old.iter().all(|r| r.epochs_run == 2) && new.iter().all(|r| r.epochs_run == 1));
 }
+
+#[test]
+fn devices_are_named_checked_and_never_mixed_in_one_result_set() {
+    let tmp = tempfile::tempdir().unwrap();
+    let studies = tiny_study(tmp.path(), "tiny", 500, r#"optimizer = ["sgd"]"#);
+    let results = tmp.path().join("results");
+    let run = |args: &[&str]| {
+        let out = trainbench()
+            .arg("--studies")
+            .arg(&studies)
+            .args(args)
+            .arg("--results")
+            .arg(&results)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert!(!stderr.contains("panicked"), "{}", text(&out));
+        (out.status.success(), stderr)
+    };
+    let (ok, stderr) = run(&["study", "tiny", "--no-progress", "--device", "tpu"]);
+    assert!(!ok && stderr.contains("unknown device 'tpu'") && stderr.contains("cuda:N"));
+    #[cfg(not(feature = "cuda"))]
+    {
+        let (ok, stderr) = run(&["study", "tiny", "--no-progress", "--device", "cuda"]);
+        assert!(!ok && stderr.contains("built without CUDA"), "{stderr}");
+        let (ok, stderr) = run(&["study", "tiny", "--no-progress", "--device", "auto"]);
+        assert!(ok && stderr.contains("device auto: cpu"), "{stderr}");
+    }
+    #[cfg(feature = "cuda")]
+    assert!(run(&["study", "tiny", "--no-progress", "--device", "cpu"]).0);
+
+    // Every run says where it trained; a table of another device's runs is refused.
+    let dir = results.join("tiny");
+    let (mut runs, epochs) = trainbench::results::store::load(&dir).unwrap();
+    assert_eq!(runs.len(), 3);
+    assert!(runs.iter().all(|r| r.device == "cpu"));
+    for r in &mut runs {
+        r.device = "cuda:0".into();
+    }
+    trainbench::results::store::save(&dir, &runs, &epochs).unwrap();
+    let (ok, stderr) = run(&["study", "tiny", "--no-progress", "--device", "cpu"]);
+    assert!(
+        !ok && stderr.contains("holds runs made on cuda:0"),
+        "{stderr}"
+    );
+    let (ok, stderr) = run(&["verify", "tiny", "--device", "cpu"]);
+    assert!(!ok, "{stderr}");
+    assert!(
+        stderr.contains("3 runs made on another device (cuda:0) are left out")
+            && stderr.contains("--device cuda"),
+        "{stderr}"
+    );
+}

@@ -6,6 +6,7 @@ use std::path::Path;
 use std::sync::atomic::AtomicBool;
 
 use trainbench::data;
+use trainbench::device::Compute;
 use trainbench::results::store;
 use trainbench::study::runner::{run_study, RunnerOptions};
 use trainbench::study::{spec, Overrides};
@@ -47,6 +48,7 @@ fn run_version(
         results: results.to_path_buf(),
         progress: false,
         shard: None,
+        device: Compute::Cpu,
     };
     let summary = run_study(&study, &data, &opts, &AtomicBool::new(false)).unwrap();
     assert_eq!(summary.ran, 12);
@@ -117,6 +119,7 @@ fn results_of_two_numerics_versions_never_mix() {
         results: dir.path().to_path_buf(),
         progress: false,
         shard: None,
+        device: Compute::Cpu,
     };
     let e = run_study(&study, &data, &opts, &AtomicBool::new(false))
         .unwrap_err()
@@ -136,6 +139,7 @@ fn a_second_invocation_skips_recorded_runs() {
         results: dir.path().to_path_buf(),
         progress: false,
         shard: None,
+        device: Compute::Cpu,
     };
     let again = run_study(&study, &data, &opts, &AtomicBool::new(false)).unwrap();
     assert_eq!((again.ran, again.skipped), (0, 12));
@@ -172,6 +176,7 @@ fn results_of_a_changed_study_are_refused_with_what_changed() {
         results: dir.path().to_path_buf(),
         progress: false,
         shard: None,
+        device: Compute::Cpu,
     };
     let e = run_study(&changed, &data, &opts, &AtomicBool::new(false))
         .unwrap_err()
@@ -202,6 +207,7 @@ fn a_diverging_run_is_recorded_with_its_step() {
         results: dir.path().to_path_buf(),
         progress: false,
         shard: None,
+        device: Compute::Cpu,
     };
     let summary = run_study(&study, &data, &opts, &AtomicBool::new(false)).unwrap();
     assert_eq!(summary.ran, 2);

@@ -41,6 +41,7 @@ fn options(results: &Path, out: &Path, only: &[&str]) -> Options {
         // Tests never look for the real data: synthetic images of the same shape.
         data: DataSource::Given(Arc::new(data::synthetic(6000, 200, 300, 7))),
         only: only.iter().map(|s| s.to_string()).collect(),
+        device: trainbench::device::Compute::Cpu,
     }
 }
 
@@ -209,6 +210,8 @@ fn record(
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect(),
         seed,
+        seed_streams: vec![],
+        tuned: vec![],
         config_json: "{}".into(),
         dataset: "fashion-mnist".into(),
         dataset_sha256: "0".into(),

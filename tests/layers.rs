@@ -15,6 +15,7 @@ const MAY_IMPORT: &[(&str, &[&str])] = &[
     ("error", &[]),
     ("seed", &["error"]),
     ("provenance", &["error"]),
+    ("device", &["error"]),
     // The data and the techniques (pure math); data's synthetic sets use zoo's seeded draws.
     ("data", &["error", "seed", "zoo"]),
     ("zoo", &["error", "seed"]),
@@ -37,6 +38,7 @@ const MAY_IMPORT: &[(&str, &[&str])] = &[
             "error",
             "seed",
             "provenance",
+            "device",
             "data",
             "zoo",
             "model",
@@ -56,8 +58,8 @@ const MAY_IMPORT: &[(&str, &[&str])] = &[
     (
         "figures",
         &[
-            "error", "seed", "data", "zoo", "model", "config", "train", "results", "plot",
-            "report", "study",
+            "error", "seed", "device", "data", "zoo", "model", "config", "train", "results",
+            "plot", "report", "study",
         ],
     ),
     // The command line: everything.
@@ -67,6 +69,7 @@ const MAY_IMPORT: &[(&str, &[&str])] = &[
             "error",
             "seed",
             "provenance",
+            "device",
             "data",
             "zoo",
             "model",

@@ -1,49 +1,153 @@
-//! `trainbench claims`: the chapter's claims checked against the committed results. Each check
-//! of studies/claims.toml (see [`spec`]) measures one metric on every run of two cells of a study,
-//! pairs the runs by seed, and gives a verdict by the rule fixed in advance:
+//! `trainbench claims`: the chapter's claims checked against the recorded results, by rules fixed
+//! in studies/claims.toml before the runs ([`spec`]). This doc is the rule; claims.toml's header
+//! summarizes it and results/claims.md says it in brief.
 //!
-//! - `higher` / `lower`: **supported** when the 95% bootstrap interval of the mean paired
-//!   difference a − b lies wholly on the claimed side of 0, **contradicted** when wholly on the
-//!   other, **inconclusive** otherwise;
-//! - `equal` (with a margin m): supported when the interval lies within [−m, m], contradicted when
-//!   wholly outside it, inconclusive otherwise;
-//! - `below` / `above` (one cell, bound m): the interval of the mean against m, likewise.
+//! # One check
+//! 1. **Arms and values.** Arm a (and b) is a cell of the claim's study, picked by axis values;
+//!    a `pool`ed arm is several cells, a seed's value the mean over them. Each run gives the
+//!    check's metric ([`measure`]). **Divergence is an outcome**: a diverged run is never
+//!    dropped; its trained model scores chance accuracy (1/classes) and a +∞ loss, and a target
+//!    a run never reached is +∞ (censored); what it measured before diverging keeps its value.
+//!    A value that does not exist (a metric the run did not record) leaves its seed out, counted
+//!    in the table. Metric `diverged` compares the arms' divergence rates instead (Newcombe
+//!    interval, Fisher's exact test); every check shows each arm's divergence rate with its 95%
+//!    Wilson interval.
+//! 2. **Gates** ([`gates`]): the arms a check names must have *trained* (median best validation
+//!    accuracy ≥ chance + 10 points) and/or *converged* (half of the runs or more: early
+//!    stopping fired, or the last 3 epochs lowered the best validation loss by less than 1%). A
+//!    failed gate makes the check **invalid: <cell> did not train / did not converge**, never
+//!    supported or contradicted. A gate never tests the claim's own outcome (init-1's N(0, 1)
+//!    arm failing to train is the evidence, so only the Glorot/He arm is gated).
+//! 3. **Differences.** Paired by seed and oriented so that positive is the claimed direction:
+//!    a − b for `higher`, b − a for `lower`, a − b for `equal`; for a bound, a − bound
+//!    (`above`) or bound − a (`below`). Two infinities of one sign tie (0). At least
+//!    [`MIN_SEEDS`] pairs, else inconclusive.
+//! 4. **Test** ([`crate::report::inference::paired`]): the paired Student t test when every
+//!    difference is finite; the Wilcoxon signed-rank test (Pratt's zeros) with the
+//!    Hodges–Lehmann estimate and its interval when one is infinite (a diverged run ranks
+//!    worst), or when the check asks for `estimator = "rank"`. The check's p-value is the
+//!    two-sided p of no difference for a direction or a bound; the TOST p-value for `equal`
+//!    (within ±margin) and for a stated magnitude (`band`, in the claimed direction).
 //!
-//! A check needs at least [`MIN_SEEDS`] seeds with a finite value (paired, for a comparison);
-//! with fewer it is inconclusive, and the table says how many runs had no finite value (e.g. a
-//! diverged run's accuracy). A claim is supported when all its checks are, contradicted when any
-//! is, inconclusive otherwise. A claim whose study has missing runs gets no verdict but says what
-//! is missing.
+//! # Holm within a claim, and the levels
+//! The claim's m tests (role `test` with ≥ 5 pairs, gates passed, results present) are one
+//! family at α = 0.05 (family-wise). Ordered by p-value, the r-th is tested at
+//! α_r = α/(m − r + 1) and is significant when its Holm-adjusted p-value p̃ ≤ α (it and every
+//! check before it pass their α_r: Holm's step-down). **Every interval of a check is shown at
+//! the level it was tested at, 1 − α_r** (95% when m = 1), so for the t test a significant
+//! check's interval excludes 0 exactly; the minimum detectable effect and the seeds needed for
+//! 80% power are computed at α/m, the strictest level a test of the family can get. Then:
+//! - **direction** (`higher`/`lower`): significant → **supported** if the estimate is on the
+//!   claimed side, **contradicted** if on the other; else **equivalent** when TOST at α_r
+//!   shows the difference within ±margin (no effect that matters: it counts against the
+//!   claim); else **inconclusive**;
+//! - **stated magnitude** (`band`): significant (TOST: the difference lies within the band) →
+//!   supported; else contradicted when the 1 − α_r interval lies wholly outside the band
+//!   (too small, the wrong sign, or too large); else inconclusive;
+//! - **equal**: significant (TOST within ±margin) → supported; contradicted when the 1 − α_r
+//!   interval lies wholly outside ±margin; else inconclusive;
+//! - **bound** (`below`/`above`, one arm): significant → by the estimate's side.
+//!
+//! **BCa beside the t interval**: where the t test decides, the BCa interval of the mean at the
+//! same level (1 − 2α_r for a TOST decision) must lie on the same side (or within/outside the
+//! band alike); where the two disagree the check is inconclusive. With the signed-rank path the
+//! mean is undefined and there is no BCa; its Hodges–Lehmann interval must agree instead.
+//! Checks of role `sanity` and `descriptive` stay outside the family and are judged alone at α.
+//!
+//! # A claim
+//! - **no verdict** when its study has no results or missing runs, or a check has no results
+//!   (a cell or metric the redesigned study will have): the other checks are still shown;
+//! - **invalid** when a sanity check is not supported;
+//! - **contradicted** when a test that is not hedged is contradicted or equivalent, or when the
+//!   claim's hedged tests ("may", "tends to") are *all* contradicted or equivalent (a hedged
+//!   claim is contradicted only by equivalence, or by the opposite sign in every setting);
+//! - else **invalid** when a test is (a gate failed: the reason is the first failure);
+//! - **supported** when every test is; else **inconclusive**.
+//!
+//! # Benjamini–Hochberg across claims
+//! Each claim with results gets one p-value: supported, the largest deciding p-value of its
+//! tests (all must hold); contradicted, the smallest among the tests that contradict it (the
+//! largest among its hedged tests when the hedged group contradicts it); inconclusive, 1. A
+//! check's deciding p-value is its Holm-adjusted p̃, or for a TOST or interval decision its
+//! p-value × (m − r + 1); each is ≤ α exactly when it decided. Benjamini–Hochberg q-values are
+//! taken over these (invalid and no-verdict claims are not tests). **A supported or
+//! contradicted claim whose q > 0.05 becomes inconclusive**, saying so: each verdict is then
+//! both 5% family-wise within its claim and a discovery at a 5% false discovery rate across the
+//! claims.
+//!
+//! # Sequential designs
+//! A study trained with `trainbench study NAME --until-decided` records its looks (n = 10, 20,
+//! 30 by default) and where it stopped in results/NAME/sequential.json ([`sequential`]); its
+//! claims are then judged on the first n seeds of that look, with α = the look's nominal level
+//! from Lan–DeMets O'Brien–Fleming spending (0.00069, 0.0161, 0.0439 for 10/20/30 at 5%) in
+//! place of 0.05, and their BH p-value scaled by 0.05/α.
+//!
+//! The "before" column of results/claims.md comes from results/claims-before.md ([`before`]).
 
+pub mod arms;
+pub mod before;
 pub mod computed;
+pub mod gates;
+pub mod measure;
 pub mod render;
+pub mod sequential;
 pub mod spec;
+mod verdict;
 
 use std::collections::BTreeMap;
 use std::path::Path;
 
 use crate::error::{Error, Result};
-use crate::report::stats;
+use crate::report::inference::paired::{Interval, Method};
+use crate::report::inference::proportion::Rate;
+use crate::report::inference::t_test::PowerReport;
 use crate::results::{store, EpochRecord, RunRecord};
-use crate::study::grid::AxisValues;
 use crate::study::{spec as study_spec, Overrides, Study};
-use spec::{Check, Claim, ClaimsFile, Expect, Metric};
+use gates::GateResult;
+use sequential::Design;
+use spec::{ClaimsFile, Expect, Role};
 
-/// Fewest seeds that can give a verdict: a bootstrap interval of fewer values says little.
+/// Fewest pairs (or values, for a bound) that can give a verdict.
 pub const MIN_SEEDS: usize = 5;
 
-/// The bootstrap seed of every verdict, fixed so verdicts are a pure function of the results.
+/// The family-wise level of a claim's tests, and the false discovery rate across claims.
+pub const ALPHA: f64 = 0.05;
+
+/// The power the seeds-needed figure is for.
+pub const TARGET_POWER: f64 = 0.8;
+
+/// The bootstrap seed of every BCa interval, fixed so verdicts are a pure function of the
+/// results.
 pub const CLAIMS_SEED: u64 = 20_260_101;
 
 /// The outcome of a check or a claim.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Verdict {
-    /// The evidence lies wholly on the claimed side.
+    /// The evidence is on the claimed side (within the stated magnitude, or equivalent for
+    /// "equal").
     Supported,
-    /// The evidence lies wholly on the other side.
+    /// The evidence is on the other side (or outside the stated magnitude or the margin).
     Contradicted,
-    /// The interval includes no effect (or straddles the margin).
+    /// A claimed direction, but the difference is shown to lie within ±margin.
+    Equivalent,
+    /// Not decided at this n.
     Inconclusive,
+    /// A gated arm did not train or converge, or a sanity check failed.
+    Invalid,
+    /// No results to judge (study, runs, cell or metric missing).
+    NoVerdict,
+    /// Shown beside the verdict, deciding nothing.
+    Descriptive,
+}
+
+impl Verdict {
+    /// Supported, contradicted or (for a check) equivalent.
+    pub fn decided(self) -> bool {
+        matches!(
+            self,
+            Verdict::Supported | Verdict::Contradicted | Verdict::Equivalent
+        )
+    }
 }
 
 impl std::fmt::Display for Verdict {
@@ -51,9 +155,51 @@ impl std::fmt::Display for Verdict {
         f.write_str(match self {
             Verdict::Supported => "supported",
             Verdict::Contradicted => "contradicted",
+            Verdict::Equivalent => "equivalent",
             Verdict::Inconclusive => "inconclusive",
+            Verdict::Invalid => "invalid",
+            Verdict::NoVerdict => "no verdict",
+            Verdict::Descriptive => "descriptive",
         })
     }
+}
+
+/// The statistics behind a check's verdict.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Evidence {
+    /// The test: paired t or signed-rank; `None` for divergence rates (Fisher's exact test).
+    pub method: Option<Method>,
+    /// Mean difference, Hodges–Lehmann estimate, or difference of rates (oriented).
+    pub estimate: f64,
+    /// The check's p-value (two-sided of no difference; TOST for equal and a band).
+    pub p_value: f64,
+    /// Holm-adjusted within the claim (tests only).
+    pub p_holm: Option<f64>,
+    /// The level the check was tested at, α_r (α for checks outside the family).
+    pub alpha: f64,
+    /// The interval of the estimate at 1 − alpha (Newcombe's for rates).
+    pub interval: Interval,
+    /// The BCa interval of the mean at 1 − alpha (t path only).
+    pub bca: Option<Interval>,
+    /// For a direction: the TOST p-value of equivalence within ±margin.
+    pub tost_p: Option<f64>,
+    /// The minimum detectable effect and seeds needed (t path only), at α/m.
+    pub power: Option<PowerReport>,
+    /// The p-value that decided the check (see the module doc), if it was decided.
+    pub deciding_p: Option<f64>,
+}
+
+/// One seed's values.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SeedValues {
+    /// The seed.
+    pub seed: u64,
+    /// a's value (NaN when missing).
+    pub a: f64,
+    /// b's value, for a comparison.
+    pub b: Option<f64>,
+    /// The oriented difference (NaN when a value is missing).
+    pub difference: f64,
 }
 
 /// What one check found.
@@ -65,22 +211,38 @@ pub struct CheckResult {
     pub metric: String,
     /// The claimed direction.
     pub expect: Expect,
-    /// The margin or bound, if any.
+    /// Its role.
+    pub role: Role,
+    /// Whether its direction is hedged.
+    pub hedged: bool,
+    /// The margin (comparisons).
     pub margin: Option<f64>,
-    /// Seeds that entered (paired and finite).
+    /// The bound (bounds).
+    pub bound: Option<f64>,
+    /// The stated magnitude.
+    pub band: Option<[f64; 2]>,
+    /// The cells of a and b (labels).
+    pub arms: (Vec<String>, Vec<String>),
+    /// Seeds that entered (paired, with values).
     pub n: usize,
-    /// Mean of a − b (or of a, for a bound).
-    pub effect: f64,
-    /// 95% bootstrap interval of that mean.
-    pub ci: (f64, f64),
-    /// Per-seed values of a − b (or a), by seed.
-    pub per_seed: Vec<(u64, f64)>,
-    /// Runs that never reached a target (epochs_to / seconds_to), in a and b.
+    /// Seeds left out: a value missing in a, in b, or a seed recorded on one side only.
+    pub left_out: (usize, usize, usize),
+    /// Diverged runs scored (chance / +∞) in a and b.
+    pub scored: (usize, usize),
+    /// Runs that never reached the target (+∞) in a and b.
     pub censored: (usize, usize),
-    /// Runs whose value is not finite (e.g. diverged), in a and b: left out.
-    pub non_finite: (usize, usize),
+    /// Divergence rates of a and b with their 95% Wilson intervals.
+    pub divergence: (Option<Rate>, Option<Rate>),
+    /// The gates, each cell of each gated arm.
+    pub gates: Vec<GateResult>,
+    /// The statistics, when the check got that far.
+    pub evidence: Option<Evidence>,
+    /// Every seed's values.
+    pub per_seed: Vec<SeedValues>,
     /// The verdict.
     pub verdict: Verdict,
+    /// Why (an invalid or no-verdict check's reason; what made a check inconclusive).
+    pub why: Option<String>,
 }
 
 /// What a claim found.
@@ -94,45 +256,45 @@ pub struct ClaimResult {
     pub textbook: Option<String>,
     /// The study.
     pub study: String,
-    /// The results' commits (one, normally).
+    /// What changed in its rule since the "before" verdict.
+    pub changed: Option<String>,
+    /// The verdict before (results/claims-before.md), if known.
+    pub before: Option<String>,
+    /// The results' commits.
     pub commits: Vec<String>,
-    /// Verdict over the checks, or why there is none.
-    pub outcome: std::result::Result<Verdict, String>,
+    /// The verdict.
+    pub verdict: Verdict,
+    /// Why (invalid, no verdict, or changed by Benjamini–Hochberg).
+    pub why: Option<String>,
+    /// The claim's p-value for Benjamini–Hochberg (scaled for a sequential look).
+    pub p_value: Option<f64>,
+    /// Its Benjamini–Hochberg q-value across the claims.
+    pub q_value: Option<f64>,
+    /// The design it was judged under.
+    pub design: Design,
     /// Each check.
     pub checks: Vec<CheckResult>,
 }
 
-/// Evaluates every claim of `file` against the studies in `studies` and the results in
-/// `results`.
-pub fn evaluate(file: &ClaimsFile, studies: &Path, results: &Path) -> Vec<ClaimResult> {
-    file.claim
-        .iter()
-        .map(|claim| match evaluate_claim(claim, studies, results) {
-            Ok(r) => r,
-            Err(why) => ClaimResult {
-                id: claim.id.clone(),
-                text: claim.text.clone(),
-                textbook: claim.textbook.clone(),
-                study: claim.study.clone(),
-                commits: Vec::new(),
-                outcome: Err(why),
-                checks: Vec::new(),
-            },
-        })
-        .collect()
+/// A study's recorded results, loaded once for all its claims.
+struct StudyResults {
+    study: Study,
+    runs: Vec<RunRecord>,
+    epochs: Vec<EpochRecord>,
+    design: Design,
 }
 
-/// Runs of one cell by seed, with their epoch rows.
-type CellRuns<'a> = BTreeMap<u64, (&'a RunRecord, Vec<&'a EpochRecord>)>;
-
-fn evaluate_claim(
-    claim: &Claim,
+/// Loads a study and its results, or says why there is nothing to judge.
+fn load_study(
+    name: &str,
     studies: &Path,
     results: &Path,
-) -> std::result::Result<ClaimResult, String> {
-    let study_path = study_spec::find(studies, &claim.study).map_err(|e| e.to_string())?;
-    let study = study_spec::load(&study_path, Overrides::default()).map_err(|e| e.to_string())?;
+) -> std::result::Result<StudyResults, String> {
+    let path = study_spec::find(studies, name).map_err(|e| e.to_string())?;
+    let study = study_spec::load(&path, Overrides::default()).map_err(|e| e.to_string())?;
     let dir = results.join(&study.name);
+    // A tuned study's cells are those of each arm's chosen setting.
+    let study = crate::study::runner::evaluated_study(&study, &dir).map_err(|e| e.to_string())?;
     let (runs, epochs) = store::load(&dir).map_err(|e| e.to_string())?;
     if runs.is_empty() {
         return Err(format!(
@@ -141,11 +303,16 @@ fn evaluate_claim(
             dir.display()
         ));
     }
-    let expected = study.cells.len() * study.seeds.len();
+    let design = sequential::design_of(&dir)?;
+    let seeds: Vec<u64> = match &design {
+        Design::Fixed => study.seeds.clone(),
+        Design::Sequential { .. } => (0..design.seeds() as u64).collect(),
+    };
+    let expected = study.cells.len() * seeds.len();
     let recorded = study
         .cells
         .iter()
-        .flat_map(|c| study.seeds.iter().map(move |&s| (c.id.as_str(), s)))
+        .flat_map(|c| seeds.iter().map(move |&s| (c.id.as_str(), s)))
         .filter(|&(id, s)| runs.iter().any(|r| r.cell_id == id && r.seed == s))
         .count();
     if recorded < expected {
@@ -154,268 +321,60 @@ fn evaluate_claim(
             study.name
         ));
     }
-    let mut commits: Vec<String> = runs.iter().map(|r| r.git_commit.clone()).collect();
-    commits.sort();
-    commits.dedup();
-    let mut checks = Vec::new();
-    for check in &claim.check {
-        checks.push(evaluate_check(check, &study, &runs, &epochs)?);
-    }
-    let verdicts: Vec<Verdict> = checks.iter().map(|c| c.verdict).collect();
-    let outcome = if verdicts.iter().all(|&v| v == Verdict::Supported) {
-        Verdict::Supported
-    } else if verdicts.contains(&Verdict::Contradicted) {
-        Verdict::Contradicted
-    } else {
-        Verdict::Inconclusive
-    };
-    Ok(ClaimResult {
-        id: claim.id.clone(),
-        text: claim.text.clone(),
-        textbook: claim.textbook.clone(),
-        study: claim.study.clone(),
-        commits,
-        outcome: Ok(outcome),
-        checks,
+    Ok(StudyResults {
+        study,
+        runs,
+        epochs,
+        design,
     })
 }
 
-/// The runs of the study's cell whose axes have the values in `wanted`.
-fn cell_runs<'a>(
-    wanted: &toml::Table,
-    study: &Study,
-    runs: &'a [RunRecord],
-    epochs: &'a [EpochRecord],
-) -> std::result::Result<CellRuns<'a>, String> {
-    let pick = AxisValues::from_table(wanted);
-    let wanted = &pick.0;
-    let matching: Vec<_> = study
-        .cells
+/// Evaluates every claim of `file` against the studies in `studies` and the results in
+/// `results` (each study under the design its results record), then applies
+/// Benjamini–Hochberg across the claims; fills the "before" column from
+/// `<results>/claims-before.md` when it exists.
+pub fn evaluate(file: &ClaimsFile, studies: &Path, results: &Path) -> Vec<ClaimResult> {
+    let mut loaded: BTreeMap<&str, std::result::Result<StudyResults, String>> = BTreeMap::new();
+    for claim in &file.claim {
+        loaded
+            .entry(claim.study.as_str())
+            .or_insert_with(|| load_study(&claim.study, studies, results));
+    }
+    let before = before::load(&results.join(before::BEFORE_FILE));
+    let mut out: Vec<ClaimResult> = file
+        .claim
         .iter()
-        .filter(|c| pick.matches(&c.axes))
-        .collect();
-    let cell = match matching.as_slice() {
-        [one] => one,
-        [] => {
-            let labels: Vec<&str> = study.cells.iter().map(|c| c.label.as_str()).collect();
-            return Err(format!(
-                "no cell of study {} has {wanted:?}; cells: {}",
-                study.name,
-                labels.join("; ")
-            ));
-        }
-        many => {
-            return Err(format!(
-                "{} cells of study {} have {wanted:?}: name more axes",
-                many.len(),
-                study.name
-            ))
-        }
-    };
-    let mut out: CellRuns = runs
-        .iter()
-        .filter(|r| r.cell_id == cell.id)
-        .map(|r| (r.seed, (r, Vec::new())))
-        .collect();
-    for e in epochs.iter().filter(|e| e.cell_id == cell.id) {
-        if let Some((_, rows)) = out.get_mut(&e.seed) {
-            rows.push(e);
-        }
-    }
-    for (_, rows) in out.values_mut() {
-        rows.sort_by_key(|e| e.epoch);
-    }
-    Ok(out)
-}
-
-/// A runs-table column of one run.
-fn run_column(run: &RunRecord, name: &str) -> std::result::Result<f64, String> {
-    if let Some(metric) = name.strip_prefix("metric.") {
-        return Ok(run.extra_metric(metric));
-    }
-    Ok(match name {
-        "test_acc" => run.test_acc,
-        "test_loss" => run.test_loss,
-        "final_val_acc" => run.final_val_acc,
-        "final_val_loss" => run.final_val_loss,
-        "final_train_acc" => run.final_train_acc,
-        "final_train_loss" => run.final_train_loss,
-        "best_val_acc" => run.best_val_acc,
-        "best_val_loss" => run.best_val_loss,
-        "epochs_run" => f64::from(run.epochs_run),
-        "best_epoch" => f64::from(run.best_epoch),
-        "wall_seconds" => run.wall_seconds,
-        other => return Err(format!("unknown runs column {other}")),
-    })
-}
-
-/// An epochs-table column of one epoch row.
-fn epoch_column(e: &EpochRecord, name: &str) -> std::result::Result<f64, String> {
-    if let Some(diag) = name.strip_prefix("diag.") {
-        return Ok(e.diagnostic(diag));
-    }
-    Ok(match name {
-        "train_loss" => e.train_loss,
-        "train_acc" => e.train_acc,
-        "val_loss" => e.val_loss,
-        "val_acc" => e.val_acc,
-        "learning_rate" => e.learning_rate,
-        "wall_seconds" => e.wall_seconds,
-        other => return Err(format!("unknown epochs column {other}")),
-    })
-}
-
-/// The metric of one run; `Ok((value, reached))` where `reached` is false for a run that never
-/// reached an epochs_to/seconds_to target.
-fn measure(
-    metric: &Metric,
-    run: &RunRecord,
-    rows: &[&EpochRecord],
-) -> std::result::Result<(f64, bool), String> {
-    let reached_at = |column: &str, target: f64| -> std::result::Result<Option<usize>, String> {
-        for (i, e) in rows.iter().enumerate() {
-            let v = epoch_column(e, column)?;
-            let hit = if Metric::falls(column) {
-                v <= target
-            } else {
-                v >= target
+        .map(|claim| {
+            let mut r = match &loaded[claim.study.as_str()] {
+                Ok(s) => verdict::claim(claim, &s.study, &s.runs, &s.epochs, &s.design),
+                Err(why) => verdict::no_results(claim, why.clone()),
             };
-            if hit {
-                return Ok(Some(i));
-            }
-        }
-        Ok(None)
-    };
-    Ok(match metric {
-        Metric::Run(name) => (run_column(run, name)?, true),
-        Metric::AtEpoch { column, at_epoch } => {
-            let row = rows.iter().find(|e| e.epoch == *at_epoch);
-            (row.map_or(Ok(f64::NAN), |e| epoch_column(e, column))?, true)
-        }
-        Metric::EpochsTo { column, epochs_to } => match reached_at(column, *epochs_to)? {
-            Some(i) => (rows[i].epoch as f64, true),
-            None => (rows.len() as f64 + 1.0, false),
-        },
-        Metric::SecondsTo { column, seconds_to } => {
-            let reached = reached_at(column, *seconds_to)?;
-            let upto = reached.map_or(rows.len(), |i| i + 1);
-            let seconds: f64 = rows[..upto].iter().map(|e| e.wall_seconds).sum();
-            (seconds, reached.is_some())
-        }
-        Metric::MeanOf { mean_of } => {
-            let values = rows
-                .iter()
-                .map(|e| epoch_column(e, mean_of))
-                .collect::<std::result::Result<Vec<f64>, String>>()?;
-            (
-                values.iter().sum::<f64>() / values.len().max(1) as f64,
-                true,
-            )
-        }
-        Metric::Difference { difference: [a, b] } => {
-            (run_column(run, a)? - run_column(run, b)?, true)
-        }
-        Metric::Log10Ratio {
-            log10_ratio: [a, b],
-        } => ((run_column(run, a)? / run_column(run, b)?).log10(), true),
-        Metric::Computed { computed } => (computed::value(computed)?, true),
-    })
+            r.before = before.get(&claim.id).cloned();
+            r
+        })
+        .collect();
+    verdict::across_claims(&mut out);
+    out
 }
 
-fn values(
-    metric: &Metric,
-    cell: &CellRuns,
-) -> std::result::Result<(Vec<(u64, f64)>, usize), String> {
-    let mut out = Vec::new();
-    let mut censored = 0;
-    for (&seed, (run, rows)) in cell {
-        let (v, reached) = measure(metric, run, rows)?;
-        if !reached {
-            censored += 1;
-        }
-        out.push((seed, v));
-    }
-    Ok((out, censored))
-}
-
-fn evaluate_check(
-    check: &Check,
+/// The claims of `file` about study `study`, judged on its results under `design` (the look
+/// `--until-decided` is at), without Benjamini–Hochberg (a look decides each claim alone).
+pub fn evaluate_study(
+    file: &ClaimsFile,
     study: &Study,
-    runs: &[RunRecord],
-    epochs: &[EpochRecord],
-) -> std::result::Result<CheckResult, String> {
-    let a = cell_runs(&check.a, study, runs, epochs)?;
-    let (a_values, a_censored) = values(&check.metric, &a)?;
-    let non_finite = |v: &[(u64, f64)]| v.iter().filter(|(_, x)| !x.is_finite()).count();
-    let a_non_finite = non_finite(&a_values);
-    let mut b_non_finite = 0;
-    let margin = check.margin.unwrap_or(0.0);
-    let (n, effect, ci, per_seed, b_censored, verdict) = match &check.b {
-        Some(b_table) => {
-            let b = cell_runs(b_table, study, runs, epochs)?;
-            let (b_values, b_censored) = values(&check.metric, &b)?;
-            b_non_finite = non_finite(&b_values);
-            // a − b per seed, with the interval of its mean.
-            let p = stats::paired(&a_values, &b_values, true, CLAIMS_SEED);
-            let (lo, hi) = (p.ci_low, p.ci_high);
-            let verdict = match check.expect {
-                Expect::Higher => side(lo > 0.0, hi < 0.0),
-                Expect::Lower => side(hi < 0.0, lo > 0.0),
-                _ => side(lo >= -margin && hi <= margin, lo > margin || hi < -margin),
-            };
-            let per_seed = p
-                .seeds
-                .iter()
-                .copied()
-                .zip(p.diffs.iter().copied())
-                .collect();
-            (p.n, p.mean_diff, (lo, hi), per_seed, b_censored, verdict)
-        }
-        None => {
-            let s = stats::summarize(
-                &a_values.iter().map(|(_, v)| *v).collect::<Vec<_>>(),
-                CLAIMS_SEED,
-            );
-            let (lo, hi) = (s.ci_low, s.ci_high);
-            let verdict = match check.expect {
-                Expect::Below => side(hi < margin, lo > margin),
-                _ => side(lo > margin, hi < margin),
-            };
-            let per_seed = a_values
-                .into_iter()
-                .filter(|(_, v)| v.is_finite())
-                .collect();
-            (s.n, s.mean, (lo, hi), per_seed, 0, verdict)
-        }
-    };
-    let verdict = if n < MIN_SEEDS {
-        Verdict::Inconclusive
-    } else {
-        verdict
-    };
-    Ok(CheckResult {
-        what: check.what.clone(),
-        metric: check.metric.describe(),
-        expect: check.expect,
-        margin: check.margin,
-        n,
-        effect,
-        ci,
-        per_seed,
-        censored: (a_censored, b_censored),
-        non_finite: (a_non_finite, b_non_finite),
-        verdict,
-    })
-}
-
-fn side(supported: bool, contradicted: bool) -> Verdict {
-    if supported {
-        Verdict::Supported
-    } else if contradicted {
-        Verdict::Contradicted
-    } else {
-        Verdict::Inconclusive
-    }
+    results: &Path,
+    design: &Design,
+) -> Result<Vec<ClaimResult>> {
+    let dir = results.join(&study.name);
+    // A tuned study's cells are those of each arm's chosen setting, as in `evaluate`.
+    let study = &crate::study::runner::evaluated_study(study, &dir)?;
+    let (runs, epochs) = store::load(&dir)?;
+    Ok(file
+        .claim
+        .iter()
+        .filter(|c| c.study == study.name)
+        .map(|claim| verdict::claim(claim, study, &runs, &epochs, design))
+        .collect())
 }
 
 /// Loads the claims file, or says where it should be.
@@ -430,147 +389,4 @@ pub fn load(path: &Path) -> Result<ClaimsFile> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::results::store::tests::{epoch, run};
-
-    const STUDY: &str =
-        "description = \"d\"\nseeds = 10\n[base]\nepochs = 3\noptimizer = \"sgd\"\n\
-                         model = { hidden = [8] }\n[grid]\noptimizer = [\"sgd\", \"adam\"]\n";
-
-    /// A study dir and a results dir where adam's test accuracy is sgd's + `gain` (± seed noise),
-    /// and each run's val_acc reaches 0.8 at epoch 2 (sgd) or 1 (adam).
-    fn fixture(gain: f64, drop_one: bool) -> tempfile::TempDir {
-        fixture_with(gain, drop_one, 0)
-    }
-
-    /// [`fixture`] with adam's first `diverged` seeds' accuracy NaN.
-    fn fixture_with(gain: f64, drop_one: bool, diverged: u64) -> tempfile::TempDir {
-        let dir = tempfile::tempdir().unwrap();
-        let studies = dir.path().join("studies");
-        std::fs::create_dir_all(&studies).unwrap();
-        std::fs::write(studies.join("s.toml"), STUDY).unwrap();
-        let study = study_spec::load(&studies.join("s.toml"), Overrides::default()).unwrap();
-        let (mut runs, mut epochs) = (Vec::new(), Vec::new());
-        for (i, cell) in study.cells.iter().enumerate() {
-            for seed in 0..10u64 {
-                if drop_one && i == 1 && seed == 9 {
-                    continue;
-                }
-                let noise = 0.001 * ((seed * 7 % 5) as f64 - 2.0);
-                let mut r = run(seed, false);
-                r.cell_id = cell.id.clone();
-                r.cell_label = cell.label.clone();
-                r.axes = cell.axes.clone();
-                r.test_acc = 0.8 + noise + if i == 1 { gain } else { 0.0 };
-                if i == 1 && seed < diverged {
-                    r.test_acc = f64::NAN;
-                }
-                runs.push(r);
-                for e in 1..=3u32 {
-                    let mut row = epoch(&cell.id, seed);
-                    row.epoch = e;
-                    row.val_acc = if e as usize > 1 - i { 0.8 } else { 0.5 };
-                    epochs.push(row);
-                }
-            }
-        }
-        store::save(&dir.path().join("results").join("s"), &runs, &epochs).unwrap();
-        dir
-    }
-
-    fn claims(expect: &str, metric: &str, margin: &str) -> ClaimsFile {
-        toml::from_str(&format!(
-            "[[claim]]\nid = \"x-1\"\ntext = \"t\"\nstudy = \"s\"\n[[claim.check]]\nwhat = \"w\"\n\
-             a = {{ optimizer = \"adam\" }}\nb = {{ optimizer = \"sgd\" }}\nmetric = {metric}\n\
-             expect = \"{expect}\"\n{margin}"
-        ))
-        .unwrap()
-    }
-
-    fn verdict(dir: &tempfile::TempDir, file: &ClaimsFile) -> std::result::Result<Verdict, String> {
-        let r = evaluate(
-            file,
-            &dir.path().join("studies"),
-            &dir.path().join("results"),
-        );
-        r[0].outcome.clone()
-    }
-
-    #[test]
-    fn verdicts_follow_the_interval_of_the_paired_difference() {
-        let better = fixture(0.01, false);
-        assert_eq!(
-            verdict(&better, &claims("higher", "\"test_acc\"", "")),
-            Ok(Verdict::Supported)
-        );
-        assert_eq!(
-            verdict(&better, &claims("lower", "\"test_acc\"", "")),
-            Ok(Verdict::Contradicted)
-        );
-        let same = fixture(0.0, false);
-        assert_eq!(
-            verdict(&same, &claims("higher", "\"test_acc\"", "")),
-            Ok(Verdict::Inconclusive)
-        );
-        assert_eq!(
-            verdict(&same, &claims("equal", "\"test_acc\"", "margin = 0.001")),
-            Ok(Verdict::Supported)
-        );
-        assert_eq!(
-            verdict(&better, &claims("equal", "\"test_acc\"", "margin = 0.001")),
-            Ok(Verdict::Contradicted)
-        );
-        // adam reaches val_acc 0.8 at epoch 1, sgd at epoch 2.
-        let epochs_to = claims("lower", "{ column = \"val_acc\", epochs_to = 0.8 }", "");
-        assert_eq!(verdict(&same, &epochs_to), Ok(Verdict::Supported));
-        let r = evaluate(
-            &epochs_to,
-            &same.path().join("studies"),
-            &same.path().join("results"),
-        );
-        assert_eq!(r[0].checks[0].effect, -1.0);
-        assert_eq!(r[0].checks[0].n, 10);
-    }
-
-    #[test]
-    fn fewer_than_five_finite_pairs_are_inconclusive_and_counted() {
-        let five_left = fixture_with(0.01, false, 5);
-        let higher = claims("higher", "\"test_acc\"", "");
-        assert_eq!(verdict(&five_left, &higher), Ok(Verdict::Supported));
-        let four_left = fixture_with(0.01, false, 6);
-        assert_eq!(verdict(&four_left, &higher), Ok(Verdict::Inconclusive));
-        let r = evaluate(
-            &higher,
-            &four_left.path().join("studies"),
-            &four_left.path().join("results"),
-        );
-        assert_eq!((r[0].checks[0].n, r[0].checks[0].non_finite), (4, (6, 0)));
-    }
-
-    #[test]
-    fn missing_runs_or_results_give_no_verdict() {
-        let partial = fixture(0.01, true);
-        let why = verdict(&partial, &claims("higher", "\"test_acc\"", "")).unwrap_err();
-        assert!(why.contains("missing runs: 19 of 20"), "{why}");
-        let empty = tempfile::tempdir().unwrap();
-        std::fs::create_dir_all(empty.path().join("studies")).unwrap();
-        std::fs::write(empty.path().join("studies/s.toml"), STUDY).unwrap();
-        let why = verdict(&empty, &claims("higher", "\"test_acc\"", "")).unwrap_err();
-        assert!(why.contains("no results"), "{why}");
-    }
-
-    #[test]
-    fn the_committed_claims_file_parses_and_names_every_claim_of_claims_md() {
-        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-        let file = load(&root.join("studies/claims.toml")).unwrap();
-        let ids: Vec<&str> = file.claim.iter().map(|c| c.id.as_str()).collect();
-        for id in [
-            "init-1", "act-1", "act-2", "act-3", "act-4", "act-5", "act-6", "bn-1", "bn-2",
-            "clip-1", "tl-1", "pre-1", "opt-1", "opt-2", "opt-3", "opt-4", "sch-1", "reg-1",
-            "reg-2", "reg-3", "def-1",
-        ] {
-            assert!(ids.contains(&id), "{id} missing");
-        }
-    }
-}
+mod tests;

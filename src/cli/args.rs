@@ -94,6 +94,9 @@ pub struct FiguresArgs {
     /// Draw only these figures (repeat or separate with commas); see the list printed by a run.
     #[arg(long, value_name = "NAME", value_delimiter = ',')]
     pub only: Vec<String>,
+    /// The device of the figures that train (the lr range test, MC dropout).
+    #[command(flatten)]
+    pub device: DeviceArg,
 }
 
 /// Which study and which of its result sets: the options every study command takes.
@@ -121,12 +124,25 @@ pub struct Selection {
     pub numerics: Option<u32>,
 }
 
+/// Where runs train.
+#[derive(Debug, Args)]
+pub struct DeviceArg {
+    /// Where runs train: cpu, cuda or cuda:N (a build with `--features cuda`), or auto (a GPU
+    /// when this build has CUDA and one answers, else the CPU). CPU and GPU runs are kept in
+    /// separate result sets.
+    #[arg(long, default_value = "cpu", value_name = "DEVICE")]
+    pub device: crate::device::DeviceChoice,
+}
+
 /// Options of `study`.
 #[derive(Debug, Args)]
 pub struct StudyArgs {
     /// The study and its settings.
     #[command(flatten)]
     pub selection: Selection,
+    /// The device.
+    #[command(flatten)]
+    pub device: DeviceArg,
     /// Parallel runs, each single-threaded (default: all cores).
     #[arg(long)]
     pub jobs: Option<usize>,
@@ -147,6 +163,18 @@ pub struct StudyArgs {
     /// Check the study file and list its cells (label, id) without training anything.
     #[arg(long)]
     pub dry_run: bool,
+    /// A sequential design: train seeds 0..10, judge the study's claims, and add 10 seeds at a
+    /// time up to --max-seeds until every claim is decided (supported, contradicted, equivalent
+    /// by TOST, or invalid), each look at its Lan–DeMets O'Brien–Fleming level; where it stopped
+    /// is recorded in <results>/<study>/sequential.json, which `trainbench claims` reads.
+    #[arg(long)]
+    pub until_decided: bool,
+    /// The most seeds --until-decided trains (its last look).
+    #[arg(long, default_value_t = crate::claims::sequential::DEFAULT_MAX_SEEDS)]
+    pub max_seeds: usize,
+    /// The claims file --until-decided judges each look by.
+    #[arg(long, default_value = "studies/claims.toml")]
+    pub claims: PathBuf,
 }
 
 /// Options of `verify`.
@@ -155,12 +183,22 @@ pub struct VerifyArgs {
     /// The study and the result set to verify.
     #[command(flatten)]
     pub selection: Selection,
+    /// The device (runs made on another kind of device are left out, and counted).
+    #[command(flatten)]
+    pub device: DeviceArg,
     /// Re-train only K recorded runs, drawn with --draw-seed (default: all).
     #[arg(long, value_name = "K")]
     pub sample: Option<usize>,
     /// Seed of the draw of --sample.
     #[arg(long, default_value_t = 0)]
     pub draw_seed: u64,
+    /// Re-train the K runs that took the least recorded time instead of a draw (what CI checks
+    /// of every study).
+    #[arg(long, value_name = "K", conflicts_with = "sample")]
+    pub cheapest: Option<usize>,
+    /// Verify the tuning runs (tuning.parquet) of a tuned study instead of its evaluation runs.
+    #[arg(long)]
+    pub tuning: bool,
     /// Parallel runs (default: all cores).
     #[arg(long)]
     pub jobs: Option<usize>,
@@ -172,6 +210,9 @@ pub struct LrFindArgs {
     /// The study (its baseline cell's model, optimizer and batch size are used).
     #[command(flatten)]
     pub selection: Selection,
+    /// The device.
+    #[command(flatten)]
+    pub device: DeviceArg,
     /// First learning rate.
     #[arg(long, default_value_t = 1e-5)]
     pub start: f64,

@@ -9,15 +9,20 @@ use std::sync::Arc;
 use anyhow::Context;
 
 use super::args::{
-    ClaimsArgs, Cli, Command, DataAction, EmitArgs, FiguresArgs, LrFindArgs, MergeArgs, Scheduler,
-    Selection, StudyArgs, VerifyArgs,
+    ClaimsArgs, Cli, Command, DataAction, DeviceArg, EmitArgs, FiguresArgs, LrFindArgs, MergeArgs,
+    Scheduler, Selection, StudyArgs, VerifyArgs,
 };
+use crate::claims::sequential::{self, Design};
 use crate::data::{self, DataOptions};
+use crate::device::{self, Compute};
+use crate::report::tuning::{ArmTuning, KeyTuning, TuningSection};
 use crate::report::{self, ReportInput};
-use crate::results::{compare, store};
+use crate::results::{compare, store, RunRecord};
 use crate::study::emit::{self, EmitSpec};
+use crate::study::pool::Workers;
 use crate::study::runner::{self, RunnerOptions};
 use crate::study::shard::Shard;
+use crate::study::tune::{budget, choice, Arm, Tuning};
 use crate::study::{merge, spec, verify, Overrides, Study};
 
 /// The bootstrap seed of every report, fixed so a report is a pure function of its results.
@@ -101,21 +106,35 @@ fn claims_command(cli: &Cli, args: &ClaimsArgs) -> anyhow::Result<ExitCode> {
             .with_context(|| format!("creating {}", parent.display()))?;
     }
     data::source::write_atomic(&out, text.as_bytes())?;
-    let missing: Vec<&str> = results
+    use crate::claims::Verdict;
+    // A study without results (or with missing runs) is a failure; a check whose cell or
+    // metric only the redesigned study will have is listed, not a failure.
+    let unjudged: Vec<&str> = results
         .iter()
-        .filter(|r| r.outcome.is_err())
+        .filter(|r| r.verdict == Verdict::NoVerdict && r.checks.is_empty())
+        .map(|r| r.id.as_str())
+        .collect();
+    let pending: Vec<&str> = results
+        .iter()
+        .filter(|r| r.verdict == Verdict::NoVerdict && !r.checks.is_empty())
         .map(|r| r.id.as_str())
         .collect();
     eprintln!(
         "{} claims, {} with a verdict; written to {}",
         results.len(),
-        results.len() - missing.len(),
+        results.len() - unjudged.len() - pending.len(),
         out.display()
     );
-    if missing.is_empty() {
+    if !pending.is_empty() {
+        eprintln!(
+            "no verdict yet (a cell or metric the redesigned studies will have): {}",
+            pending.join(", ")
+        );
+    }
+    if unjudged.is_empty() {
         Ok(ExitCode::SUCCESS)
     } else {
-        eprintln!("no verdict (missing results) for: {}", missing.join(", "));
+        eprintln!("no verdict (missing results) for: {}", unjudged.join(", "));
         Ok(ExitCode::FAILURE)
     }
 }
@@ -134,6 +153,7 @@ fn figures_command(cli: &Cli, args: &FiguresArgs) -> anyhow::Result<ExitCode> {
         studies: cli.studies.clone(),
         data: figures::DataSource::Load(data_options(cli, true, false)),
         only: args.only.clone(),
+        device: compute(&args.device)?,
     };
     let outcomes = figures::run(options, |name, outcome| match outcome {
         Outcome::Written { note, .. } => println!("  {name:<26} written ({note})"),
@@ -175,22 +195,69 @@ fn ctrl_c_flag(what: &'static str) -> Arc<AtomicBool> {
     stop
 }
 
+/// The device of `--device`, resolved; says what `auto` chose.
+fn compute(arg: &DeviceArg) -> anyhow::Result<Compute> {
+    let (compute, line) = device::resolve(arg.device)?;
+    if let Some(line) = line {
+        eprintln!("{line}");
+    }
+    Ok(compute)
+}
+
 fn verify_command(cli: &Cli, args: &VerifyArgs) -> anyhow::Result<ExitCode> {
     let study = load_study(cli, &args.selection)?;
     let dir = runner::study_dir(&args.selection.results, &study);
-    let (runs, epochs) = store::load(&dir)?;
+    let (what, (all_runs, epochs)) = if args.tuning {
+        anyhow::ensure!(
+            study.tuning.is_some(),
+            "study {} has no [tune] table, so no tuning runs to verify",
+            study.name
+        );
+        ("tuning runs", store::load_tables(&dir, store::TUNING)?)
+    } else {
+        ("runs", store::load(&dir)?)
+    };
     anyhow::ensure!(
-        !runs.is_empty(),
-        "no recorded runs in {} to verify; run `trainbench study {}` first",
+        !all_runs.is_empty(),
+        "no recorded {what} in {} to verify; run `trainbench study {}` first",
         dir.display(),
         study.name
     );
-    runner::check_configs(&study, &runs, &dir)?;
-    let chosen = verify::choose(&runs, args.sample, args.draw_seed);
+    if args.tuning {
+        runner::check_tuning_configs(&study, &all_runs, &dir)?;
+    } else {
+        runner::check_configs(&runner::evaluated_study(&study, &dir)?, &all_runs, &dir)?;
+    }
+    let compute = compute(&args.device)?;
+    let kind = device::kind_of(&compute.label()).to_string();
+    // Like with like: a run is re-trained on the kind of device it was made on.
+    let (runs, elsewhere): (Vec<_>, Vec<_>) = all_runs
+        .into_iter()
+        .partition(|r| device::kind_of(&r.device) == kind);
+    if !elsewhere.is_empty() {
+        eprintln!(
+            "verify {}: {} {what} made on another device ({}) are left out; verify them with \
+             --device {}",
+            study.name,
+            elsewhere.len(),
+            elsewhere[0].device,
+            device::kind_of(&elsewhere[0].device)
+        );
+    }
+    anyhow::ensure!(
+        !runs.is_empty(),
+        "no {what} of {} were made on a {kind} device; nothing to verify with --device {}",
+        dir.display(),
+        args.device.device
+    );
+    let chosen = match args.cheapest {
+        Some(k) => verify::cheapest(&runs, k),
+        None => verify::choose(&runs, args.sample, args.draw_seed),
+    };
     let data = data::load(&data_options(cli, true, false))?;
     let jobs = jobs_or_cores(args.jobs);
     eprintln!(
-        "verify {}: re-training {} of {} recorded runs ({jobs} at a time), numerics version {} \
+        "verify {}: re-training {} of {} recorded {what} ({jobs} at a time), numerics version {} \
          as recorded, kernel path {} here",
         study.name,
         chosen.len(),
@@ -199,7 +266,11 @@ fn verify_command(cli: &Cli, args: &VerifyArgs) -> anyhow::Result<ExitCode> {
         kernels::path::detected().name()
     );
     let stop = ctrl_c_flag("nothing is written by verify");
-    let checked = verify::verify(&runs, &epochs, &chosen, &data, jobs, &stop, |c| {
+    let workers = Workers {
+        jobs,
+        device: compute,
+    };
+    let checked = verify::verify(&runs, &epochs, &chosen, &data, &workers, &stop, |c| {
         if c.differences.is_empty() {
             eprintln!("  {} seed {}: identical", c.cell_label, c.seed);
         } else {
@@ -222,7 +293,7 @@ fn verify_command(cli: &Cli, args: &VerifyArgs) -> anyhow::Result<ExitCode> {
     );
     let bad = checked.iter().filter(|c| !c.differences.is_empty()).count();
     println!(
-        "verify {}: {} runs re-trained, {} bit-identical, {bad} differ",
+        "verify {}: {} {what} re-trained, {} bit-identical, {bad} differ",
         study.name,
         checked.len(),
         checked.len() - bad
@@ -250,8 +321,21 @@ fn lr_find_command(cli: &Cli, args: &LrFindArgs) -> anyhow::Result<ExitCode> {
         val: &data.val,
         test: &data.test,
     };
-    let dev = dfdx::prelude::Cpu::default();
-    let result = lr_find(&dev, &cell.config, view, args.seed, &options)?;
+    let result = match compute(&args.device)? {
+        Compute::Cpu => lr_find(
+            &dfdx::prelude::Cpu::default(),
+            &cell.config,
+            view,
+            args.seed,
+            &options,
+        )?,
+        #[cfg(feature = "cuda")]
+        Compute::Cuda { ordinal } => {
+            let dev = dfdx::tensor::Cuda::try_build(ordinal, args.seed)
+                .map_err(|e| anyhow::anyhow!("opening cuda:{ordinal}: {e:?}"))?;
+            lr_find(&dev, &cell.config, view, args.seed, &options)?
+        }
+    };
     let dir = runner::study_dir(&args.selection.results, &study);
     std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
     let stem = dir.join("lr_find");
@@ -402,34 +486,61 @@ fn data_command(cli: &Cli, action: &DataAction) -> anyhow::Result<ExitCode> {
 fn study(cli: &Cli, args: &StudyArgs) -> anyhow::Result<ExitCode> {
     let study = load_study(cli, &args.selection)?;
     if args.dry_run {
-        println!(
-            "study {}: {} cells × {} seeds = {} runs (baseline: {})",
-            study.name,
-            study.cells.len(),
-            study.seeds.len(),
-            study.cells.len() * study.seeds.len(),
-            study.baseline_cell().label
-        );
-        for cell in &study.cells {
-            println!("  {}  {}", cell.id, cell.label);
-        }
+        print!("{}", dry_run(&study, &args.selection.results));
         return Ok(ExitCode::SUCCESS);
     }
     let results = &args.selection.results;
     let shard = Shard::resolve(args.shard, args.shards, |name| std::env::var(name).ok())?;
+    // --until-decided: its options and its claims checked before the data is loaded.
+    let sequential_claims = if args.until_decided {
+        anyhow::ensure!(
+            args.selection.seeds.is_none() && shard.is_none() && !args.selection.quick,
+            "--until-decided chooses the seeds itself (looks of {} up to --max-seeds) and judges \
+             the full study: drop --seeds, --shard and --quick",
+            sequential::LOOK_EVERY
+        );
+        anyhow::ensure!(
+            args.max_seeds >= crate::claims::MIN_SEEDS,
+            "--max-seeds {} is below the {} seeds a verdict needs",
+            args.max_seeds,
+            crate::claims::MIN_SEEDS
+        );
+        let file = crate::claims::load(&args.claims)?;
+        anyhow::ensure!(
+            file.claim.iter().any(|c| c.study == study.name),
+            "no claim in {} is about study {}: --until-decided has nothing to decide",
+            args.claims.display(),
+            study.name
+        );
+        Some(file)
+    } else {
+        None
+    };
     let progress = !args.no_progress;
+    let device = compute(&args.device)?;
     let data = data::load(&data_options(cli, true, progress))?;
     let jobs = jobs_or_cores(args.jobs);
     let runs = study.cells.len() * study.seeds.len();
     eprintln!(
-        "study {}: {} cells × {} seeds = {runs} runs{}, {jobs} at a time; results in {}",
+        "study {}: {} {} × {} seeds = {runs} runs{}{}, {jobs} at a time on {}; results in {}",
         study.name,
         study.cells.len(),
+        if study.tuning.is_some() {
+            "arms"
+        } else {
+            "cells"
+        },
         study.seeds.len(),
+        if study.tuning.is_some() {
+            " after each arm's tuning"
+        } else {
+            ""
+        },
         shard.map_or(String::new(), |s| format!(
             "; shard {s} trains runs k with k mod {} = {}",
             s.count, s.index
         )),
+        device.label(),
         runner::study_dir(results, &study).display()
     );
 
@@ -449,8 +560,22 @@ fn study(cli: &Cli, args: &StudyArgs) -> anyhow::Result<ExitCode> {
         results: results.clone(),
         progress,
         shard,
+        device,
     };
+    if let Some(file) = &sequential_claims {
+        return until_decided(args, file, &study, &data, &options, &stop);
+    }
     let summary = runner::run_study(&study, &data, &options, &stop)?;
+    if study.tuning.is_some() {
+        eprintln!(
+            "{} tuning runs trained, {} already recorded",
+            summary.tuning_ran, summary.tuning_reused
+        );
+        let dir = runner::study_dir(results, &study);
+        if let Ok(runs) = runner::tuning_runs(&study, &dir) {
+            eprint!("{}", choices(&study, &runs));
+        }
+    }
     eprintln!(
         "{} runs trained, {} already recorded{}",
         summary.ran,
@@ -487,6 +612,76 @@ fn study(cli: &Cli, args: &StudyArgs) -> anyhow::Result<ExitCode> {
     })
 }
 
+/// `study NAME --until-decided`: trains the seeds of each look (10, 20, … up to --max-seeds;
+/// recorded runs are reused), judges the study's claims at that look's O'Brien–Fleming level, and
+/// stops at the first look where every claim is settled ([`sequential::settled`]) or at the cap;
+/// records the looks and where it stopped, then reports on the seeds trained.
+fn until_decided(
+    args: &StudyArgs,
+    file: &crate::claims::spec::ClaimsFile,
+    study: &Study,
+    data: &data::FashionMnist,
+    options: &RunnerOptions,
+    stop: &AtomicBool,
+) -> anyhow::Result<ExitCode> {
+    let results = &args.selection.results;
+    let looks = sequential::looks(args.max_seeds);
+    let dir = runner::study_dir(results, study);
+    for (index, &n) in looks.iter().enumerate() {
+        let mut look = study.clone();
+        look.seeds = (0..n as u64).collect();
+        let design = Design::at(&looks, index)?;
+        eprintln!("{}: training seeds 0..{n}", design.describe());
+        let summary = runner::run_study(&look, data, options, stop)?;
+        if summary.interrupted {
+            eprintln!(
+                "interrupted at look {} (n = {n}); run the same command again to resume",
+                index + 1
+            );
+            return Ok(ExitCode::from(130));
+        }
+        if !summary.failed.is_empty() {
+            for (label, seed, message) in &summary.failed {
+                eprintln!("failed: {label} seed {seed}: {message}");
+            }
+            return Ok(ExitCode::FAILURE);
+        }
+        let judged = crate::claims::evaluate_study(file, &look, results, &design)?;
+        for claim in &judged {
+            eprintln!(
+                "  {}: {}{}",
+                claim.id,
+                claim.verdict,
+                claim
+                    .why
+                    .as_deref()
+                    .map_or(String::new(), |w| format!(" ({w})"))
+            );
+        }
+        let settled = sequential::settled(&judged);
+        if settled || index + 1 == looks.len() {
+            let record = sequential::Record {
+                looks: looks.clone(),
+                stopped_at: n,
+                decided: settled,
+            };
+            sequential::write(&dir, &record)?;
+            eprintln!(
+                "stopped at n = {n} seeds ({}); recorded in {}",
+                if settled {
+                    "every claim decided"
+                } else {
+                    "the cap, some claims undecided"
+                },
+                dir.join(sequential::SEQUENTIAL_FILE).display()
+            );
+            print!("{}", report(&look, results)?);
+            return Ok(ExitCode::SUCCESS);
+        }
+    }
+    unreachable!("looks() always ends with the cap")
+}
+
 /// Writes the report of `study` from the results under `results` and returns the console table.
 /// Cells are those recorded (so a `--quick` or `--epochs` result set reports too), in the study's
 /// grid order; the baseline is the cell with the study's baseline label.
@@ -518,6 +713,10 @@ fn report(study: &Study, results: &Path) -> anyhow::Result<String> {
         .find(|(_, label)| label == baseline_label)
         .map(|(id, _)| id.clone())
         .unwrap_or_else(|| cells[0].0.clone());
+    let tuning = match &study.tuning {
+        Some(t) => Some(tuning_section(t, &runner::tuning_runs(study, &dir)?)),
+        None => None,
+    };
     let input = ReportInput {
         study: &study.name,
         description: &study.description,
@@ -526,6 +725,7 @@ fn report(study: &Study, results: &Path) -> anyhow::Result<String> {
         runs: &runs,
         epochs: &epochs,
         seed: REPORT_SEED,
+        tuning: tuning.as_ref(),
     };
     let table = report::write_report(&dir, &input)
         .with_context(|| format!("writing the report in {}", dir.display()))?;
@@ -533,4 +733,298 @@ fn report(study: &Study, results: &Path) -> anyhow::Result<String> {
         "{table}\nreport: {}\n",
         dir.join("report.md").display()
     ))
+}
+
+/// `study NAME --dry-run`: the cells (id, label) and what the study costs. An untuned study's
+/// listing is as it always was; a tuned one adds its tuning budget per stage, in runs and in
+/// core-hours estimated from the seconds per epoch of the study's recorded runs under
+/// `results` (or the stated default when there are none), and the arms' evaluation cells once
+/// the recorded tuning has chosen them.
+fn dry_run(study: &Study, results: &Path) -> String {
+    use std::fmt::Write as _;
+    let mut out = String::new();
+    let w = &mut out;
+    let runs = study.cells.len() * study.seeds.len();
+    let Some(tuning) = &study.tuning else {
+        let _ = writeln!(
+            w,
+            "study {}: {} cells × {} seeds = {runs} runs (baseline: {})",
+            study.name,
+            study.cells.len(),
+            study.seeds.len(),
+            study.baseline_cell().label
+        );
+        seed_axes_line(w, study);
+        for cell in &study.cells {
+            let _ = writeln!(w, "  {}  {}", cell.id, cell.label);
+        }
+        return out;
+    };
+    let dir = runner::study_dir(results, study);
+    let mut recorded = store::load(&dir).map(|t| t.0).unwrap_or_default();
+    let evaluation_recorded = recorded.len();
+    let tuning_runs = runner::tuning_runs(study, &dir).unwrap_or_default();
+    recorded.extend(tuning_runs.iter().cloned());
+    let (rate, source) = match budget::Rate::from_runs(&recorded) {
+        Some(rate) => {
+            let source = format!(
+                "the median of {} recorded runs of this study: {:.2} s per epoch of the \
+                 chapter's MLP on 55,000 images, scaled by each run's images and parameters",
+                rate.from_runs,
+                rate.chapter_epoch_seconds()
+            );
+            (rate, source)
+        }
+        None => (
+            budget::Rate::default_rate(),
+            format!(
+                "no recorded runs, so the default: {} s per epoch of the chapter's 784-300-100-10 \
+                 MLP on 55,000 images (one core), scaled by each run's images and parameters",
+                budget::DEFAULT_SECONDS_PER_EPOCH
+            ),
+        ),
+    };
+    let _ = writeln!(
+        w,
+        "study {}: {} arm{} × {} seeds = {runs} evaluation runs (baseline: {}), each arm tuned \
+         first",
+        study.name,
+        study.cells.len(),
+        if study.cells.len() == 1 { "" } else { "s" },
+        study.seeds.len(),
+        study.baseline_cell().label
+    );
+    seed_axes_line(w, study);
+    let keys = |arm: &Arm| -> String {
+        arm.space
+            .iter()
+            .enumerate()
+            .map(|(k, key)| {
+                let searched = arm.searched(k);
+                let scale = if key.log_axis() { "log " } else { "" };
+                format!(
+                    "{} ({scale}{} … {}, {} values)",
+                    key.key,
+                    crate::plot::compact(searched[0]),
+                    crate::plot::compact(searched[searched.len() - 1]),
+                    searched.len()
+                )
+            })
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let seeds = tuning.all_seeds();
+    let seeds = if seeds.end - seeds.start == 1 {
+        format!("tuning seed {}", seeds.start)
+    } else {
+        format!("tuning seeds {}–{}", seeds.start, seeds.end - 1)
+    };
+    let _ = writeln!(
+        w,
+        "tuning: {}; {}; metric {} (validation); {seeds}",
+        keys(&tuning.arms[0]),
+        tuning.method_text(),
+        tuning.metric.name(),
+    );
+    let stages = budget::stages(tuning, &rate);
+    let arms = tuning.arms.len().max(1);
+    for (k, stage) in stages.iter().enumerate() {
+        let _ = writeln!(
+            w,
+            "  stage {}: {}: {} new runs ({} per arm), {} core-hours",
+            k + 1,
+            tuning.stage_text(k),
+            stage.runs,
+            stage.runs / arms,
+            hours(stage.core_hours)
+        );
+    }
+    let tuning_runs_planned: usize = stages.iter().map(|s| s.runs).sum();
+    let tuning_hours: f64 = stages.iter().map(|s| s.core_hours).sum();
+    let evaluation_hours: f64 = study
+        .cells
+        .iter()
+        .map(|c| rate.run_seconds(&c.config) * study.seeds.len() as f64 / 3600.0)
+        .sum();
+    let _ = writeln!(
+        w,
+        "  budget: tuning {tuning_runs_planned} runs ({} per arm), {} core-hours; evaluation \
+         {runs} runs, {} core-hours; in all {} core-hours",
+        tuning_runs_planned / arms,
+        hours(tuning_hours),
+        hours(evaluation_hours),
+        hours(tuning_hours + evaluation_hours)
+    );
+    let _ = writeln!(w, "  (estimated from {source})");
+    if !recorded.is_empty() {
+        // What a resumed `study` would not train again.
+        let _ = writeln!(
+            w,
+            "  recorded in {}: {} tuning runs, {evaluation_recorded} evaluation runs",
+            dir.display(),
+            tuning_runs.len()
+        );
+    }
+    let decided = study.evaluated(&tuning_runs).ok();
+    for (i, arm) in tuning.arms.iter().enumerate() {
+        let own = if keys(arm) == keys(&tuning.arms[0]) {
+            String::new()
+        } else {
+            format!("; tunes {}", keys(arm))
+        };
+        match &decided {
+            Some(evaluated) => {
+                let cell = &evaluated.cells[i];
+                let chosen: Vec<String> = cell
+                    .tuned
+                    .iter()
+                    .map(|(k, v)| format!("{k} = {}", crate::plot::compact(*v)))
+                    .collect();
+                let _ = writeln!(
+                    w,
+                    "  {}  {}  (chosen: {}{own})",
+                    cell.id,
+                    arm.label,
+                    chosen.join(", ")
+                );
+            }
+            None => {
+                let _ = writeln!(w, "  (after tuning)    {}{own}", arm.label);
+            }
+        }
+    }
+    out
+}
+
+/// An estimate of core-hours: "~1.23", or "<0.01".
+fn hours(h: f64) -> String {
+    if h < 0.01 {
+        "<0.01".into()
+    } else {
+        format!("~{h:.2}")
+    }
+}
+
+/// With `seed_axes`, the line that says which sources vary and how the runs cross them.
+fn seed_axes_line(w: &mut String, study: &Study) {
+    use std::fmt::Write as _;
+    if study.seed_axes.is_empty() {
+        return;
+    }
+    let names: Vec<&str> = study.seed_axes.iter().map(|s| s.name()).collect();
+    let _ = writeln!(
+        w,
+        "seeds: {} crossed, {} seeds each ({} runs per cell; the other sources at seed 0)",
+        names.join(" × "),
+        study.seed_levels,
+        study.seeds.len()
+    );
+}
+
+/// Each arm's choice (or how far its tuning has got), one line each, for the console.
+fn choices(study: &Study, tuning_runs: &[RunRecord]) -> String {
+    use std::fmt::Write as _;
+    let Some(tuning) = &study.tuning else {
+        return String::new();
+    };
+    let mut out = String::new();
+    for arm in &tuning.arms {
+        let decision = choice::decide(tuning, arm, tuning_runs);
+        let _ = match decision.chosen {
+            Some(c) => {
+                let edges = choice::at_edge(arm, c);
+                let values: Vec<String> = arm.candidates[c]
+                    .values
+                    .iter()
+                    .zip(&edges)
+                    .map(|((k, v), edge)| {
+                        let flag = if *edge {
+                            " (AT THE EDGE of the range)"
+                        } else {
+                            ""
+                        };
+                        format!("{k} = {}{flag}", crate::plot::compact(*v))
+                    })
+                    .collect();
+                writeln!(
+                    out,
+                    "  {}: {} ({} {:.4})",
+                    arm.label,
+                    values.join(", "),
+                    tuning.metric.name(),
+                    decision.chosen_mean().unwrap_or(f64::NAN)
+                )
+            }
+            None => writeln!(
+                out,
+                "  {}: undecided, {} tuning runs missing",
+                arm.label,
+                decision.missing.len()
+            ),
+        };
+    }
+    out
+}
+
+/// The report's "Tuning" section of a tuned study, from its recorded tuning runs.
+fn tuning_section(tuning: &Tuning, tuning_runs: &[RunRecord]) -> TuningSection {
+    let metric = tuning.metric;
+    let arms = tuning
+        .arms
+        .iter()
+        .map(|arm| {
+            let decision = choice::decide(tuning, arm, tuning_runs);
+            let edges = decision.chosen.map(|c| choice::at_edge(arm, c));
+            // Every recorded run of one of the arm's candidate cells.
+            let points = tuning_runs
+                .iter()
+                .filter_map(|run| {
+                    let candidate = arm
+                        .candidates
+                        .iter()
+                        .find(|c| c.cells.iter().any(|cell| cell.id == run.cell_id))?;
+                    Some(crate::plot::TuningPoint {
+                        values: candidate.values.iter().map(|(_, v)| *v).collect(),
+                        score: metric.of(run, arm.chance),
+                        diverged: run.diverged,
+                        full_length: serde_json::from_str::<crate::config::RunConfig>(
+                            &run.config_json,
+                        )
+                        .map_or(true, |c| c.epochs == arm.epochs),
+                    })
+                })
+                .collect();
+            ArmTuning {
+                arm: arm.label.clone(),
+                keys: arm
+                    .space
+                    .iter()
+                    .enumerate()
+                    .map(|(k, key)| KeyTuning {
+                        name: key.key.clone(),
+                        log: key.log_axis(),
+                        searched: arm.searched(k),
+                        chosen: decision.chosen.map(|c| arm.candidates[c].values[k].1),
+                        at_edge: edges.as_ref().is_some_and(|e| e[k]),
+                    })
+                    .collect(),
+                points,
+                chance: metric.higher_is_better().then_some(arm.chance),
+                chosen: decision.chosen_mean().map(|mean| {
+                    let last = tuning.stages.len() - 1;
+                    (mean, tuning.stages[last].seeds as usize)
+                }),
+                missing: decision.missing.len(),
+            }
+        })
+        .collect();
+    TuningSection {
+        metric: metric.name().to_string(),
+        higher_is_better: metric.higher_is_better(),
+        method: tuning.method_text(),
+        stages: (0..tuning.stages.len())
+            .map(|k| tuning.stage_text(k))
+            .collect(),
+        arms,
+    }
 }

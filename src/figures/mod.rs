@@ -132,6 +132,8 @@ pub struct Options {
     pub data: DataSource,
     /// Draw only these figures (empty: all).
     pub only: Vec<String>,
+    /// The device the trained figures train on.
+    pub device: crate::device::Compute,
 }
 
 /// What became of one figure.

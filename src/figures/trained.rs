@@ -8,6 +8,7 @@ use plotters::style::RGBColor;
 
 use super::{Context, Drawn, Problem, CLASS_NAMES};
 use crate::data::{FashionMnist, Split};
+use crate::device::Compute;
 use crate::model::Mlp;
 use crate::plot::{self, colour, Axis, Figure, LegendAt, Mark, Panel, Stroke, Swatch, Ticks};
 use crate::report::stats::quantile_sorted;
@@ -40,7 +41,11 @@ pub fn lr_range_test(ctx: &mut Context, name: &str) -> Drawn {
         test: &data.test,
     };
     let o = LrFindOptions::default();
-    let result = lr_find(&Cpu::default(), &cell.config, view, SEED, &o)?;
+    let result = match &ctx.options().device {
+        Compute::Cpu => lr_find(&Cpu::default(), &cell.config, view, SEED, &o)?,
+        #[cfg(feature = "cuda")]
+        Compute::Cuda { ordinal } => lr_find(&open_cuda(*ordinal)?, &cell.config, view, SEED, &o)?,
+    };
     plot::lr_range(
         &ctx.out().join(name),
         &format!(
@@ -131,9 +136,9 @@ fn argmax(v: &[f64]) -> usize {
 /// Trains `model` for `epochs` on the first `images` of `train` with the config's training step
 /// (optimizer, its learning rate, and the techniques around its update) and batch size, through
 /// the library's minibatch loop, drawing order and dropout masks from the streams of `seed`.
-fn train_briefly(
-    dev: &Cpu,
-    model: &mut Mlp<Cpu>,
+fn train_briefly<D: Device<f32>>(
+    dev: &D,
+    model: &mut Mlp<D>,
     config: &crate::study::RunConfig,
     train: &Split,
     images: usize,
@@ -161,13 +166,21 @@ fn train_briefly(
     Ok(())
 }
 
-/// Trains the mc_dropout study's model briefly and scores the first `candidates` test images
-/// plainly and with `passes` MC dropout passes.
+/// The CUDA device of `ordinal` for a trained figure.
+#[cfg(feature = "cuda")]
+fn open_cuda(ordinal: usize) -> Result<Cuda, Problem> {
+    Cuda::try_build(ordinal, SEED)
+        .map_err(|e| Problem::Failed(format!("opening cuda:{ordinal}: {e:?}")))
+}
+
+/// Trains the mc_dropout study's model briefly on `device` and scores the first `candidates`
+/// test images plainly and with `passes` MC dropout passes.
 pub fn mc_dropout_predictions(
     config: &crate::study::RunConfig,
     data: &FashionMnist,
     candidates: usize,
     passes: usize,
+    device: &Compute,
 ) -> Result<Vec<McImage>, Problem> {
     if config.model.dropout.is_none() {
         return Err(Problem::Failed(
@@ -176,16 +189,32 @@ pub fn mc_dropout_predictions(
     }
     // The training and the passes compute under the study's numerics version, as its runs did.
     let _numerics = config.numerics.enter();
-    let dev = Cpu::default();
+    match device {
+        Compute::Cpu => mc_dropout_on(&Cpu::default(), config, data, candidates, passes),
+        #[cfg(feature = "cuda")]
+        Compute::Cuda { ordinal } => {
+            mc_dropout_on(&open_cuda(*ordinal)?, config, data, candidates, passes)
+        }
+    }
+}
+
+/// [`mc_dropout_predictions`] on the device `dev`.
+fn mc_dropout_on<D: Device<f32>>(
+    dev: &D,
+    config: &crate::study::RunConfig,
+    data: &FashionMnist,
+    candidates: usize,
+    passes: usize,
+) -> Result<Vec<McImage>, Problem> {
     let mut model = Mlp::new(
         &config.model,
         INPUTS,
         CLASSES,
-        &dev,
+        dev,
         &mut stream(SEED, Purpose::Init),
     )?;
     train_briefly(
-        &dev,
+        dev,
         &mut model,
         config,
         &data.train,
@@ -261,7 +290,8 @@ pub fn mc_dropout_spread(ctx: &mut Context, name: &str) -> Drawn {
     let study = study(ctx, "mc_dropout")?;
     let config = study.baseline_cell().config.clone();
     let data = standardized(ctx.data()?, config.standardize);
-    let images = mc_dropout_predictions(&config, &data, MC_CANDIDATES, MC_PASSES)?;
+    let device = ctx.options().device.clone();
+    let images = mc_dropout_predictions(&config, &data, MC_CANDIDATES, MC_PASSES, &device)?;
     let correct = |probs: &dyn Fn(&McImage) -> Vec<f64>| {
         images
             .iter()

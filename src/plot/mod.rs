@@ -17,6 +17,7 @@
 //! - [`seed_points`]: every seed's value per cell with the mean and its interval (reports);
 //! - [`learning_curves`]: per-epoch curves, every seed thin, the mean thick (reports, figures);
 //! - [`lr_range`]: the learning-rate range test;
+//! - [`sensitivity`]: a tuning's metric against each tuned value, every tuning run a point;
 //! - [`panel`] with [`marks`]: a figure panel of lines, dots, crosses, bands, reference lines,
 //!   box plots and text, composed into a [`Figure`].
 
@@ -30,6 +31,7 @@ pub mod marks;
 pub mod output;
 pub mod panel;
 pub mod seed_points;
+pub mod sensitivity;
 pub mod style;
 pub mod text;
 pub mod ticks;
@@ -44,8 +46,9 @@ pub use marks::{Anchor, Mark};
 pub use output::{write, Draw, DrawResult};
 pub use panel::Panel;
 pub use seed_points::{seed_points, MeanInterval, SeedColumn};
+pub use sensitivity::{sensitivity, TunedKey, TuningPoint};
 pub use style::{colour, Stroke, DIVERGED, GREY};
-pub use ticks::{plain, significant};
+pub use ticks::{compact, plain, significant};
 
 /// Renders examples to /tmp/plot_preview for a person to look at (run with --ignored).
 #[cfg(test)]

@@ -97,6 +97,16 @@ pub fn significant(v: f64, digits: i32) -> String {
     format!("{v:.decimals$}")
 }
 
+/// `v` with 3 significant digits, in scientific notation when it is below 0.001 or 10,000 or
+/// more (a tuned learning rate `3.16e-4`, a dropout rate `0.200`).
+pub fn compact(v: f64) -> String {
+    if v != 0.0 && v.is_finite() && !(1e-3..1e4).contains(&v.abs()) {
+        format!("{v:.2e}")
+    } else {
+        significant(v, 3)
+    }
+}
+
 /// `v` with `decimals` decimals, without a minus sign on a zero ("-0.00" reads oddly).
 pub fn fixed(v: f64, decimals: usize) -> String {
     let s = format!("{v:.decimals$}");
@@ -153,6 +163,15 @@ impl Ranged for Ticked {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn compact_numbers_have_three_significant_digits() {
+        assert_eq!(compact(3.162_277e-4), "3.16e-4");
+        assert_eq!(compact(0.001), "0.00100");
+        assert_eq!(compact(0.2), "0.200");
+        assert_eq!(compact(12_345.0), "1.23e4");
+        assert_eq!(compact(0.0), "0");
+    }
 
     #[test]
     fn steps_are_one_two_or_five_times_a_power_of_ten() {

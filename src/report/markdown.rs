@@ -6,7 +6,9 @@
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
 
-use super::stats::{expected_best_of_k, Paired, Summary, RESAMPLES};
+use super::comparison::{Comparison, ACCURACY_MARGIN, ALPHA, MAX_SEEDS, TARGET_POWER};
+use super::inference::paired::Interval;
+use super::stats::{expected_best_of_k, Summary, RESAMPLES};
 use super::{CellReport, ReportInput, VsBaseline};
 use crate::results::RunRecord;
 
@@ -36,8 +38,46 @@ fn interval(low: f64, high: f64) -> String {
     format!("[{}, {}]", num(low), num(high))
 }
 
-fn signed_interval(low: f64, high: f64) -> String {
-    format!("[{}, {}]", signed(low), signed(high))
+/// An interval of a comparison, its infinite ends written as such (a Hodges–Lehmann interval
+/// at n ≤ 5 is (-∞, +∞)), with its level when the method gives another than 95%.
+fn comparison_interval(i: Option<&Interval>) -> String {
+    let Some(i) = i else {
+        return "–".into();
+    };
+    let end = |x: f64| {
+        if x == f64::INFINITY {
+            "+∞".to_string()
+        } else if x == f64::NEG_INFINITY {
+            "-∞".to_string()
+        } else {
+            signed(x)
+        }
+    };
+    let level = if (i.level - (1.0 - ALPHA)).abs() > 1e-9 {
+        format!(" ({:.1}%)", 100.0 * i.level)
+    } else {
+        String::new()
+    };
+    format!("[{}, {}]{level}", end(i.low), end(i.high))
+}
+
+/// A p-value: four decimals, or two significant digits below 0.0001.
+fn p_text(p: Option<f64>) -> String {
+    match p {
+        Some(0.0) => "0".into(),
+        Some(p) if p < 1e-4 => format!("{p:.1e}"),
+        Some(p) => format!("{p:.4}"),
+        None => "–".into(),
+    }
+}
+
+/// A gain that may be infinite (a diverged run's loss).
+fn gain_text(x: f64) -> String {
+    if x.is_infinite() {
+        if x > 0.0 { "+∞" } else { "-∞" }.into()
+    } else {
+        signed(x)
+    }
 }
 
 /// A label safe inside a Markdown table cell.
@@ -71,30 +111,121 @@ pub(super) fn report(input: &ReportInput, cells: &[CellReport]) -> String {
 
     let _ = writeln!(
         w,
-        "## Test accuracy per cell\n\nn counts the runs with a value; `excluded` counts the runs \
-         left out of the statistics because they diverged (listed under \"Diverged runs\").\n"
+        "## Test accuracy per cell\n\nA diverged run is an outcome, not missing data: its \
+         accuracy counts as chance (1/classes), here and in every comparison. n counts the runs \
+         with a value; `excluded` counts those without one.\n"
     );
     distribution_table(w, cells, |c| &c.acc_summary);
-    let _ = writeln!(w, "## Final validation loss per cell (lower is better)\n");
+    let _ = writeln!(
+        w,
+        "## Final validation loss per cell (lower is better)\n\nA diverged run's loss is +∞: a \
+         mean over it is undefined, so these statistics are over the runs that did not diverge \
+         (`excluded` = the diverged ones); the comparisons below rank it worst.\n"
+    );
     distribution_table(w, cells, |c| &c.loss_summary);
+    divergence_table(w, cells);
 
     versus_baseline(w, input, cells);
     best_of_k(w, cells);
+    variance_sources(w, cells);
 
     let _ = writeln!(
         w,
         "## Charts\n\n![Test accuracy of every seed per cell, with the mean and its 95% bootstrap \
          interval](test_acc.png)\n\nEach point is one seed; red crosses along the bottom are \
-         diverged runs. Also as [SVG](test_acc.svg).\n\n![Validation loss per epoch: every seed \
+         diverged runs (the mean counts them at chance). Also as [SVG](test_acc.svg).\n\n![Validation loss per epoch: every seed \
          thin, the mean thick](val_loss_curves.png)\n\nThin lines are single seeds, thick lines \
          the mean over the seeds that reached that epoch without diverging; a red cross on the \
          top edge marks the epoch where a run diverged. Also as \
          [SVG](val_loss_curves.svg).\n"
     );
 
+    if let Some(section) = input.tuning {
+        super::tuning::markdown(w, section);
+    }
     per_seed_table(w, cells);
     diverged_section(w, cells);
     md
+}
+
+/// With `seed_axes`: per cell, the share of test accuracy's variance each source of randomness
+/// explains (nothing when no cell's runs vary a source apart).
+fn variance_sources(w: &mut String, cells: &[CellReport]) {
+    // The sources each cell's runs seed apart, in column order, and whether any cell has one.
+    let varied = |c: &CellReport| -> Vec<String> {
+        let mut names: Vec<String> = Vec::new();
+        for run in &c.runs {
+            for (name, _) in &run.seed_streams {
+                if !names.contains(name) {
+                    names.push(name.clone());
+                }
+            }
+        }
+        names.retain(|name| {
+            let seeds: BTreeSet<u64> = c.runs.iter().map(|r| r.stream_seed(name)).collect();
+            seeds.len() > 1
+        });
+        names
+    };
+    let per_cell: Vec<Vec<String>> = cells.iter().map(varied).collect();
+    let Some(sources) = per_cell.iter().find(|v| !v.is_empty()).cloned() else {
+        return;
+    };
+    let _ = writeln!(
+        w,
+        "## Variance sources\n\nThe study varies these sources of randomness apart \
+         (`seed_axes`), every combination of their seeds a run, the other sources held at seed \
+         0. The share of the variance of test accuracy each explains, per cell: variance \
+         components of a random-effects ANOVA of the crossed design (main effects; a negative \
+         estimate counts 0), `rest` being what no single source explains (their interactions). \
+         Diverged runs leave a cell without a decomposition.\n"
+    );
+    let header: Vec<String> = sources.iter().map(|s| format!("`{s}`")).collect();
+    let _ = writeln!(
+        w,
+        "| cell | runs | std of test acc | {} | rest |",
+        header.join(" | ")
+    );
+    let _ = writeln!(
+        w,
+        "| --- | ---: | ---: |{} ---: |",
+        " ---: |".repeat(sources.len())
+    );
+    for (c, names) in cells.iter().zip(&per_cell) {
+        let label = cell_text(c.label);
+        let blank = " – |".repeat(sources.len());
+        if *names != sources {
+            let _ = writeln!(w, "| {label} | {} | – |{blank} – |", c.runs.len());
+            continue;
+        }
+        let levels: Vec<Vec<u64>> = c
+            .runs
+            .iter()
+            .map(|r| names.iter().map(|n| r.stream_seed(n)).collect())
+            .collect();
+        let values: Vec<f64> = c.acc.iter().map(|(_, v)| *v).collect();
+        let refs: Vec<&str> = names.iter().map(String::as_str).collect();
+        match super::variance::decompose(&refs, &levels, &values) {
+            Ok(d) => {
+                let shares: Vec<String> = d
+                    .shares()
+                    .iter()
+                    .map(|s| format!("{:.0}%", 100.0 * s))
+                    .collect();
+                let _ = writeln!(
+                    w,
+                    "| {label} | {} | {} | {} |",
+                    d.n,
+                    num(d.total_variance.sqrt()),
+                    shares.join(" | ")
+                );
+            }
+            Err(why) => {
+                let _ = writeln!(w, "| {label} | {} | {why} |{blank} – |", c.runs.len());
+            }
+        }
+    }
+    let _ = writeln!(w);
 }
 
 fn provenance(w: &mut String, input: &ReportInput) {
@@ -161,8 +292,10 @@ fn provenance(w: &mut String, input: &ReportInput) {
     );
     let _ = writeln!(
         w,
-        "- statistics: 95% percentile-bootstrap intervals of the mean, {RESAMPLES} resamples, \
-         bootstrap seed {}; each cell's full config is in `runs.parquet` (`config_json`)",
+        "- statistics: per cell, 95% percentile-bootstrap intervals of the mean, {RESAMPLES} \
+         resamples; against the baseline, the paired t or signed-rank test with BCa beside and \
+         Holm across cells; bootstrap seed {}; each cell's full config is in `runs.parquet` \
+         (`config_json`)",
         input.seed
     );
     let listed: BTreeSet<&str> = input.cells.iter().map(|(id, _)| id.as_str()).collect();
@@ -263,18 +396,52 @@ fn versus_baseline(w: &mut String, input: &ReportInput, cells: &[CellReport]) {
     let _ = writeln!(
         w,
         "## Versus the baseline `{}`, paired by seed\n\nEach run is compared with the baseline's \
-         run of the same seed (same initial draws and data order); seeds where either run \
-         diverged or is missing are left out (n = seeds paired; `excluded` = this cell's runs left \
-         out). A cell that often diverges can look good here on its surviving seeds alone, so \
-         read these rows with their `excluded` count. Δ is oriented so that positive is better. P(improvement) is the fraction of seeds that improved (ties count half); the \
-         best-of-k gap is the best seed's gain minus the median gain: what reporting one lucky \
-         seed adds.\n",
-        cell_text(baseline.label)
+         run of the same seed (same initial draws and data order). Diverged runs count, never \
+         dropped: accuracy at chance, loss +∞ (ranked worst; two diverged runs tie); n = seeds \
+         paired, `diverged` = how many of them diverged in the cell · in the baseline. Δ is \
+         oriented so that positive is better: the mean difference with its paired Student-t 95% \
+         interval when every difference is finite, else (a diverged loss) the Wilcoxon \
+         signed-rank test with the Hodges–Lehmann estimate (HL) and its interval. BCa: the 95% \
+         bias-corrected bootstrap interval of the mean beside the t interval. p: two-sided, of no \
+         difference; Holm: adjusted across the cells compared with the baseline in the table \
+         (5% family-wise). TOST: the p-value that accuracy lies within ±{ACCURACY_MARGIN} (0.3 \
+         points; < 0.05 = equivalent). MDE: the smallest difference the t test detects with {:.0}% \
+         power at this n and the family's strictest level (5%/cells); seeds: those needed for \
+         {:.0}% power at the observed difference (– when it is 0 or more than {MAX_SEEDS} would be \
+         needed). P(improvement) is the fraction of seeds that improved (ties count half).\n",
+        cell_text(baseline.label),
+        100.0 * TARGET_POWER,
+        100.0 * TARGET_POWER
     );
     let _ = writeln!(w, "### Test accuracy (positive = higher accuracy)\n");
     paired_table(w, cells, |c| &c.acc_vs_baseline);
     let _ = writeln!(w, "### Final validation loss (positive = lower loss)\n");
     paired_table(w, cells, |c| &c.loss_vs_baseline);
+}
+
+/// Each cell's diverged runs with the 95% Wilson interval of its rate.
+fn divergence_table(w: &mut String, cells: &[CellReport]) {
+    let _ = writeln!(
+        w,
+        "## Divergence per cell\n\nRuns whose loss became non-finite, and the rate with its 95% \
+         Wilson interval.\n\n| cell | runs | diverged | rate | 95% interval |\n| --- | ---: | ---: | ---: | --- |"
+    );
+    for c in cells {
+        let label = cell_text(c.label);
+        match &c.divergence {
+            None => {
+                let _ = writeln!(w, "| {label} | no runs yet | | | |");
+            }
+            Some(r) => {
+                let _ = writeln!(
+                    w,
+                    "| {label} | {} | {} | {:.2} | [{:.2}, {:.2}] |",
+                    r.n, r.count, r.rate, r.ci_low, r.ci_high
+                );
+            }
+        }
+    }
+    let _ = writeln!(w);
 }
 
 fn paired_table<'a>(
@@ -284,46 +451,67 @@ fn paired_table<'a>(
 ) {
     let _ = writeln!(
         w,
-        "| cell | n | excluded | mean Δ | 95% CI | P(improvement) | best seed's gain | median gain | best-of-k gap |"
+        "| cell | n | diverged | test | Δ | 95% CI | BCa | p | Holm | TOST | MDE · seeds | P(improvement) | best seed's gain | median gain |"
     );
     let _ = writeln!(
         w,
-        "| --- | ---: | ---: | ---: | --- | ---: | ---: | ---: | ---: |"
+        "| --- | ---: | ---: | --- | ---: | --- | --- | ---: | ---: | ---: | --- | ---: | ---: | ---: |"
     );
+    let empty = " |".repeat(12);
     for c in cells {
         let label = cell_text(c.label);
         match vs(c) {
             VsBaseline::IsBaseline => {
-                let _ = writeln!(w, "| {label} | baseline | | | | | | | |");
+                let _ = writeln!(w, "| {label} | baseline |{empty}");
             }
             VsBaseline::NoBaseline => {}
             VsBaseline::Paired(_) if c.runs.is_empty() => {
-                let _ = writeln!(w, "| {label} | no runs yet | | | | | | | |");
+                let _ = writeln!(w, "| {label} | no runs yet |{empty}");
             }
-            VsBaseline::Paired(p) if p.n == 0 => {
-                let _ = writeln!(
-                    w,
-                    "| {label} | 0 | {} | no paired seeds | | | | | |",
-                    c.runs.len()
-                );
+            VsBaseline::Paired(p) if p.seeds.is_empty() => {
+                let _ = writeln!(w, "| {label} | 0 | no paired seeds |{}", " |".repeat(11));
             }
             VsBaseline::Paired(p) => {
-                let _ = writeln!(
-                    w,
-                    "| {label} | {} | {} | {} | {} | {:.2} | {} | {} | {} |",
-                    p.n,
-                    c.runs.len() - p.n,
-                    signed(p.mean_diff),
-                    signed_interval(p.ci_low, p.ci_high),
-                    p.p_improvement,
-                    signed(p.best_gain),
-                    signed(p.median_gain),
-                    num(p.best_of_k_gap)
-                );
+                let _ = writeln!(w, "| {label} | {} |{}", p.seeds.len(), comparison_row(p));
             }
         }
     }
     let _ = writeln!(w);
+}
+
+/// The columns after n of a compared cell.
+fn comparison_row(p: &Comparison) -> String {
+    let (test, estimate) = match &p.evidence {
+        Some(e) => (
+            match e.method() {
+                super::inference::paired::Method::StudentT => "t",
+                super::inference::paired::Method::SignedRank => "HL",
+            },
+            gain_text(e.estimate()),
+        ),
+        None => ("–", "–".to_string()),
+    };
+    let power = match &p.power {
+        Some(pw) => format!(
+            "{} · {}",
+            num(pw.minimum_detectable),
+            pw.seeds_needed.map_or("–".into(), |n| n.to_string())
+        ),
+        None => "–".into(),
+    };
+    format!(
+        " {} · {} | {test} | {estimate} | {} | {} | {} | {} | {} | {power} | {:.2} | {} | {} |",
+        p.diverged.0,
+        p.diverged.1,
+        comparison_interval(p.interval.as_ref()),
+        comparison_interval(p.bca.as_ref()),
+        p_text(p.evidence.as_ref().map(|e| e.p_value())),
+        p_text(p.p_holm),
+        p_text(p.tost_p),
+        p.p_improvement,
+        gain_text(p.best_gain),
+        gain_text(p.median_gain),
+    )
 }
 
 fn best_of_k(w: &mut String, cells: &[CellReport]) {
@@ -359,14 +547,14 @@ fn best_of_k(w: &mut String, cells: &[CellReport]) {
                 let _ = writeln!(w, "| {label} | baseline | |{empty}");
             }
             VsBaseline::NoBaseline => {}
-            VsBaseline::Paired(p) if p.n == 0 => {
+            VsBaseline::Paired(p) if p.seeds.is_empty() => {
                 let _ = writeln!(w, "| {label} | 0 | no paired seeds |{empty}");
             }
             VsBaseline::Paired(p) => {
                 let _ = writeln!(
                     w,
                     "| {label} | {} | {} |{}",
-                    p.n,
+                    p.seeds.len(),
                     signed(p.median_gain),
                     best_row(p)
                 );
@@ -376,12 +564,12 @@ fn best_of_k(w: &mut String, cells: &[CellReport]) {
     let _ = writeln!(w);
 }
 
-fn best_row(p: &Paired) -> String {
+fn best_row(p: &Comparison) -> String {
     let mut row = String::new();
     for k in BEST_OF {
         let _ = write!(row, " {} |", signed(expected_best_of_k(&p.diffs, k)));
     }
-    let best = expected_best_of_k(&p.diffs, p.n);
+    let best = expected_best_of_k(&p.diffs, p.seeds.len());
     let _ = write!(
         row,
         " {} | {} |",
@@ -466,15 +654,17 @@ pub(super) fn console_table(cells: &[CellReport]) -> String {
         let (delta, p_impr) = match &c.acc_vs_baseline {
             VsBaseline::IsBaseline => ("baseline".into(), String::new()),
             VsBaseline::NoBaseline => ("–".into(), "–".into()),
-            VsBaseline::Paired(p) if p.n == 0 => ("–".into(), "–".into()),
-            VsBaseline::Paired(p) => (
-                format!(
-                    "{} {}",
-                    signed(p.mean_diff),
-                    signed_interval(p.ci_low, p.ci_high)
+            VsBaseline::Paired(p) => match (&p.evidence, &p.interval) {
+                (Some(e), Some(i)) => (
+                    format!(
+                        "{} {}",
+                        gain_text(e.estimate()),
+                        comparison_interval(Some(i))
+                    ),
+                    format!("{:.2}", p.p_improvement),
                 ),
-                format!("{:.2}", p.p_improvement),
-            ),
+                _ => ("–".into(), "–".into()),
+            },
         };
         let mean = if c.runs.is_empty() {
             "no runs yet".into()

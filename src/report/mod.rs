@@ -1,20 +1,29 @@
 //! Reports: every seed, always. From a study's recorded runs and epochs, [`write_report`] writes
-//! `report.md` (per-cell distributions with bootstrap intervals, paired differences against the
-//! baseline, what a cherry-picker keeping the best of k seeds would report, a per-seed table, the
-//! diverged runs) and its charts, and returns the console summary. The numbers live in
-//! [`stats`], the text in `markdown`; the charts are drawn by [`crate::plot`] from those numbers.
+//! `report.md` (per-cell distributions with bootstrap intervals, each cell's divergence rate with
+//! its Wilson interval, paired comparisons against the baseline in which a diverged run counts as
+//! chance accuracy and +∞ loss (t or signed-rank, BCa beside, Holm across the cells, TOST, power),
+//! what a cherry-picker keeping the best of k seeds would report, a per-seed table, the diverged
+//! runs; a tuned study's tuning, a study with `seed_axes` the variance each source of randomness
+//! explains) and its charts, and returns the console summary. The numbers live in [`stats`],
+//! [`comparison`] (on [`inference`]) and [`variance`], the text in `markdown` and [`tuning`]; the
+//! charts are drawn by [`crate::plot`] from those numbers.
 //! `report/` never trains and never reads the clock, so the same input gives the same files.
 
+pub mod comparison;
 pub mod inference;
 mod markdown;
 pub mod stats;
+pub mod tuning;
+pub mod variance;
 
 use std::path::Path;
 
 use crate::error::{Error, Result};
 use crate::plot::{self, MeanInterval, SeedColumn};
 use crate::results::{EpochRecord, RunRecord};
-use stats::{paired, summarize, Paired, Summary};
+use comparison::{compare, holm_across, Comparison, ACCURACY_MARGIN};
+use inference::proportion::Rate;
+use stats::{summarize, Summary};
 
 /// What a report is made from.
 #[derive(Debug, Clone, Copy)]
@@ -33,6 +42,8 @@ pub struct ReportInput<'a> {
     pub epochs: &'a [EpochRecord],
     /// Seed of the bootstrap resampling.
     pub seed: u64,
+    /// A tuned study's tuning (none: no "Tuning" section).
+    pub tuning: Option<&'a tuning::TuningSection>,
 }
 
 /// How a cell stands against the baseline.
@@ -41,8 +52,8 @@ enum VsBaseline {
     IsBaseline,
     /// The baseline cell is not among the report's cells.
     NoBaseline,
-    /// Paired by seed (possibly with n = 0 when no seed is finite in both).
-    Paired(Paired),
+    /// Paired by seed (possibly with no pair), diverged runs scored.
+    Paired(Box<Comparison>),
 }
 
 /// One cell's runs and numbers, gathered once for the Markdown, the console table and charts.
@@ -51,11 +62,17 @@ struct CellReport<'a> {
     label: &'a str,
     /// Its runs, by seed.
     runs: Vec<&'a RunRecord>,
-    /// (seed, test accuracy); NaN for a diverged run, whose model is not a result.
+    /// (seed, test accuracy); NaN for a diverged run (the charts mark it apart).
     acc: Vec<(u64, f64)>,
-    /// (seed, final validation loss); NaN for a diverged run.
-    val_loss: Vec<(u64, f64)>,
+    /// (seed, test accuracy as comparisons count it): chance for a diverged run.
+    scored_acc: Vec<(u64, f64)>,
+    /// (seed, final validation loss as comparisons count it): +∞ for a diverged run.
+    scored_loss: Vec<(u64, f64)>,
+    /// Its divergence rate with the 95% Wilson interval (`None` without runs).
+    divergence: Option<Rate>,
+    /// Test accuracy over every run, a diverged one at chance.
     acc_summary: Summary,
+    /// Final validation loss over the runs that did not diverge (a mean over +∞ is undefined).
     loss_summary: Summary,
     acc_vs_baseline: VsBaseline,
     loss_vs_baseline: VsBaseline,
@@ -89,19 +106,25 @@ fn analyze<'a>(input: &ReportInput<'a>) -> Vec<CellReport<'a>> {
                 .iter()
                 .map(|r| (r.seed, unless_diverged(r, r.test_acc)))
                 .collect();
-            let val_loss: Vec<(u64, f64)> = runs
+            let scored_acc: Vec<(u64, f64)> = runs
                 .iter()
-                .map(|r| (r.seed, unless_diverged(r, r.final_val_loss)))
+                .map(|r| (r.seed, comparison::scored_accuracy(r)))
+                .collect();
+            let scored_loss: Vec<(u64, f64)> = runs
+                .iter()
+                .map(|r| (r.seed, comparison::scored_loss(r)))
                 .collect();
             let values = |v: &[(u64, f64)]| v.iter().map(|p| p.1).collect::<Vec<_>>();
             CellReport {
                 id,
                 label,
-                acc_summary: summarize(&values(&acc), seed),
-                loss_summary: summarize(&values(&val_loss), seed),
+                acc_summary: summarize(&values(&scored_acc), seed),
+                loss_summary: summarize(&values(&scored_loss), seed),
+                divergence: comparison::divergence_rate(&runs),
                 runs,
                 acc,
-                val_loss,
+                scored_acc,
+                scored_loss,
                 acc_vs_baseline: VsBaseline::NoBaseline,
                 loss_vs_baseline: VsBaseline::NoBaseline,
             }
@@ -110,16 +133,48 @@ fn analyze<'a>(input: &ReportInput<'a>) -> Vec<CellReport<'a>> {
     let Some(b) = cells.iter().position(|c| c.id == input.baseline_cell_id) else {
         return cells;
     };
-    let (base_acc, base_loss) = (cells[b].acc.clone(), cells[b].val_loss.clone());
+    let (base_acc, base_loss) = (cells[b].scored_acc.clone(), cells[b].scored_loss.clone());
+    let base_runs = cells[b].runs.clone();
     for (i, c) in cells.iter_mut().enumerate() {
         if i == b || c.id == input.baseline_cell_id {
             c.acc_vs_baseline = VsBaseline::IsBaseline;
             c.loss_vs_baseline = VsBaseline::IsBaseline;
         } else {
-            c.acc_vs_baseline = VsBaseline::Paired(paired(&c.acc, &base_acc, true, seed));
-            c.loss_vs_baseline = VsBaseline::Paired(paired(&c.val_loss, &base_loss, false, seed));
+            let runs = &c.runs;
+            let diverged = |in_cell: bool, seed: u64| {
+                let side: &[&RunRecord] = if in_cell { runs } else { &base_runs };
+                side.iter().any(|r| r.seed == seed && r.diverged)
+            };
+            let acc = compare(
+                &c.scored_acc,
+                &base_acc,
+                diverged,
+                true,
+                Some(ACCURACY_MARGIN),
+                seed,
+            );
+            let loss = compare(&c.scored_loss, &base_loss, diverged, false, None, seed);
+            c.acc_vs_baseline = VsBaseline::Paired(Box::new(acc));
+            c.loss_vs_baseline = VsBaseline::Paired(Box::new(loss));
         }
     }
+    // Holm across the cells compared with the baseline, accuracy and loss each one family.
+    let mut family: Vec<&mut Comparison> = cells
+        .iter_mut()
+        .filter_map(|c| match &mut c.acc_vs_baseline {
+            VsBaseline::Paired(p) => Some(&mut **p),
+            _ => None,
+        })
+        .collect();
+    holm_across(&mut family);
+    let mut family: Vec<&mut Comparison> = cells
+        .iter_mut()
+        .filter_map(|c| match &mut c.loss_vs_baseline {
+            VsBaseline::Paired(p) => Some(&mut **p),
+            _ => None,
+        })
+        .collect();
+    holm_across(&mut family);
     cells
 }
 
@@ -222,6 +277,9 @@ pub fn write_report(out_dir: &Path, input: &ReportInput) -> Result<String> {
         "validation loss",
         &curves,
     )?;
+    if let Some(section) = input.tuning {
+        tuning::charts(out_dir, input.study, section)?;
+    }
 
     Ok(markdown::console_table(&cells))
 }
@@ -230,13 +288,17 @@ pub fn write_report(out_dir: &Path, input: &ReportInput) -> Result<String> {
 mod tests {
     use super::*;
 
-    fn run(cell: usize, seed: u64, acc: f64, diverged: bool) -> RunRecord {
+    /// A run of cell `cell` (its test accuracy `acc`; a diverged one records chance 0.1 and a
+    /// NaN final validation loss), shared with the tests of the report's submodules.
+    pub(super) fn run(cell: usize, seed: u64, acc: f64, diverged: bool) -> RunRecord {
         RunRecord {
             study: "t".into(),
             cell_id: format!("id{cell}"),
             cell_label: format!("optimizer=o{cell}"),
             axes: vec![("optimizer".into(), format!("o{cell}"))],
             seed,
+            seed_streams: vec![],
+            tuned: vec![],
             config_json: "{}".into(),
             dataset: "fashion-mnist".into(),
             dataset_sha256: "f00d".into(),
@@ -314,6 +376,7 @@ mod tests {
             runs: &runs,
             epochs: &epochs,
             seed: 1,
+            tuning: None,
         };
         let table = write_report(&out, &input).unwrap();
         let md = std::fs::read_to_string(out.join("report.md")).unwrap();
@@ -331,20 +394,42 @@ mod tests {
             md.contains("- optimizer=o2, seed 3: diverged at step 42"),
             "{md}"
         );
-        // Cell 1 beats the baseline by exactly 0.01 on every seed.
+        // Cell 1 beats the baseline by exactly 0.01 on every seed: the t interval.
         assert!(
-            md.contains("| optimizer=o1 | 5 | 0 | +0.0100 | [+0.0100, +0.0100] | 1.00 | +0.0100 | +0.0100 | 0.0000 |"),
+            md.contains("| optimizer=o1 | 5 | 0 · 0 | t | +0.0100 | [+0.0100, +0.0100] |"),
             "{md}"
         );
-        // Lower loss is better: cell 1's loss is 0.01 lower on every seed, a gain of +0.0100.
-        assert!(md.contains("| optimizer=o1 | 5 | 0 | +0.0100 | [+0.0100, +0.0100] | 1.00 |"));
         assert!(md.contains("| optimizer=o0 | baseline |"), "{md}");
+        // The diverged run counts: its accuracy at chance (0.1 − 0.808 on seed 3), so all five
+        // seeds pair and the mean gain is (4 × 0.02 − 0.708)/5 = −0.1256.
         assert!(
-            md.contains("| optimizer=o2 | 4 | 1 | +0.0200 |"),
-            "the diverged seed is left out of the pairing, and counted: {md}"
+            md.contains("| optimizer=o2 | 5 | 1 · 0 | t | -0.1256 |"),
+            "the diverged seed is scored, not left out: {md}"
         );
-        // The diverged run is excluded from the statistics and counted.
+        // Its loss is +∞: the signed-rank test with Hodges–Lehmann, whose interval at n = 5 is
+        // (−∞, ∞).
+        assert!(
+            md.contains("| optimizer=o2 | 5 | 1 · 0 | HL | +0.0200 | [-∞, +∞] (100.0%) | – |"),
+            "{md}"
+        );
+        // P-values of 0 (no variation) read 0; Holm over the two cells leaves o2's at its own.
+        assert!(
+            md.contains("| [+0.0100, +0.0100] | 0 | 0 | 1.0000 |"),
+            "{md}"
+        );
+        assert!(md.contains("| 0.4370 | 0.4370 |"), "{md}");
+        // Accuracy counts every run; the loss statistics exclude the diverged one, counted.
+        assert!(md.contains("| optimizer=o2 | 5 | 0 | 0.6784 |"), "{md}");
         assert!(md.contains("| optimizer=o2 | 4 | 1 |"), "{md}");
+        // The divergence rate with its Wilson interval (1 of 5: [0.036, 0.624]).
+        assert!(
+            md.contains("| optimizer=o2 | 5 | 1 | 0.20 | [0.04, 0.62] |"),
+            "{md}"
+        );
+        assert!(
+            md.contains("| optimizer=o1 | 5 | 0 | 0.00 | [0.00, 0.43] |"),
+            "{md}"
+        );
         assert!(
             md.contains("commit `abc123`") && md.contains("`f00d`"),
             "{md}"
@@ -371,6 +456,10 @@ mod tests {
             let len = std::fs::metadata(out.join(f)).unwrap().len();
             assert!(len > 1000, "{f}");
         }
+        assert!(
+            !md.contains("## Tuning") && !md.contains("## Variance sources"),
+            "an untuned study without seed axes has neither section"
+        );
         // Deterministic: the same input gives the same report.
         write_report(&out, &input).unwrap();
         assert_eq!(md, std::fs::read_to_string(out.join("report.md")).unwrap());
@@ -390,6 +479,7 @@ mod tests {
             runs: &runs,
             epochs: &epochs,
             seed: 1,
+            tuning: None,
         };
         let table = write_report(dir.path(), &input).unwrap();
         let md = std::fs::read_to_string(dir.path().join("report.md")).unwrap();
@@ -400,6 +490,59 @@ mod tests {
         );
         assert!(!md.contains("| baseline |"), "{md}");
         assert!(table.contains("optimizer=o9"), "{table}");
+    }
+
+    #[test]
+    fn seed_axes_give_each_source_its_share_of_the_variance() {
+        // One cell, init × order crossed over 2 × 3 seeds: accuracy = 0.8 + 0.01·init.
+        let mut runs = Vec::new();
+        for init in 0..2u64 {
+            for order in 0..3u64 {
+                let mut r = run(0, init * 3 + order, 0.8 + 0.01 * init as f64, false);
+                r.seed_streams = vec![
+                    ("init".into(), init),
+                    ("order".into(), order),
+                    ("noise".into(), 0),
+                ];
+                runs.push(r);
+            }
+        }
+        let cells = vec![("id0".to_string(), "optimizer=o0".to_string())];
+        let dir = tempfile::tempdir().unwrap();
+        let input = ReportInput {
+            study: "t",
+            description: "",
+            cells: &cells,
+            baseline_cell_id: "id0",
+            runs: &runs,
+            epochs: &[],
+            seed: 1,
+            tuning: None,
+        };
+        write_report(dir.path(), &input).unwrap();
+        let md = std::fs::read_to_string(dir.path().join("report.md")).unwrap();
+        assert!(md.contains("## Variance sources"), "{md}");
+        assert!(
+            md.contains("| cell | runs | std of test acc | `init` | `order` | rest |"),
+            "noise is held fixed, so it is no column: {md}"
+        );
+        assert!(
+            md.contains("| optimizer=o0 | 6 | 0.0055 | 100% | 0% | 0% |"),
+            "{md}"
+        );
+        // A diverged run leaves the design incomplete: said, not decomposed.
+        let mut with_diverged = runs.clone();
+        with_diverged[2].diverged = true;
+        let input = ReportInput {
+            runs: &with_diverged,
+            ..input
+        };
+        write_report(dir.path(), &input).unwrap();
+        let md = std::fs::read_to_string(dir.path().join("report.md")).unwrap();
+        assert!(
+            md.contains("| optimizer=o0 | 6 | a run has no finite value (diverged) |"),
+            "{md}"
+        );
     }
 
     /// Writes a realistic report to /tmp/report_preview/report for a person to read and look
@@ -472,6 +615,7 @@ mod tests {
             runs: &runs,
             epochs: &epochs,
             seed: 0,
+            tuning: None,
         };
         let table = write_report(Path::new("/tmp/report_preview/report"), &input).unwrap();
         println!("{table}");

@@ -17,8 +17,16 @@ pub struct RunRecord {
     pub cell_label: String,
     /// The grid axes' values for this cell, as (axis name, label); one Parquet column `axis.<name>` each.
     pub axes: Vec<(String, String)>,
-    /// The run's seed.
+    /// The run's seed (with `seed_streams`, the run's index in its cell).
     pub seed: u64,
+    /// The seed of each source of randomness (`init`, `order`, `noise`, `subset`) when the study
+    /// varies them apart (`seed_axes`); one Parquet column `seed.<source>` each. Empty: every
+    /// stream is seeded with `seed`.
+    pub seed_streams: Vec<(String, u64)>,
+    /// The values of the tuned keys this run trained with (`[tune]`), as (dotted key, value);
+    /// one Parquet column `tuned.<key>` each, NaN where a run has none. Empty for an untuned
+    /// study.
+    pub tuned: Vec<(String, f64)>,
     /// The cell's full resolved config as canonical JSON.
     pub config_json: String,
     /// Dataset name, e.g. `fashion-mnist`.
@@ -95,6 +103,20 @@ impl RunRecord {
     /// The extra metric `name` (a `metric.<name>` column), NaN when the run has none.
     pub fn extra_metric(&self, name: &str) -> f64 {
         named_value(&self.extra, name)
+    }
+
+    /// The tuned value of `key` (a `tuned.<key>` column), NaN when the run has none.
+    pub fn tuned_value(&self, key: &str) -> f64 {
+        named_value(&self.tuned, key)
+    }
+
+    /// The seed of the source `name` (`init`, `order`, `noise`, `subset`): its `seed.<name>`
+    /// column, or the run's seed when the run seeds every stream with it.
+    pub fn stream_seed(&self, name: &str) -> u64 {
+        self.seed_streams
+            .iter()
+            .find(|(n, _)| n == name)
+            .map_or(self.seed, |(_, s)| *s)
     }
 }
 

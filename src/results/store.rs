@@ -17,15 +17,40 @@ pub const AXIS_PREFIX: &str = "axis.";
 pub const METRIC_PREFIX: &str = "metric.";
 /// Prefix of the epochs table's per-epoch diagnostics columns.
 pub const DIAG_PREFIX: &str = "diag.";
+/// Prefix of the runs table's tuned-value columns.
+pub const TUNED_PREFIX: &str = "tuned.";
+/// Prefix of the runs table's per-source seed columns.
+pub const SEED_PREFIX: &str = "seed.";
+
+/// The file names of a pair of tables: the runs and their epochs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Tables {
+    /// The runs table's file name.
+    pub runs: &'static str,
+    /// The epochs table's file name.
+    pub epochs: &'static str,
+}
+
+/// A study's evaluation runs: `runs.parquet` and `epochs.parquet`.
+pub const EVALUATION: Tables = Tables {
+    runs: "runs.parquet",
+    epochs: "epochs.parquet",
+};
+
+/// A study's tuning runs (`[tune]`): `tuning.parquet` and `tuning_epochs.parquet`.
+pub const TUNING: Tables = Tables {
+    runs: "tuning.parquet",
+    epochs: "tuning_epochs.parquet",
+};
 
 /// `<dir>/runs.parquet`.
 pub fn runs_path(dir: &Path) -> PathBuf {
-    dir.join("runs.parquet")
+    dir.join(EVALUATION.runs)
 }
 
 /// `<dir>/epochs.parquet`.
 pub fn epochs_path(dir: &Path) -> PathBuf {
-    dir.join("epochs.parquet")
+    dir.join(EVALUATION.epochs)
 }
 
 fn err(path: &Path, e: impl std::fmt::Display) -> Error {
@@ -35,16 +60,26 @@ fn err(path: &Path, e: impl std::fmt::Display) -> Error {
     }
 }
 
-/// Reads both tables from `dir`; missing files read as empty tables. Epoch rows of runs that are
-/// not in the runs table (a crash between the two renames) are dropped.
+/// Reads both evaluation tables from `dir`; missing files read as empty tables. Epoch rows of
+/// runs that are not in the runs table (a crash between the two renames) are dropped.
 pub fn load(dir: &Path) -> Result<(Vec<RunRecord>, Vec<EpochRecord>)> {
-    let runs_file = runs_path(dir);
+    load_tables(dir, EVALUATION)
+}
+
+/// Writes both evaluation tables to `dir` atomically (creating `dir`).
+pub fn save(dir: &Path, runs: &[RunRecord], epochs: &[EpochRecord]) -> Result<()> {
+    save_tables(dir, EVALUATION, runs, epochs)
+}
+
+/// Reads the pair of tables `tables` from `dir`, as [`load`] does.
+pub fn load_tables(dir: &Path, tables: Tables) -> Result<(Vec<RunRecord>, Vec<EpochRecord>)> {
+    let runs_file = dir.join(tables.runs);
     let runs = if runs_file.exists() {
         runs_from_frame(&read(&runs_file)?).map_err(|e| err(&runs_file, e))?
     } else {
         Vec::new()
     };
-    let epochs_file = epochs_path(dir);
+    let epochs_file = dir.join(tables.epochs);
     let mut epochs = if epochs_file.exists() {
         epochs_from_frame(&read(&epochs_file)?).map_err(|e| err(&epochs_file, e))?
     } else {
@@ -56,15 +91,20 @@ pub fn load(dir: &Path) -> Result<(Vec<RunRecord>, Vec<EpochRecord>)> {
     Ok((runs, epochs))
 }
 
-/// Writes both tables to `dir` atomically (creating `dir`).
-pub fn save(dir: &Path, runs: &[RunRecord], epochs: &[EpochRecord]) -> Result<()> {
+/// Writes the pair of tables `tables` to `dir` atomically (creating `dir`), as [`save`] does.
+pub fn save_tables(
+    dir: &Path,
+    tables: Tables,
+    runs: &[RunRecord],
+    epochs: &[EpochRecord],
+) -> Result<()> {
     std::fs::create_dir_all(dir).map_err(|e| Error::io("creating", dir, e))?;
-    let epochs_file = epochs_path(dir);
+    let epochs_file = dir.join(tables.epochs);
     write_atomic(
         &epochs_file,
         &mut epochs_frame(epochs).map_err(|e| err(&epochs_file, e))?,
     )?;
-    let runs_file = runs_path(dir);
+    let runs_file = dir.join(tables.runs);
     write_atomic(
         &runs_file,
         &mut runs_frame(runs).map_err(|e| err(&runs_file, e))?,
@@ -131,8 +171,10 @@ fn runs_frame(runs: &[RunRecord]) -> PolarsResult<DataFrame> {
             .collect();
         columns.push(col(&format!("{AXIS_PREFIX}{name}"), values));
     }
+    columns.extend(named_columns(TUNED_PREFIX, runs, |r| &r.tuned));
+    columns.push(col("seed", runs.iter().map(|r| r.seed).collect::<Vec<_>>()));
+    columns.extend(seed_columns(runs));
     columns.extend([
-        col("seed", runs.iter().map(|r| r.seed).collect::<Vec<_>>()),
         col("config_json", s(|r| &r.config_json)),
         col("dataset", s(|r| &r.dataset)),
         col("dataset_sha256", s(|r| &r.dataset_sha256)),
@@ -200,6 +242,33 @@ fn named_columns<R>(prefix: &str, rows: &[R], extra: fn(&R) -> &[(String, f64)])
                 })
                 .collect();
             col(&format!("{prefix}{name}"), values)
+        })
+        .collect()
+}
+
+/// One u64 column `seed.<source>` per source any run seeds apart, null where a run has none.
+fn seed_columns(runs: &[RunRecord]) -> Vec<Column> {
+    let mut names: Vec<&str> = Vec::new();
+    for run in runs {
+        for (name, _) in &run.seed_streams {
+            if !names.contains(&name.as_str()) {
+                names.push(name);
+            }
+        }
+    }
+    names
+        .into_iter()
+        .map(|name| {
+            let values: Vec<Option<u64>> = runs
+                .iter()
+                .map(|r| {
+                    r.seed_streams
+                        .iter()
+                        .find(|(n, _)| n == name)
+                        .map(|(_, s)| *s)
+                })
+                .collect();
+            col(&format!("{SEED_PREFIX}{name}"), values)
         })
         .collect()
 }
@@ -314,6 +383,8 @@ fn runs_from_frame(df: &DataFrame) -> PolarsResult<Vec<RunRecord>> {
     check_version(df)?;
     let axis_columns = prefixed(df, AXIS_PREFIX, strings)?;
     let metric_columns = prefixed(df, METRIC_PREFIX, floats)?;
+    let tuned_columns = prefixed(df, TUNED_PREFIX, floats)?;
+    let seed_columns = prefixed(df, SEED_PREFIX, u64s)?;
     let study = strings(df, "study")?;
     let cell_id = strings(df, "cell_id")?;
     let cell_label = strings(df, "cell_label")?;
@@ -365,6 +436,11 @@ fn runs_from_frame(df: &DataFrame) -> PolarsResult<Vec<RunRecord>> {
                 .map(|(axis, values)| (axis.clone(), values[i].clone()))
                 .collect(),
             seed: seed[i].unwrap_or(0),
+            seed_streams: seed_columns
+                .iter()
+                .filter_map(|(name, values)| values[i].map(|s| (name.clone(), s)))
+                .collect(),
+            tuned: named_row(&tuned_columns, i),
             config_json: config_json[i].clone(),
             dataset: dataset[i].clone(),
             dataset_sha256: dataset_sha256[i].clone(),
@@ -454,6 +530,8 @@ pub(crate) mod tests {
             cell_label: "optimizer=adam".into(),
             axes: vec![("optimizer".into(), "adam".into())],
             seed,
+            seed_streams: vec![],
+            tuned: vec![],
             config_json: "{}".into(),
             dataset: "fashion-mnist".into(),
             dataset_sha256: "00".into(),
@@ -531,6 +609,43 @@ pub(crate) mod tests {
         save(dir.path(), &[with.clone(), without.clone()], &[]).unwrap();
         let (r, _) = load(dir.path()).unwrap();
         assert_eq!(r, [with, without]);
+    }
+
+    #[test]
+    fn tuned_values_and_seed_streams_round_trip_and_are_absent_where_not_recorded() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut with = run(0, false);
+        with.tuned = vec![("optimizer.learning_rate".into(), 0.003)];
+        with.seed_streams = vec![("init".into(), 2), ("order".into(), 0)];
+        let without = run(1, false);
+        save_tables(dir.path(), TUNING, &[with.clone(), without.clone()], &[]).unwrap();
+        assert!(dir.path().join("tuning.parquet").exists());
+        assert!(
+            !runs_path(dir.path()).exists(),
+            "the evaluation tables are apart"
+        );
+        let (r, _) = load_tables(dir.path(), TUNING).unwrap();
+        assert_eq!(r, [with.clone(), without.clone()]);
+        assert_eq!(r[0].tuned_value("optimizer.learning_rate"), 0.003);
+        assert_eq!(
+            (r[0].stream_seed("init"), r[0].stream_seed("noise")),
+            (2, 0)
+        );
+        assert_eq!(r[1].stream_seed("init"), 1, "no columns: the run's seed");
+        // A table without them has no such columns: an untuned study's tables are as before.
+        save(dir.path(), &[without], &[]).unwrap();
+        let frame = read(&runs_path(dir.path())).unwrap();
+        let names: Vec<String> = frame
+            .get_column_names()
+            .iter()
+            .map(|n| n.to_string())
+            .collect();
+        assert!(
+            !names
+                .iter()
+                .any(|n| n.starts_with(TUNED_PREFIX) || n.starts_with(SEED_PREFIX)),
+            "{names:?}"
+        );
     }
 
     #[test]

@@ -1,6 +1,10 @@
 //! The grid: the cross product of a study's axes over its base config, each cell with a stable id
 //! (a hash of its canonical resolved config) and a human-readable label; and [`AxisValues`], the
 //! one way to pick a cell (or its recorded runs) by the values of some of its axes.
+//!
+//! Expansion goes in two steps so that tuning can work between them: [`arms`] gives each
+//! combination of axis values as a TOML table (an *arm*), and [`resolve`] turns a table into a
+//! checked [`Cell`]. [`expand`] does both.
 
 use sha2::{Digest, Sha256};
 
@@ -15,6 +19,9 @@ pub struct Cell {
     pub label: String,
     /// (axis, value label) per axis.
     pub axes: Vec<(String, String)>,
+    /// The values of the tuned keys the config holds, as (dotted key, value): a tuned study's
+    /// chosen (or, for a tuning run, tried) setting. Empty in an untuned study.
+    pub tuned: Vec<(String, f64)>,
     /// The resolved config.
     pub config: RunConfig,
     /// Its canonical JSON (struct field order, every default filled in).
@@ -28,12 +35,78 @@ pub type CellError = (String, usize, String);
 /// base (`[[grid.variant]]` in a study file; one cell per technique).
 pub const VARIANT_AXIS: &str = "variant";
 
+/// The key of a variant that holds the variant's own tuning space (added to the study's
+/// `[tune.space]` for that arm); it is not a run setting.
+pub const VARIANT_TUNE_KEY: &str = "tune";
+
+/// One combination of axis values over the base, not yet resolved: an arm of the grid.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ArmTable {
+    /// The run config as a TOML table (base, axis values applied, `adjust` done).
+    pub table: toml::Table,
+    /// (axis, value label) per axis.
+    pub axes: Vec<(String, String)>,
+    /// The index of each axis's value.
+    pub combo: Vec<usize>,
+    /// The variant's own `tune` table, if its variant has one.
+    pub tune: Option<toml::Table>,
+}
+
+impl ArmTable {
+    /// Its cell label.
+    pub fn label(&self) -> String {
+        label_of_axes(&self.axes)
+    }
+}
+
+/// A cell's label: `axis=value` pairs joined by `, ` (or `base` for a grid without axes).
+pub fn label_of_axes(axes: &[(String, String)]) -> String {
+    if axes.is_empty() {
+        "base".to_string()
+    } else {
+        axes.iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
+
 /// Expands `axes` over `base`, first axis varying slowest.
 pub fn expand(
     base: &toml::Table,
     axes: &[(String, Vec<toml::Value>)],
     adjust: &dyn Fn(&mut toml::Table),
 ) -> Result<Vec<Cell>, CellError> {
+    let mut cells: Vec<Cell> = Vec::new();
+    for arm in arms(base, axes, adjust)? {
+        let blame = || blamed_axis(axes, &arm.combo);
+        let cell = resolve(arm.table.clone(), &arm.axes, Vec::new()).map_err(|message| {
+            let (axis, i) = blame();
+            (axis, i, message)
+        })?;
+        if let Some(twin) = cells.iter().find(|c| c.id == cell.id) {
+            let (axis, i) = blame();
+            return Err((
+                axis,
+                i,
+                format!(
+                    "this cell ({}) trains exactly what cell {} does: remove one of them",
+                    cell.label, twin.label
+                ),
+            ));
+        }
+        cells.push(cell);
+    }
+    Ok(cells)
+}
+
+/// Every combination of `axes`' values over `base` as a table, first axis varying slowest,
+/// `adjust` applied to each.
+pub fn arms(
+    base: &toml::Table,
+    axes: &[(String, Vec<toml::Value>)],
+    adjust: &dyn Fn(&mut toml::Table),
+) -> Result<Vec<ArmTable>, CellError> {
     let mut combos: Vec<Vec<usize>> = vec![vec![]];
     for (_, values) in axes {
         combos = combos
@@ -47,14 +120,16 @@ pub fn expand(
             })
             .collect();
     }
-    let mut cells = Vec::with_capacity(combos.len());
+    let mut arms = Vec::with_capacity(combos.len());
     for combo in combos {
         let mut table = base.clone();
         let mut labels = Vec::new();
+        let mut tune = None;
         for ((name, values), &i) in axes.iter().zip(&combo) {
             if name == VARIANT_AXIS {
-                let label =
+                let (label, own_tune) =
                     apply_variant(&mut table, &values[i]).map_err(|e| (name.clone(), i, e))?;
+                tune = own_tune.or(tune);
                 labels.push((name.clone(), label));
             } else {
                 set_path(&mut table, name, values[i].clone());
@@ -62,53 +137,36 @@ pub fn expand(
             }
         }
         adjust(&mut table);
-        let config: RunConfig =
-            toml::Value::Table(table)
-                .try_into()
-                .map_err(|e: toml::de::Error| {
-                    let (axis, i) = blamed_axis(axes, &combo);
-                    (axis, i, e.message().to_string())
-                })?;
-        if let Err(e) = config.check() {
-            let (axis, i) = blamed_axis(axes, &combo);
-            return Err((axis, i, e.to_string()));
-        }
-        let config_json = serde_json::to_string(&config).expect("a RunConfig always serializes");
-        let label = if labels.is_empty() {
-            "base".to_string()
-        } else {
-            labels
-                .iter()
-                .map(|(k, v)| format!("{k}={v}"))
-                .collect::<Vec<_>>()
-                .join(", ")
-        };
-        let id = cell_id(&config_json);
-        if let Some(twin) = cells.iter().find(|c: &&Cell| c.id == id) {
-            let (axis, i) = blamed_axis(axes, &combo);
-            return Err((
-                axis,
-                i,
-                format!(
-                    "this cell ({}) trains exactly what cell {} does: remove one of them",
-                    labels
-                        .iter()
-                        .map(|(k, v)| format!("{k}={v}"))
-                        .collect::<Vec<_>>()
-                        .join(", "),
-                    twin.label
-                ),
-            ));
-        }
-        cells.push(Cell {
-            id,
-            label,
+        arms.push(ArmTable {
+            table,
             axes: labels,
-            config,
-            config_json,
+            combo,
+            tune,
         });
     }
-    Ok(cells)
+    Ok(arms)
+}
+
+/// Resolves a run config table into a checked cell with the given axes and tuned values; the
+/// error is the message alone (the caller knows where to point).
+pub fn resolve(
+    table: toml::Table,
+    axes: &[(String, String)],
+    tuned: Vec<(String, f64)>,
+) -> Result<Cell, String> {
+    let config: RunConfig = toml::Value::Table(table)
+        .try_into()
+        .map_err(|e: toml::de::Error| e.message().to_string())?;
+    config.check().map_err(|e| e.to_string())?;
+    let config_json = serde_json::to_string(&config).expect("a RunConfig always serializes");
+    Ok(Cell {
+        id: cell_id(&config_json),
+        label: label_of_axes(axes),
+        axes: axes.to_vec(),
+        tuned,
+        config,
+        config_json,
+    })
 }
 
 /// The axis and value index a failed cell's error is reported at: the last axis's value (the one
@@ -120,8 +178,11 @@ fn blamed_axis(axes: &[(String, Vec<toml::Value>)], combo: &[usize]) -> (String,
     }
 }
 
-/// Merges a variant's settings into `table` and returns its label.
-fn apply_variant(table: &mut toml::Table, variant: &toml::Value) -> Result<String, String> {
+/// Merges a variant's settings into `table`; returns its label and its own `tune` table.
+fn apply_variant(
+    table: &mut toml::Table,
+    variant: &toml::Value,
+) -> Result<(String, Option<toml::Table>), String> {
     let settings = variant
         .as_table()
         .ok_or("a variant is a table of settings with a `label`")?;
@@ -129,10 +190,22 @@ fn apply_variant(table: &mut toml::Table, variant: &toml::Value) -> Result<Strin
         .get("label")
         .and_then(toml::Value::as_str)
         .ok_or("a variant needs a `label` (a string naming its cell)")?;
-    for (key, value) in settings.iter().filter(|(k, _)| k.as_str() != "label") {
+    let tune = match settings.get(VARIANT_TUNE_KEY) {
+        None => None,
+        Some(toml::Value::Table(t)) => Some(t.clone()),
+        Some(_) => {
+            return Err(
+                "a variant's `tune` is a table of tuned keys, as in [tune.space]".to_string(),
+            )
+        }
+    };
+    for (key, value) in settings
+        .iter()
+        .filter(|(k, _)| !matches!(k.as_str(), "label" | VARIANT_TUNE_KEY))
+    {
         merge(table, key, value);
     }
-    Ok(label.to_string())
+    Ok((label.to_string(), tune))
 }
 
 /// Sets `key` to `value`, merging plain tables (like `model`) key by key; a technique's table
@@ -151,7 +224,7 @@ fn merge(table: &mut toml::Table, key: &str, value: &toml::Value) {
 }
 
 /// Sets a dotted key (`model.activation`) in a table, creating intermediate tables.
-fn set_path(table: &mut toml::Table, path: &str, value: toml::Value) {
+pub fn set_path(table: &mut toml::Table, path: &str, value: toml::Value) {
     let mut parts: Vec<&str> = path.split('.').collect();
     let last = parts.pop().unwrap_or(path);
     let mut current = table;

@@ -5,7 +5,7 @@
 
 use std::path::Path;
 
-use super::runner::{absorb_parts, check_configs, run_list, study_dir, Lock};
+use super::runner::{absorb_parts, check_configs, evaluated_study, run_list, study_dir, Lock};
 use super::spec::Study;
 use crate::error::{Error, Result};
 use crate::results::{parts, store};
@@ -32,6 +32,8 @@ pub fn merge(study: &Study, results: &Path) -> Result<MergeSummary> {
             message: format!("no results of study '{}' here to merge", study.name),
         });
     }
+    // A tuned study's evaluation cells follow from its recorded tuning.
+    let study = &evaluated_study(study, &dir)?;
     let _lock = Lock::acquire(&dir)?;
     let (mut runs, mut epochs) = store::load(&dir)?;
     let (added, duplicates) = absorb_parts(&dir, &mut runs, &mut epochs)?;

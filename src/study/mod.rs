@@ -1,7 +1,7 @@
-//! Studies: parsing and checking study files, expanding their grid, scheduling the runs (on one
-//! machine or as shards), merging shards and verifying recorded runs. `study/` only parses and
-//! schedules; it never does math itself: it calls `train`, and builds the run configs
-//! (`crate::config`) that `train` reads.
+//! Studies: parsing and checking study files, expanding their grid, tuning its arms
+//! (`tune`), scheduling the runs (on one machine or as shards), merging shards and verifying
+//! recorded runs. `study/` only parses and schedules; it never does math itself: it calls
+//! `train`, and builds the run configs (`crate::config`) that `train` reads.
 
 pub mod emit;
 pub mod grid;
@@ -10,6 +10,7 @@ pub mod pool;
 pub mod runner;
 pub mod shard;
 pub mod spec;
+pub mod tune;
 pub mod verify;
 
 /// The run config lives in `crate::config`; re-exported here, where studies produce it.

@@ -2,6 +2,7 @@
 //! from one queue, each run single-threaded (a one-thread rayon pool, so dfdx's matmuls do not
 //! spread), so a run's numbers never depend on `jobs`. Workers report to the calling thread, which
 //! alone handles results; when it fails (e.g. the disk is full) the workers take no new runs.
+//! Every worker trains on the one [`Compute`] device given (on a GPU, `jobs` runs share it).
 
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -10,8 +11,10 @@ use std::sync::{mpsc, Mutex};
 use dfdx::prelude::*;
 
 use crate::config::RunConfig;
+use crate::device::Compute;
 use crate::error::Result;
 use crate::provenance;
+use crate::seed::Seeds;
 use crate::train::{train_run, DataView, EpochMetrics, RunOutcome};
 
 /// One run to train.
@@ -19,8 +22,17 @@ use crate::train::{train_run, DataView, EpochMetrics, RunOutcome};
 pub struct Task<'a> {
     /// Its config.
     pub config: &'a RunConfig,
-    /// Its seed.
-    pub seed: u64,
+    /// The seeds of its streams (a plain run's seed seeds them all).
+    pub seeds: Seeds,
+}
+
+/// Who trains: how many runs at once, on which device.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Workers {
+    /// Parallel runs (threads), each single-threaded on the CPU.
+    pub jobs: usize,
+    /// The device every run trains on.
+    pub device: Compute,
 }
 
 /// What a worker reports; `task` indexes the slice given to [`run_parallel`].
@@ -48,12 +60,12 @@ pub enum Event {
     },
 }
 
-/// Trains `tasks` on `jobs` threads in order of the slice, calling `on_event` on this thread for
+/// Trains `tasks` with `workers`, in order of the slice, calling `on_event` on this thread for
 /// every event. Stops taking new tasks when `stop` is set (runs in flight stop at their next
 /// minibatch) or when `on_event` fails, whose error is then returned.
 pub fn run_parallel<F>(
     tasks: &[Task],
-    jobs: usize,
+    workers: &Workers,
     view: DataView,
     stop: &AtomicBool,
     mut on_event: F,
@@ -64,7 +76,8 @@ where
     if tasks.is_empty() {
         return Ok(());
     }
-    let jobs = jobs.max(1).min(tasks.len());
+    let compute = &workers.device;
+    let jobs = workers.jobs.max(1).min(tasks.len());
     let queue = Mutex::new((0..tasks.len()).collect::<VecDeque<_>>());
     let failed = AtomicBool::new(false);
     std::thread::scope(|scope| {
@@ -80,18 +93,33 @@ where
                     let Some(task) = queue.lock().expect("queue lock").pop_front() else {
                         break;
                     };
-                    let Task { config, seed } = tasks[task];
+                    let Task { config, seeds } = tasks[task];
                     let started_at = provenance::now_rfc3339();
-                    let result = pool.install(|| {
-                        let dev = Cpu::seed_from_u64(seed);
-                        let mut on_epoch = |m: &EpochMetrics| {
-                            let _ = tx.send(Event::Epoch {
-                                worker,
-                                task,
-                                epoch: m.epoch,
-                            });
-                        };
-                        train_run(&dev, config, view, seed, stop, &mut on_epoch)
+                    let mut on_epoch = |m: &EpochMetrics| {
+                        let _ = tx.send(Event::Epoch {
+                            worker,
+                            task,
+                            epoch: m.epoch,
+                        });
+                    };
+                    // trainbench draws nothing from the device's generator; seeded anyway.
+                    let result = pool.install(|| match compute {
+                        Compute::Cpu => {
+                            let dev = Cpu::seed_from_u64(seeds.noise);
+                            train_run(&dev, config, view, seeds, stop, &mut on_epoch)
+                        }
+                        #[cfg(feature = "cuda")]
+                        Compute::Cuda { ordinal } => {
+                            match dfdx::tensor::Cuda::try_build(*ordinal, seeds.noise) {
+                                Ok(dev) => {
+                                    train_run(&dev, config, view, seeds, stop, &mut on_epoch)
+                                }
+                                Err(e) => Err(crate::error::Error::invalid(
+                                    format!("cuda:{ordinal}"),
+                                    format!("the GPU could not be opened: {e:?}"),
+                                )),
+                            }
+                        }
                     });
                     let _ = tx.send(Event::Done {
                         worker,

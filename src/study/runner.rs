@@ -1,7 +1,9 @@
 //! Runs a study: every (cell, seed) not yet recorded, in parallel across `jobs` worker threads,
 //! each run single-threaded so its numbers do not depend on `jobs`. One writer (the calling
 //! thread) records each finished run at once, atomically, so a crash or Ctrl-C loses only the
-//! runs in flight; a second invocation skips what is recorded.
+//! runs in flight; a second invocation skips what is recorded. A tuned study first trains its
+//! tuning runs the same way, stage by stage, into its own tables (`tuning.parquet`), then the
+//! evaluation runs of each arm's chosen setting.
 
 use std::collections::HashSet;
 use std::io::IsTerminal;
@@ -10,14 +12,18 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use indicatif::{ProgressBar, ProgressStyle};
 
-use super::pool::{run_parallel, Event, Task};
+use super::grid::Cell;
+use super::pool::{run_parallel, Event, Task, Workers};
 use super::shard::Shard;
-use super::spec::Study;
+use super::spec::{Study, Undecided};
+use super::tune::choice;
 use crate::data::FashionMnist;
+use crate::device::{kind_of, Compute};
 use crate::error::{Error, Result};
 use crate::provenance;
 use crate::results::{compare, parts, store};
 use crate::results::{EpochRecord, RunRecord};
+use crate::seed::{Seeds, Source};
 use crate::train::{DataView, RunOutcome};
 
 /// How to run a study.
@@ -31,6 +37,8 @@ pub struct RunnerOptions {
     pub progress: bool,
     /// Train only this shard's runs, each into its own write-once part file.
     pub shard: Option<Shard>,
+    /// The device every run trains on.
+    pub device: Compute,
 }
 
 /// What a study invocation did.
@@ -44,6 +52,10 @@ pub struct RunSummary {
     pub failed: Vec<(String, u64, String)>,
     /// Whether Ctrl-C stopped the study early.
     pub interrupted: bool,
+    /// Tuning runs trained and recorded now (a tuned study).
+    pub tuning_ran: usize,
+    /// Tuning runs found recorded (reused, not trained again).
+    pub tuning_reused: usize,
 }
 
 /// The directory a study's results live in.
@@ -60,6 +72,11 @@ pub fn check_compatible(
     dir: &Path,
 ) -> Result<()> {
     check_configs(study, runs, dir)?;
+    check_dataset(runs, fingerprint, dir)
+}
+
+/// Checks that `runs` were made on the data with `fingerprint`.
+fn check_dataset(runs: &[RunRecord], fingerprint: &str, dir: &Path) -> Result<()> {
     if let Some(run) = runs.iter().find(|r| r.dataset_sha256 != fingerprint) {
         return Err(Error::ResultsMismatch {
             message: format!(
@@ -74,13 +91,92 @@ pub fn check_compatible(
     Ok(())
 }
 
-/// Checks that every recorded run is of a cell of the study as now defined; names what changed.
+/// Checks that the recorded runs were made on the kind of device these runs will train on: CPU
+/// and GPU runs differ in their last bits, so one table holds one kind (like `--quick`).
+pub fn check_device(runs: &[RunRecord], device: &Compute, dir: &Path) -> Result<()> {
+    let now = device.label();
+    match runs.iter().find(|r| kind_of(&r.device) != kind_of(&now)) {
+        None => Ok(()),
+        Some(run) => Err(Error::ResultsMismatch {
+            message: format!(
+                "{} holds runs made on {}, but these would train on {now}; pass the same \
+                 --device as when they were made, --results to write elsewhere, or \
+                 --new-results to move them aside.",
+                dir.display(),
+                run.device
+            ),
+        }),
+    }
+}
+
+/// Checks that every recorded run is of a cell of the study as now defined, with the seeds its
+/// streams would have now (`seed_axes`); names what changed. Seeds are compared, not how a
+/// record writes them: run 0 of a study with `seed_axes` is the plain run with seed 0.
 pub fn check_configs(study: &Study, runs: &[RunRecord], dir: &Path) -> Result<()> {
+    let cells: Vec<&Cell> = study.cells.iter().collect();
+    check_cells(study, &cells, runs, dir, "runs")?;
+    let seeded_otherwise = |run: &RunRecord| {
+        let now = study.run_seeds(run.seed);
+        Source::ALL
+            .iter()
+            .any(|&s| run.stream_seed(s.name()) != now.of(s))
+    };
+    if let Some(run) = runs.iter().find(|r| seeded_otherwise(r)) {
+        let show = |streams: &[(String, u64)]| {
+            if streams.is_empty() {
+                format!("every stream seeded {}", run.seed)
+            } else {
+                streams
+                    .iter()
+                    .map(|(n, s)| format!("{n} {s}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            }
+        };
+        return Err(Error::ResultsMismatch {
+            message: format!(
+                "{} holds run {} seed {} with its streams seeded otherwise ({}) than study '{}' \
+                 seeds them now ({}): its seed_axes changed. Keep them apart: pass --results to \
+                 write elsewhere, or --new-results to move them aside.",
+                dir.display(),
+                run.cell_label,
+                run.seed,
+                show(&run.seed_streams),
+                study.name,
+                show(&study.seed_streams(run.seed))
+            ),
+        });
+    }
+    Ok(())
+}
+
+/// Checks that every recorded tuning run is of a candidate of the study's tuning as now
+/// defined; names what changed.
+pub fn check_tuning_configs(study: &Study, runs: &[RunRecord], dir: &Path) -> Result<()> {
+    let Some(tuning) = &study.tuning else {
+        return Ok(());
+    };
+    let cells: Vec<&Cell> = tuning
+        .arms
+        .iter()
+        .flat_map(|a| a.candidates.iter().flat_map(|c| c.cells.iter()))
+        .collect();
+    check_cells(study, &cells, runs, dir, "tuning runs")
+}
+
+/// Checks that every run of `runs` is of one of `cells`; the error names what changed.
+fn check_cells(
+    study: &Study,
+    cells: &[&Cell],
+    runs: &[RunRecord],
+    dir: &Path,
+    what: &str,
+) -> Result<()> {
     let version = study.numerics().get();
     if let Some(run) = runs.iter().find(|r| r.numerics != version) {
         return Err(Error::ResultsMismatch {
             message: format!(
-                "{} holds runs of numerics version {} ({} seed {}), but the study resolves to \
+                "{} holds {what} of numerics version {} ({} seed {}), but the study resolves to \
                  version {version}: results of different versions never mix. Pass \
                  --numerics {} to work with those results, or --results to keep version \
                  {version}'s elsewhere.",
@@ -92,19 +188,18 @@ pub fn check_configs(study: &Study, runs: &[RunRecord], dir: &Path) -> Result<()
             ),
         });
     }
-    let ids: HashSet<&str> = study.cells.iter().map(|c| c.id.as_str()).collect();
+    let ids: HashSet<&str> = cells.iter().map(|c| c.id.as_str()).collect();
     let Some(run) = runs.iter().find(|r| !ids.contains(r.cell_id.as_str())) else {
         return Ok(());
     };
-    let now = study
-        .cells
+    let now = cells
         .iter()
         .find(|c| c.label == run.cell_label)
         .map(|c| describe_change(&run.config_json, &c.config_json))
         .unwrap_or_else(|| format!("cell '{}' is not in the study any more", run.cell_label));
     Err(Error::ResultsMismatch {
         message: format!(
-            "{} holds runs of study '{}' recorded under a different configuration \
+            "{} holds {what} of study '{}' recorded under a different configuration \
              ({now}). Keep them apart: pass --results to write elsewhere (or the same \
              --quick/--seeds/--epochs as when they were made), or --new-results to move \
              them aside and start a new result set.",
@@ -187,8 +282,43 @@ pub fn run_list(study: &Study) -> Vec<(usize, u64)> {
         .collect()
 }
 
-/// Runs every run of `study` not yet recorded under `opts.results` (of `opts.shard` when set).
-/// `stop` is set by Ctrl-C.
+/// The recorded tuning runs of a tuned study under `dir` (none for an untuned one).
+pub fn tuning_runs(study: &Study, dir: &Path) -> Result<Vec<RunRecord>> {
+    if study.tuning.is_none() {
+        return Ok(Vec::new());
+    }
+    Ok(store::load_tables(dir, store::TUNING)?.0)
+}
+
+/// The study as evaluated from the tuning recorded under `dir` ([`Study::evaluated`]); an
+/// error saying what is left when a tuned study's tuning is not done.
+pub fn evaluated_study(study: &Study, dir: &Path) -> Result<Study> {
+    let runs = tuning_runs(study, dir)?;
+    study
+        .evaluated(&runs)
+        .map_err(|u| undecided(study, dir, &u))
+}
+
+/// The error of a tuned study whose tuning under `dir` is not done.
+fn undecided(study: &Study, dir: &Path, u: &Undecided) -> Error {
+    Error::ResultsMismatch {
+        message: format!(
+            "study '{}' tunes its arms before its evaluation runs, and {} of its {} arms still \
+             need tuning runs ({} for their next stage) in {}; run `trainbench study {}` (on \
+             one machine: a tuning goes stage by stage) to finish the tuning",
+            study.name,
+            u.arms,
+            study.cells.len(),
+            u.runs,
+            dir.display(),
+            study.name
+        ),
+    }
+}
+
+/// Runs every run of `study` not yet recorded under `opts.results` (of `opts.shard` when set):
+/// a tuned study's tuning first, stage by stage (into `tuning.parquet`), then the evaluation
+/// runs of each arm's chosen setting. `stop` is set by Ctrl-C.
 pub fn run_study(
     study: &Study,
     data: &FashionMnist,
@@ -203,24 +333,109 @@ pub fn run_study(
         Some(_) => None,
         None => Some(Lock::acquire(&dir)?),
     };
-    let (mut runs, mut epochs) = store::load(&dir)?;
+    let mut summary = RunSummary::default();
+    let evaluation = match &study.tuning {
+        Some(_) if opts.shard.is_some() => evaluated_study(study, &dir)?,
+        Some(_) => {
+            let runs = tune_arms(study, data, opts, stop, &dir, &mut summary)?;
+            if summary.interrupted || !summary.failed.is_empty() {
+                return Ok(summary);
+            }
+            study
+                .evaluated(&runs)
+                .map_err(|u| undecided(study, &dir, &u))?
+        }
+        None => study.clone(),
+    };
+    evaluate(&evaluation, data, opts, stop, &dir, &mut summary)?;
+    Ok(summary)
+}
+
+/// Trains a tuned study's missing tuning runs, stage by stage over every arm, recording each in
+/// `tuning.parquet` at once; returns the recorded tuning runs (all of them, unless a run failed
+/// or Ctrl-C stopped it, which `summary` says).
+fn tune_arms(
+    study: &Study,
+    data: &FashionMnist,
+    opts: &RunnerOptions,
+    stop: &AtomicBool,
+    dir: &Path,
+    summary: &mut RunSummary,
+) -> Result<Vec<RunRecord>> {
+    let tuning = study.tuning.as_ref().expect("a tuned study");
+    let (mut runs, mut epochs) = store::load_tables(dir, store::TUNING)?;
+    check_tuning_configs(study, &runs, dir)?;
+    check_dataset(&runs, &data.fingerprint, dir)?;
+    check_device(&runs, &opts.device, dir)?;
+    summary.tuning_reused = runs.len();
+    loop {
+        let mut todo: Vec<Planned> = Vec::new();
+        let mut stage = 0;
+        for arm in &tuning.arms {
+            for (c, k, seed) in choice::decide(tuning, arm, &runs).missing {
+                stage = stage.max(k + 1);
+                todo.push(Planned {
+                    cell: &arm.candidates[c].cells[k],
+                    seed,
+                    seeds: Seeds::all(seed),
+                    seed_streams: Vec::new(),
+                });
+            }
+        }
+        if todo.is_empty() {
+            return Ok(runs);
+        }
+        if opts.progress {
+            eprintln!(
+                "tuning {}: stage {stage} of {}, {} runs",
+                study.name,
+                tuning.stages.len(),
+                todo.len()
+            );
+        }
+        let sink = Sink::Tables {
+            dir,
+            tables: store::TUNING,
+            runs: &mut runs,
+            epochs: &mut epochs,
+        };
+        let trained = train_all(&study.name, &todo, data, opts, stop, sink)?;
+        summary.tuning_ran += trained.ran;
+        summary.failed.extend(trained.failed);
+        summary.interrupted |= trained.interrupted;
+        if summary.interrupted || !summary.failed.is_empty() {
+            return Ok(runs);
+        }
+    }
+}
+
+/// Trains the evaluation runs of `study` (its cells as evaluated) not yet recorded.
+fn evaluate(
+    study: &Study,
+    data: &FashionMnist,
+    opts: &RunnerOptions,
+    stop: &AtomicBool,
+    dir: &Path,
+    summary: &mut RunSummary,
+) -> Result<()> {
+    let (mut runs, mut epochs) = store::load(dir)?;
     let mut recorded_runs = runs.clone();
     if opts.shard.is_some() {
-        for (_, part_runs, _) in parts::load(&dir)? {
+        for (_, part_runs, _) in parts::load(dir)? {
             recorded_runs.extend(part_runs);
         }
-    } else if absorb_parts(&dir, &mut runs, &mut epochs)?.0 > 0 {
-        store::save(&dir, &runs, &epochs)?;
-        parts::remove_all(&dir)?;
+    } else if absorb_parts(dir, &mut runs, &mut epochs)?.0 > 0 {
+        store::save(dir, &runs, &epochs)?;
+        parts::remove_all(dir)?;
         recorded_runs = runs.clone();
     }
-    check_compatible(study, &recorded_runs, &data.fingerprint, &dir)?;
+    check_compatible(study, &recorded_runs, &data.fingerprint, dir)?;
+    check_device(&recorded_runs, &opts.device, dir)?;
 
     let recorded: HashSet<(&str, u64)> = recorded_runs
         .iter()
         .map(|r| (r.cell_id.as_str(), r.seed))
         .collect();
-    let mut summary = RunSummary::default();
     let mut todo = Vec::new();
     for (k, (cell, seed)) in run_list(study).into_iter().enumerate() {
         if opts.shard.is_some_and(|s| !s.owns(k)) {
@@ -229,13 +444,74 @@ pub fn run_study(
         if recorded.contains(&(study.cells[cell].id.as_str(), seed)) {
             summary.skipped += 1;
         } else {
-            todo.push((cell, seed));
+            todo.push(Planned {
+                cell: &study.cells[cell],
+                seed,
+                seeds: study.run_seeds(seed),
+                seed_streams: study.seed_streams(seed),
+            });
         }
     }
-    if todo.is_empty() {
-        return Ok(summary);
-    }
+    let sink = match opts.shard {
+        Some(_) => Sink::Parts { dir },
+        None => Sink::Tables {
+            dir,
+            tables: store::EVALUATION,
+            runs: &mut runs,
+            epochs: &mut epochs,
+        },
+    };
+    let trained = train_all(&study.name, &todo, data, opts, stop, sink)?;
+    summary.ran += trained.ran;
+    summary.failed.extend(trained.failed);
+    summary.interrupted |= trained.interrupted;
+    Ok(())
+}
 
+/// One run to train: its cell, its seed and the seeds of its streams.
+struct Planned<'a> {
+    cell: &'a Cell,
+    seed: u64,
+    seeds: Seeds,
+    /// What its record holds of `seeds` (empty: every stream follows `seed`).
+    seed_streams: Vec<(String, u64)>,
+}
+
+/// Where finished runs are recorded.
+enum Sink<'a> {
+    /// The pair of tables `tables` in `dir`, held here and rewritten after every run.
+    Tables {
+        dir: &'a Path,
+        tables: store::Tables,
+        runs: &'a mut Vec<RunRecord>,
+        epochs: &'a mut Vec<EpochRecord>,
+    },
+    /// A shard's write-once part files under `dir`.
+    Parts { dir: &'a Path },
+}
+
+/// What [`train_all`] did.
+#[derive(Debug, Default)]
+struct Trained {
+    ran: usize,
+    failed: Vec<(String, u64, String)>,
+    interrupted: bool,
+}
+
+/// Trains `todo` on `opts.jobs` workers, recording each finished run in `sink` at once, so a
+/// crash or Ctrl-C loses only the runs in flight.
+fn train_all(
+    study: &str,
+    todo: &[Planned],
+    data: &FashionMnist,
+    opts: &RunnerOptions,
+    stop: &AtomicBool,
+    mut sink: Sink,
+) -> Result<Trained> {
+    let mut trained = Trained::default();
+    if todo.is_empty() {
+        return Ok(trained);
+    }
     let total = todo.len();
     let log_lines = opts.progress && !std::io::stderr().is_terminal();
     let bar = if opts.progress && !log_lines {
@@ -259,24 +535,27 @@ pub fn run_study(
     };
     let tasks: Vec<Task> = todo
         .iter()
-        .map(|&(cell, seed)| Task {
-            config: &study.cells[cell].config,
-            seed,
+        .map(|p| Task {
+            config: &p.cell.config,
+            seeds: p.seeds,
         })
         .collect();
     let mut in_flight: Vec<Option<String>> = vec![None; opts.jobs.max(1)];
-    run_parallel(&tasks, opts.jobs, view, stop, |event| {
+    let workers = Workers {
+        jobs: opts.jobs,
+        device: opts.device.clone(),
+    };
+    run_parallel(&tasks, &workers, view, stop, |event| {
         match event {
             Event::Epoch {
                 worker,
                 task,
                 epoch,
             } => {
-                let (cell, seed) = todo[task];
-                let total = study.cells[cell].config.epochs;
+                let planned = &todo[task];
                 in_flight[worker] = Some(format!(
-                    "{} s{seed} ep {epoch}/{total}",
-                    study.cells[cell].label
+                    "{} s{} ep {epoch}/{}",
+                    planned.cell.label, planned.seed, planned.cell.config.epochs
                 ));
                 bar.set_message(
                     in_flight
@@ -294,38 +573,56 @@ pub fn run_study(
                 result,
             } => {
                 in_flight[worker] = None;
-                let (cell, seed) = todo[task];
-                let label = &study.cells[cell].label;
+                let planned = &todo[task];
+                let (cell, seed) = (planned.cell, planned.seed);
+                let label = &cell.label;
                 match result {
                     Ok(outcome) => {
                         let meta = RunMeta {
-                            study: &study.name,
-                            cell_id: &study.cells[cell].id,
+                            study,
+                            cell_id: &cell.id,
                             cell_label: label,
-                            axes: &study.cells[cell].axes,
-                            config_json: &study.cells[cell].config_json,
+                            axes: &cell.axes,
+                            tuned: &cell.tuned,
+                            config_json: &cell.config_json,
                             seed,
+                            seed_streams: &planned.seed_streams,
                             dataset: dataset_name(data),
                             dataset_sha256: &data.fingerprint,
                             commit: &commit,
                             started_at,
+                            device: opts.device.label(),
                         };
                         let (run, run_epochs) = records(&meta, &outcome);
                         // Written at once: nothing finished is ever held only in memory.
-                        if opts.shard.is_some() {
-                            parts::save(&dir, &run, &run_epochs)?;
-                        } else {
-                            runs.push(run);
-                            epochs.extend(run_epochs);
-                            store::save(&dir, &runs, &epochs)?;
+                        match &mut sink {
+                            Sink::Parts { dir } => {
+                                parts::save(dir, &run, &run_epochs)?;
+                            }
+                            Sink::Tables {
+                                dir,
+                                tables,
+                                runs,
+                                epochs,
+                            } => {
+                                runs.push(run);
+                                epochs.extend(run_epochs);
+                                store::save_tables(dir, *tables, runs, epochs)?;
+                            }
                         }
-                        summary.ran += 1;
+                        trained.ran += 1;
                         bar.inc(1);
                         if log_lines {
                             // No terminal to draw a bar on (a CI log, nohup): one line a run.
+                            let tuned: Vec<String> = cell
+                                .tuned
+                                .iter()
+                                .map(|(k, v)| format!(" {k}={v:.4e}"))
+                                .collect();
                             eprintln!(
-                                "[{}/{total}] {label} seed {seed}: test acc {:.4}{} ({:.0} s)",
-                                summary.ran + summary.failed.len(),
+                                "[{}/{total}] {label}{} seed {seed}: test acc {:.4}{} ({:.0} s)",
+                                trained.ran + trained.failed.len(),
+                                tuned.join(""),
                                 outcome.test_acc,
                                 outcome
                                     .diverged_step
@@ -334,10 +631,10 @@ pub fn run_study(
                             );
                         }
                     }
-                    Err(Error::Interrupted) => summary.interrupted = true,
+                    Err(Error::Interrupted) => trained.interrupted = true,
                     Err(e) => {
                         bar.println(format!("run {label} seed {seed} failed: {e}"));
-                        summary.failed.push((label.clone(), seed, e.to_string()));
+                        trained.failed.push((label.clone(), seed, e.to_string()));
                         bar.inc(1);
                     }
                 }
@@ -346,8 +643,8 @@ pub fn run_study(
         Ok(())
     })?;
     bar.finish_and_clear();
-    summary.interrupted |= stop.load(Ordering::Relaxed);
-    Ok(summary)
+    trained.interrupted |= stop.load(Ordering::Relaxed);
+    Ok(trained)
 }
 
 /// Folds the parts under `dir` into `runs`/`epochs`: a part whose run is already there is an
@@ -413,10 +710,14 @@ pub struct RunMeta<'a> {
     pub cell_label: &'a str,
     /// The cell's axis values.
     pub axes: &'a [(String, String)],
+    /// The cell's tuned values (empty in an untuned study).
+    pub tuned: &'a [(String, f64)],
     /// The cell's canonical config.
     pub config_json: &'a str,
     /// The seed.
     pub seed: u64,
+    /// The seeds of the run's sources when the study varies them apart (else empty).
+    pub seed_streams: &'a [(String, u64)],
     /// Dataset name.
     pub dataset: &'a str,
     /// Dataset fingerprint.
@@ -425,6 +726,8 @@ pub struct RunMeta<'a> {
     pub commit: &'a str,
     /// When the run started.
     pub started_at: String,
+    /// The device it trained on ([`Compute::label`]).
+    pub device: String,
 }
 
 /// The two tables' rows for one finished run.
@@ -448,6 +751,8 @@ pub fn records(meta: &RunMeta, outcome: &RunOutcome) -> (RunRecord, Vec<EpochRec
         cell_label: meta.cell_label.to_string(),
         axes: meta.axes.to_vec(),
         seed,
+        seed_streams: meta.seed_streams.to_vec(),
+        tuned: meta.tuned.to_vec(),
         config_json: meta.config_json.to_string(),
         dataset: meta.dataset.to_string(),
         dataset_sha256: meta.dataset_sha256.to_string(),
@@ -468,7 +773,7 @@ pub fn records(meta: &RunMeta, outcome: &RunOutcome) -> (RunRecord, Vec<EpochRec
         trainbench_version: provenance::VERSION.into(),
         git_commit: meta.commit.into(),
         dfdx_version: provenance::DFDX_VERSION.into(),
-        device: "cpu".into(),
+        device: meta.device.clone(),
         started_at: meta.started_at.clone(),
         numerics: outcome.numerics,
         cpu_path: outcome.cpu_path.into(),
@@ -552,5 +857,52 @@ impl Lock {
 impl Drop for Lock {
     fn drop(&mut self) {
         let _ = std::fs::remove_file(&self.path);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::study::{spec, Overrides};
+
+    fn study(seed_axes: &str) -> Study {
+        let text = format!(
+            "description = \"d\"\nseeds = 2\n{seed_axes}\n[base]\nepochs = 1\n\
+             optimizer = \"sgd\"\nmodel = {{ hidden = [4] }}\n"
+        );
+        spec::parse(Path::new("s.toml"), &text, Overrides::default()).unwrap()
+    }
+
+    #[test]
+    fn recorded_runs_must_have_the_seed_streams_the_study_gives_them_now() {
+        let crossed = study("seed_axes = [\"init\", \"order\"]");
+        let mut runs = Vec::new();
+        for seed in crossed.seeds.clone() {
+            let mut run = crate::results::store::tests::run(seed, false);
+            run.cell_id = crossed.cells[0].id.clone();
+            run.seed_streams = crossed.seed_streams(seed);
+            runs.push(run);
+        }
+        let dir = Path::new("results/s");
+        check_configs(&crossed, &runs, dir).unwrap();
+        let e = check_configs(&study("seed_axes = [\"order\", \"init\"]"), &runs, dir)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("seed 1 with its streams seeded otherwise"),
+            "{e}"
+        );
+        // Plain runs in a study that now crosses its sources (and back) are refused too.
+        let e = check_configs(&study(""), &runs, dir)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("every stream seeded 1"), "{e}");
+        for run in &mut runs {
+            run.seed_streams.clear();
+        }
+        check_configs(&study(""), &runs, dir).unwrap();
+        assert!(check_configs(&crossed, &runs, dir).is_err());
+        // Seeds are compared, not their spelling: the plain run 0 is run 0 of the crossed study.
+        check_configs(&crossed, &runs[..1], dir).unwrap();
     }
 }

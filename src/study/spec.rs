@@ -20,7 +20,17 @@
 //! train_subset = 5000
 //! epochs = 3
 //! seeds = 3
+//! tune_points = 3                  # values per tuned key (or Halton trials)
+//! tune_seeds = 1                   # one tuning stage of this many seeds
+//!
+//! [tune]                           # optional: tune every arm (cell) alike, see study::tune
+//! stages = [{ seeds = 1 }, { keep = 2, seeds = 3 }]
+//! [tune.space]
+//! "optimizer.learning_rate" = { log = [1e-4, 1e-1], points = 8 }
 //! ```
+//!
+//! `seed_axes = ["init", "order"]` (optional) varies those sources of randomness apart: each
+//! takes `seeds` values and every combination is a run (the other sources stay at seed 0).
 
 use std::ops::Range;
 use std::path::{Path, PathBuf};
@@ -29,8 +39,11 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use super::grid::{self, Cell};
+use super::tune::{self, choice, QuickTune, TuneFile, Tuning, Where};
 use crate::config::{Numerics, RunConfig};
 use crate::error::{Error, Result};
+use crate::results::RunRecord;
+use crate::seed::{Seeds, Source};
 
 /// What `--quick` changes, from the study's `[quick]` table or the defaults.
 #[derive(Debug, Clone, Copy, PartialEq, Deserialize)]
@@ -45,6 +58,12 @@ pub struct Quick {
     /// Seeds (default 3).
     #[serde(default = "quick_seeds")]
     pub seeds: u64,
+    /// Values per tuned key, or Halton trials (default 3).
+    #[serde(default = "quick_seeds_usize")]
+    pub tune_points: usize,
+    /// Tuning seeds, in one stage over every epoch (default 1).
+    #[serde(default = "one")]
+    pub tune_seeds: u64,
 }
 
 impl Quick {
@@ -82,6 +101,12 @@ fn quick_epochs() -> u32 {
 fn quick_seeds() -> u64 {
     3
 }
+fn quick_seeds_usize() -> usize {
+    3
+}
+fn one() -> u64 {
+    1
+}
 
 impl Default for Quick {
     fn default() -> Self {
@@ -89,6 +114,8 @@ impl Default for Quick {
             train_subset: quick_subset(),
             epochs: quick_epochs(),
             seeds: quick_seeds(),
+            tune_points: quick_seeds_usize(),
+            tune_seeds: one(),
         }
     }
 }
@@ -118,6 +145,8 @@ struct StudyFile {
     #[serde(default)]
     grid: toml::Table,
     quick: Option<Quick>,
+    seed_axes: Option<Spanned<Vec<Source>>>,
+    tune: Option<TuneFile>,
 }
 
 /// A checked study: its cells (grid order), seeds and baseline.
@@ -129,14 +158,34 @@ pub struct Study {
     pub path: PathBuf,
     /// One-line description.
     pub description: String,
-    /// The seeds every cell runs with.
+    /// The seeds every cell runs with (with `seed_axes`, the runs' indices; see
+    /// [`Study::run_seeds`]).
     pub seeds: Vec<u64>,
+    /// The sources of randomness varied apart (`seed_axes`; empty: every stream follows the
+    /// run's seed).
+    pub seed_axes: Vec<Source>,
+    /// How many seeds each of `seed_axes` takes (0..levels).
+    pub seed_levels: u64,
     /// Names of the grid axes, in file order.
     pub axes: Vec<String>,
-    /// The cells, first axis varying slowest.
+    /// The cells, first axis varying slowest. In a tuned study these are the arms before
+    /// tuning (their configs hold the untuned values, so their ids are not the evaluation
+    /// cells' ids): [`Study::evaluated`] gives the cells with each arm's chosen setting.
     pub cells: Vec<Cell>,
     /// Index into `cells` of the baseline.
     pub baseline: usize,
+    /// The tuning plan of a study with `[tune]`.
+    pub tuning: Option<Tuning>,
+}
+
+/// A tuned study whose tuning is not done: how many arms are still tuning and the tuning runs
+/// they still need for their next stage.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Undecided {
+    /// Arms without a choice yet.
+    pub arms: usize,
+    /// Tuning runs their next stages need.
+    pub runs: usize,
 }
 
 impl Study {
@@ -148,6 +197,62 @@ impl Study {
     /// The numerics version of every cell (a study has one: [`parse`] refuses a mix).
     pub fn numerics(&self) -> Numerics {
         self.cells[self.baseline].config.numerics
+    }
+
+    /// The seeds of run `run`'s streams: all `run` in a plain study; with `seed_axes`, run k's
+    /// digits in base `seed_levels` (the first axis slowest) seed the named sources and the
+    /// others stay at 0, so run 0 is the plain run with seed 0.
+    pub fn run_seeds(&self, run: u64) -> Seeds {
+        if self.seed_axes.is_empty() {
+            return Seeds::all(run);
+        }
+        let mut seeds = Seeds::all(0);
+        let mut rest = run;
+        for &source in self.seed_axes.iter().rev() {
+            seeds.set(source, rest % self.seed_levels);
+            rest /= self.seed_levels;
+        }
+        seeds
+    }
+
+    /// What a run's record holds of [`Study::run_seeds`]: every source's seed when the study
+    /// varies them apart, nothing otherwise (then every stream follows the run's seed).
+    pub fn seed_streams(&self, run: u64) -> Vec<(String, u64)> {
+        if self.seed_axes.is_empty() {
+            return Vec::new();
+        }
+        let seeds = self.run_seeds(run);
+        Source::ALL
+            .iter()
+            .map(|&s| (s.name().to_string(), seeds.of(s)))
+            .collect()
+    }
+
+    /// The study as evaluated: an untuned study as it is; a tuned one with each arm's cell
+    /// holding its chosen setting (from the recorded `tuning_runs`), once every arm is decided.
+    pub fn evaluated(&self, tuning_runs: &[RunRecord]) -> std::result::Result<Study, Undecided> {
+        let Some(tuning) = &self.tuning else {
+            return Ok(self.clone());
+        };
+        let mut cells = Vec::with_capacity(tuning.arms.len());
+        let mut undecided = Undecided { arms: 0, runs: 0 };
+        for arm in &tuning.arms {
+            let decision = choice::decide(tuning, arm, tuning_runs);
+            match decision.chosen {
+                Some(c) => cells.push(arm.evaluation_cell(c).clone()),
+                None => {
+                    undecided.arms += 1;
+                    undecided.runs += decision.missing.len();
+                }
+            }
+        }
+        if undecided.arms > 0 {
+            return Err(undecided);
+        }
+        Ok(Study {
+            cells,
+            ..self.clone()
+        })
     }
 }
 
@@ -222,6 +327,38 @@ pub fn parse(path: &Path, text: &str, overrides: Overrides) -> Result<Study> {
             "seeds must be at least 1".into(),
         ));
     }
+    let seed_axes: Vec<Source> = file
+        .seed_axes
+        .as_ref()
+        .map_or_else(Vec::new, |s| s.get_ref().clone());
+    let seed_axes_span = file.seed_axes.as_ref().map(|s| s.span());
+    if let Some(twice) = seed_axes
+        .iter()
+        .enumerate()
+        .find(|(i, s)| seed_axes[..*i].contains(s))
+    {
+        return Err(at(
+            seed_axes_span.clone(),
+            format!("seed_axes names '{}' twice", twice.1.name()),
+        ));
+    }
+    // With seed axes every combination of their seeds is a run; without, each seed is one.
+    let runs_per_cell = match seed_axes.len() {
+        0 => Some(seeds),
+        k => (1..k).try_fold(seeds, |n, _| {
+            n.checked_mul(seeds).filter(|&n| n <= MAX_RUNS_PER_CELL)
+        }),
+    };
+    let Some(runs_per_cell) = runs_per_cell else {
+        return Err(at(
+            seed_axes_span,
+            format!(
+                "seed_axes: {seeds} seeds for each of {} sources is more than \
+                 {MAX_RUNS_PER_CELL} runs per cell",
+                seed_axes.len()
+            ),
+        ));
+    };
 
     let mut axes = Vec::new();
     // An unquoted dotted axis (`model.activation = [...]`) arrives as nested tables: flatten.
@@ -280,6 +417,66 @@ pub fn parse(path: &Path, text: &str, overrides: Overrides) -> Result<Study> {
         ));
     }
 
+    if seed_axes.contains(&Source::Subset)
+        && cells.iter().all(|c| c.config.train_subset_draw.is_first())
+    {
+        return Err(at(
+            file.seed_axes.as_ref().map(|s| s.span()),
+            "seed axis 'subset' varies nothing: no cell draws its training subset (add \
+             train_subset_draw = \"random\" or \"stratified\" with a train_subset)"
+                .into(),
+        ));
+    }
+
+    let axis_names: Vec<String> = axes.iter().map(|(name, _)| name.clone()).collect();
+    let tuning = match &file.tune {
+        None => None,
+        Some(tune_file) => {
+            let arms = grid::arms(&base, &axes, &adjust).map_err(|(axis, index, message)| {
+                at(
+                    find_value_span(text, &axis, index),
+                    format!("grid axis '{axis}', value {}: {message}", index + 1),
+                )
+            })?;
+            let quick_tune = overrides.quick.then_some(QuickTune {
+                points: quick.tune_points,
+                seeds: quick.tune_seeds,
+            });
+            let plan = tune::plan(tune_file, &arms, &axis_names, quick_tune, runs_per_cell)
+                .map_err(|e| {
+                    let span = match e.at {
+                        Where::Span(span) => Some(span),
+                        Where::Key(key) => find_tune_key_span(text, &key),
+                        Where::Table => find_table_span(text, "tune"),
+                    };
+                    at(span, format!("[tune]: {}", e.message))
+                })?;
+            Some(plan)
+        }
+    };
+    if tuning.is_none() {
+        if let Some((axis, index)) = axes.iter().find_map(|(name, values)| {
+            (name == grid::VARIANT_AXIS)
+                .then(|| {
+                    values.iter().position(|v| {
+                        v.as_table()
+                            .is_some_and(|t| t.contains_key(grid::VARIANT_TUNE_KEY))
+                    })
+                })
+                .flatten()
+                .map(|i| (name.clone(), i))
+        }) {
+            return Err(at(
+                find_value_span(text, &axis, index),
+                format!(
+                    "grid axis '{axis}', value {}: a variant's `tune` adds keys to the study's \
+                     [tune] table, which this study has not",
+                    index + 1
+                ),
+            ));
+        }
+    }
+
     let baseline = match &file.baseline {
         None => 0,
         Some(spanned) => {
@@ -304,11 +501,38 @@ pub fn parse(path: &Path, text: &str, overrides: Overrides) -> Result<Study> {
             .unwrap_or_default(),
         path: path.to_path_buf(),
         description: file.description,
-        seeds: (0..seeds).collect(),
-        axes: axes.into_iter().map(|(name, _)| name).collect(),
+        seeds: (0..runs_per_cell).collect(),
+        seed_axes,
+        seed_levels: seeds,
+        axes: axis_names,
         cells,
         baseline,
+        tuning,
     })
+}
+
+/// The most runs per cell `seed_axes` may make.
+const MAX_RUNS_PER_CELL: u64 = 100_000;
+
+/// Where a tuned key is written: in `[tune.space]` (or a `[tune]` table's `space`), else
+/// anywhere (a variant's own `tune`); the `[tune]` table when it is found nowhere.
+fn find_tune_key_span(text: &str, key: &str) -> Option<Range<usize>> {
+    let last = key.rsplit('.').next().unwrap_or(key);
+    find_key_span(text, "tune.space", &format!("\"{key}\""))
+        .or_else(|| find_key_span(text, "tune.space", last))
+        .or_else(|| {
+            text.find(&format!("\"{key}\""))
+                .map(|i| i..i + key.len() + 2)
+        })
+        .or_else(|| find_table_span(text, "tune"))
+}
+
+/// Where the table header `[name]` (or `[name.…]`) is written.
+fn find_table_span(text: &str, name: &str) -> Option<Range<usize>> {
+    let at = text
+        .find(&format!("[{name}]"))
+        .or_else(|| text.find(&format!("[{name}.")))?;
+    Some(at..at + name.len() + 2)
 }
 
 /// 1-based line and column of byte `offset`.
@@ -732,6 +956,276 @@ optimizer = ["sgd", { name = "adam", learning_rate = 0.01 }]
             (p.epochs, p.freeze_epochs, p.train_subset),
             (3, 2, Some(5000))
         );
+    }
+
+    const TUNED: &str = r#"
+description = "tuned"
+seeds = 2
+baseline = { optimizer = "sgd" }
+
+[base]
+epochs = 6
+optimizer = "sgd"
+model = { hidden = [8] }
+
+[grid]
+optimizer = ["sgd", "adam"]
+
+[tune]
+stages = [{ seeds = 1 }, { keep = 2, seeds = 3 }]
+
+[tune.space]
+"optimizer.learning_rate" = { log = [1e-4, 1e-1], points = 4 }
+"#;
+
+    #[test]
+    fn a_tuned_study_plans_every_arm_alike_and_evaluates_the_choice() {
+        let study = parse_str(TUNED).unwrap();
+        let tuning = study.tuning.as_ref().unwrap();
+        assert_eq!(tuning.first_seed, 1000);
+        assert_eq!((tuning.seeds(0), tuning.seeds(1)), (1000..1001, 1000..1003));
+        assert_eq!(tuning.arms.len(), 2);
+        let adam = &tuning.arms[1];
+        assert_eq!(adam.label, "optimizer=adam");
+        assert_eq!(adam.candidates.len(), 4);
+        let c = &adam.candidates[1];
+        assert_eq!(c.values[0].0, "optimizer.learning_rate");
+        assert!((c.values[0].1 - 1e-3).abs() < 1e-15);
+        let cell = adam.evaluation_cell(1);
+        assert_eq!(cell.config.optimizer.name(), "adam", "the name is kept");
+        assert_eq!(cell.config.optimizer.learning_rate(), c.values[0].1);
+        assert_eq!(cell.tuned, c.values);
+        assert_eq!(
+            (cell.label.as_str(), cell.config.epochs),
+            ("optimizer=adam", 6)
+        );
+        assert_eq!(
+            c.cells[0].id, c.cells[1].id,
+            "both stages train the same cell"
+        );
+        // Tuned at exactly Adam's default η, a candidate is the untuned cell itself.
+        let at_default =
+            parse_str(&TUNED.replace("{ log = [1e-4, 1e-1], points = 4 }", "[0.001, 0.01]"))
+                .unwrap();
+        let arm = &at_default.tuning.as_ref().unwrap().arms[1];
+        assert_eq!(arm.evaluation_cell(0).id, at_default.cells[1].id);
+        // Undecided until every stage's runs are recorded; then the cells hold the choice.
+        let missing = study.evaluated(&[]).unwrap_err();
+        assert_eq!(missing, Undecided { arms: 2, runs: 8 });
+        let mut runs = Vec::new();
+        for arm in &tuning.arms {
+            for (i, candidate) in arm.candidates.iter().enumerate() {
+                for seed in 1000..1003 {
+                    let mut run = crate::results::store::tests::run(seed, false);
+                    run.cell_id = candidate.cells[1].id.clone();
+                    // η = 1e-2 (candidate 2) is best.
+                    run.best_val_acc = [0.5, 0.7, 0.8, 0.6][i];
+                    runs.push(run);
+                }
+            }
+        }
+        let evaluated = study.evaluated(&runs).unwrap();
+        assert_eq!(evaluated.cells.len(), 2);
+        assert_eq!(evaluated.cells[0].id, tuning.arms[0].evaluation_cell(2).id);
+        assert_eq!(evaluated.cells[1].label, "optimizer=adam");
+        assert!((evaluated.cells[1].config.optimizer.learning_rate() - 1e-2).abs() < 1e-15);
+        assert_eq!(evaluated.baseline_cell().label, "optimizer=sgd");
+        // An untuned study is evaluated as it is.
+        let plain = parse_str(GOOD).unwrap();
+        assert_eq!(plain.evaluated(&[]).unwrap().cells, plain.cells);
+    }
+
+    #[test]
+    fn quick_shrinks_the_tuning_to_a_few_values_on_one_seed() {
+        let quick = Overrides {
+            quick: true,
+            ..Default::default()
+        };
+        let study = parse(Path::new("t.toml"), TUNED, quick).unwrap();
+        let tuning = study.tuning.unwrap();
+        assert_eq!(tuning.stages.len(), 1);
+        assert_eq!(tuning.seeds(0), 1000..1001);
+        let arm = &tuning.arms[0];
+        assert_eq!(arm.candidates.len(), 3);
+        assert_eq!(
+            arm.searched(0).first().copied(),
+            Some(1e-4),
+            "the ends are kept"
+        );
+        assert_eq!(arm.searched(0).last().copied(), Some(1e-1));
+        assert_eq!(arm.evaluation_cell(0).config.epochs, 3);
+        assert_eq!(arm.evaluation_cell(0).config.train_subset, Some(5000));
+        let custom = TUNED.replace(
+            "[tune]",
+            "[quick]\ntune_points = 2\ntune_seeds = 2\n\n[tune]",
+        );
+        let tuning = parse(Path::new("t.toml"), &custom, quick)
+            .unwrap()
+            .tuning
+            .unwrap();
+        assert_eq!(
+            (tuning.arms[0].candidates.len(), tuning.seeds(0)),
+            (2, 1000..1002)
+        );
+    }
+
+    #[test]
+    fn successive_halving_trains_rungs_and_refuses_a_schedule_tied_to_the_length() {
+        let sh = TUNED.replace(
+            "stages = [{ seeds = 1 }, { keep = 2, seeds = 3 }]",
+            "stages = [{ seeds = 1, epochs_fraction = 0.34 }, { keep = 2, seeds = 3 }]",
+        );
+        let tuning = parse_str(&sh).unwrap().tuning.unwrap();
+        let c = &tuning.arms[0].candidates[0];
+        assert_eq!((c.cells[0].config.epochs, c.cells[1].config.epochs), (3, 6));
+        assert_ne!(c.cells[0].id, c.cells[1].id);
+        // Exponential decay is a function of the step alone; 1cycle spans the whole run.
+        let decay = sh.replace(
+            "[grid]",
+            "schedule = { name = \"exponential\", decay_steps = 1000 }\n[grid]",
+        );
+        assert!(parse_str(&decay).is_ok());
+        let one_cycle = sh.replace(
+            "[grid]",
+            "schedule = { name = \"one_cycle\", max_learning_rate = 0.1 }\n[grid]",
+        );
+        let e = parse_str(&one_cycle).unwrap_err().to_string();
+        assert!(e.contains("depends on the run's total length"), "{e}");
+        assert!(e.starts_with("studies/t.toml:15:"), "at [tune]: {e}");
+    }
+
+    #[test]
+    fn tuning_errors_name_the_line_and_what_to_do() {
+        let e = |text: &str| parse_str(text).unwrap_err().to_string();
+        let msg = e(&TUNED.replace("[tune]\n", "[tune]\nmetric = \"test_acc\"\n"));
+        assert!(
+            msg.contains("unknown variant `test_acc`") && msg.contains("`best_val_acc`"),
+            "{msg}"
+        );
+        assert!(msg.starts_with("studies/t.toml:15:"), "{msg}");
+        let msg = e(&TUNED.replace("[tune]\n", "[tune]\nfirst_seed = 1\n"));
+        assert!(
+            msg.contains("disjoint") && msg.starts_with("studies/t.toml:15:"),
+            "{msg}"
+        );
+        let msg = e(&TUNED.replace("log = [1e-4, 1e-1]", "log = [0, 1e-1]"));
+        assert!(msg.contains("0 < lo < hi"), "{msg}");
+        assert!(msg.starts_with("studies/t.toml:18:"), "at the key: {msg}");
+        let msg = e(&TUNED
+            .replace(
+                "optimizer = [\"sgd\", \"adam\"]",
+                "\"optimizer.learning_rate\" = [0.1, 0.01]",
+            )
+            .replace("baseline = { optimizer = \"sgd\" }\n", "")
+            .replace("optimizer = \"sgd\"\n", "optimizer = { name = \"sgd\" }\n"));
+        assert!(msg.contains("a grid axis and a tuned key"), "{msg}");
+        let msg = e(&TUNED.replace("\"optimizer.learning_rate\"", "\"optimizer.momentum\""));
+        assert!(
+            msg.contains("arm 'optimizer=sgd'") && msg.contains("momentum"),
+            "{msg}"
+        );
+        let msg = e(&TUNED.replace(
+            "stages = [{ seeds = 1 }",
+            "stages = [{ keep = 2, seeds = 1 }",
+        ));
+        assert!(msg.contains("stage 1 trains every candidate"), "{msg}");
+        let variants = "[[grid.variant]]\nlabel = \"a\"\n\n[[grid.variant]]\nlabel = \"b\"\n\
+                        batch_size = 64\ntune = { \"weight_decay\" = [0.0, 0.001] }\n";
+        let unequal = TUNED
+            .replace("[grid]\noptimizer = [\"sgd\", \"adam\"]\n", variants)
+            .replace("baseline = { optimizer = \"sgd\" }\n", "");
+        assert!(
+            e(&unequal).contains("every arm gets the same budget"),
+            "{}",
+            e(&unequal)
+        );
+        let no_tune = GOOD
+            .replace(
+                "[grid]\noptimizer = [\"sgd\", { name = \"adam\", learning_rate = 0.01 }]",
+                variants,
+            )
+            .replace("baseline = { optimizer = \"sgd\" }\n", "");
+        assert!(
+            e(&no_tune).contains("which this study has not"),
+            "{}",
+            e(&no_tune)
+        );
+    }
+
+    #[test]
+    fn a_variant_adds_its_own_tuned_keys() {
+        let text = TUNED
+            .replace(
+                "[grid]\noptimizer = [\"sgd\", \"adam\"]\n",
+                "[[grid.variant]]\nlabel = \"l2\"\nkernel_regularizer = \"l2\"\n\
+                 tune = { \"kernel_regularizer.l2\" = [0.0001, 0.001] }\n\n\
+                 [[grid.variant]]\nlabel = \"decay\"\ntune = { weight_decay = [0.0001, 0.001] }\n",
+            )
+            .replace("baseline = { optimizer = \"sgd\" }\n", "");
+        let study = parse_str(&text).unwrap();
+        let tuning = study.tuning.unwrap();
+        let keys = |a: usize| -> Vec<&str> {
+            tuning.arms[a]
+                .space
+                .iter()
+                .map(|k| k.key.as_str())
+                .collect()
+        };
+        assert_eq!(
+            keys(0),
+            ["optimizer.learning_rate", "kernel_regularizer.l2"]
+        );
+        assert_eq!(keys(1), ["optimizer.learning_rate", "weight_decay"]);
+        assert_eq!(tuning.arms[0].candidates.len(), 8);
+        let cell = tuning.arms[1].evaluation_cell(7);
+        assert_eq!(cell.config.weight_decay, Some(0.001));
+        assert!(
+            !study.cells[1].config_json.contains("tune"),
+            "not a run setting"
+        );
+    }
+
+    #[test]
+    fn seed_axes_cross_their_sources_and_run_zero_is_the_plain_seed_zero() {
+        let text = GOOD.replace(
+            "seeds = 2\n",
+            "seeds = 3\nseed_axes = [\"init\", \"order\"]\n",
+        );
+        let study = parse_str(&text).unwrap();
+        assert_eq!(study.seeds, (0..9).collect::<Vec<_>>());
+        assert_eq!(study.run_seeds(0), Seeds::all(0));
+        let seeds = study.run_seeds(7);
+        assert_eq!(
+            (seeds.init, seeds.order, seeds.noise, seeds.subset),
+            (2, 1, 0, 0)
+        );
+        assert_eq!(
+            study.seed_streams(5),
+            [
+                ("init".to_string(), 1),
+                ("order".to_string(), 2),
+                ("noise".to_string(), 0),
+                ("subset".to_string(), 0)
+            ]
+        );
+        let plain = parse_str(&text.replace("seed_axes = [\"init\", \"order\"]\n", "")).unwrap();
+        assert_eq!(plain.cells, study.cells, "the cells are the same");
+        assert_eq!(plain.run_seeds(7), Seeds::all(7));
+        assert!(plain.seed_streams(7).is_empty());
+        let e = |t: &str| parse_str(t).unwrap_err().to_string();
+        let msg = e(&text.replace("\"order\"", "\"ordr\""));
+        assert!(
+            msg.contains("did you mean `order`?") && msg.starts_with("studies/t.toml:4:"),
+            "{msg}"
+        );
+        assert!(e(&text.replace("\"order\"", "\"init\"")).contains("names 'init' twice"));
+        let msg = e(&text.replace("\"order\"", "\"subset\""));
+        assert!(msg.contains("varies nothing"), "{msg}");
+        let drawn = text.replace("\"order\"", "\"subset\"").replace(
+            "epochs = 2\n",
+            "epochs = 2\ntrain_subset = 100\ntrain_subset_draw = \"random\"\n",
+        );
+        assert!(parse_str(&drawn).is_ok());
     }
 
     #[test]

@@ -1,20 +1,24 @@
-//! `trainbench verify`: re-trains recorded runs from their recorded config and seed and checks that
-//! every reproducible number (each epoch's losses and accuracies, the test metrics, the divergence
-//! step) is bit-identical to what was recorded. Which runs are re-trained is a seeded draw, so a
-//! sample is the same on every machine.
+//! `trainbench verify`: re-trains recorded runs (evaluation or tuning runs) from their recorded
+//! config and seeds and checks that every reproducible number (each epoch's losses and
+//! accuracies, the test metrics, the divergence step) is bit-identical to what was recorded.
+//! Which runs are re-trained is a seeded draw, so a sample is the same on every machine. Runs
+//! are re-trained on the device they were made on (its kind: a CPU run on a CPU, a CUDA run on a
+//! GPU); the command leaves the others out and says so.
 
 use std::sync::atomic::AtomicBool;
 
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
-use super::pool::{run_parallel, Event, Task};
+use super::pool::{run_parallel, Event, Task, Workers};
 use super::runner::{records, RunMeta};
 use crate::config::RunConfig;
 use crate::data::FashionMnist;
+use crate::device::kind_of;
 use crate::error::{Error, Result};
 use crate::results::compare::run_differences;
 use crate::results::{EpochRecord, RunRecord};
+use crate::seed::{Seeds, Source};
 use crate::train::DataView;
 
 /// One re-trained run and what differed.
@@ -44,14 +48,30 @@ pub fn choose(runs: &[RunRecord], sample: Option<usize>, draw_seed: u64) -> Vec<
     picked.into_iter().map(|i| order[i]).collect()
 }
 
-/// Re-trains `runs[i]` for every `i` in `chosen` on `jobs` threads and compares each with its
-/// record. Fails before training when the data is not the data the runs were made on.
+/// Indices into `runs` of the `k` runs with the least recorded wall time (ties by cell id, then
+/// seed), in that order: the sample CI re-trains of every study, to stay within its time. The
+/// recorded times come from the machine that made the runs, so the choice is the same everywhere.
+pub fn cheapest(runs: &[RunRecord], k: usize) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..runs.len()).collect();
+    order.sort_by(|&a, &b| {
+        let (x, y) = (&runs[a], &runs[b]);
+        x.wall_seconds
+            .total_cmp(&y.wall_seconds)
+            .then_with(|| (x.cell_id.as_str(), x.seed).cmp(&(y.cell_id.as_str(), y.seed)))
+    });
+    order.truncate(k);
+    order
+}
+
+/// Re-trains `runs[i]` for every `i` in `chosen` with `workers` and compares each with its
+/// record. Fails before training when the data is not the data the runs were made on,
+/// or a run was made on another kind of device.
 pub fn verify(
     runs: &[RunRecord],
     epochs: &[EpochRecord],
     chosen: &[usize],
     data: &FashionMnist,
-    jobs: usize,
+    workers: &Workers,
     stop: &AtomicBool,
     mut on_checked: impl FnMut(&Checked),
 ) -> Result<Vec<Checked>> {
@@ -64,6 +84,17 @@ pub fn verify(
                     "run {} seed {} was made on dataset {}, but the data found now has \
                      fingerprint {}",
                     run.cell_label, run.seed, run.dataset_sha256, data.fingerprint
+                ),
+            });
+        }
+        if kind_of(&run.device) != kind_of(&workers.device.label()) {
+            return Err(Error::ResultsMismatch {
+                message: format!(
+                    "run {} seed {} was made on {}; verify it with --device {}",
+                    run.cell_label,
+                    run.seed,
+                    run.device,
+                    kind_of(&run.device)
                 ),
             });
         }
@@ -80,7 +111,7 @@ pub fn verify(
         .zip(&configs)
         .map(|(&i, config)| Task {
             config,
-            seed: runs[i].seed,
+            seeds: recorded_seeds(&runs[i]),
         })
         .collect();
     let view = DataView {
@@ -89,7 +120,7 @@ pub fn verify(
         test: &data.test,
     };
     let mut checked = Vec::new();
-    run_parallel(&tasks, jobs, view, stop, |event| {
+    run_parallel(&tasks, workers, view, stop, |event| {
         let Event::Done {
             task,
             started_at,
@@ -106,12 +137,15 @@ pub fn verify(
             cell_id: &recorded.cell_id,
             cell_label: &recorded.cell_label,
             axes: &recorded.axes,
+            tuned: &recorded.tuned,
             config_json: &recorded.config_json,
             seed: recorded.seed,
+            seed_streams: &recorded.seed_streams,
             dataset: &recorded.dataset,
             dataset_sha256: &recorded.dataset_sha256,
             commit: &recorded.git_commit,
             started_at,
+            device: recorded.device.clone(),
         };
         let (again, again_epochs) = records(&meta, &outcome);
         let recorded_epochs: Vec<EpochRecord> = epochs
@@ -119,8 +153,18 @@ pub fn verify(
             .filter(|e| e.cell_id == recorded.cell_id && e.seed == recorded.seed)
             .cloned()
             .collect();
+        // Tuning runs of one arm share its label: their tuned values tell them apart.
+        let tuned: Vec<String> = recorded
+            .tuned
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect();
         let one = Checked {
-            cell_label: recorded.cell_label.clone(),
+            cell_label: if tuned.is_empty() {
+                recorded.cell_label.clone()
+            } else {
+                format!("{} [{}]", recorded.cell_label, tuned.join(", "))
+            },
             seed: recorded.seed,
             differences: run_differences(recorded, &recorded_epochs, &again, &again_epochs),
         };
@@ -129,6 +173,15 @@ pub fn verify(
         Ok(())
     })?;
     Ok(checked)
+}
+
+/// The seeds a recorded run's streams had: its `seed.<source>` columns, or its seed for all.
+fn recorded_seeds(run: &RunRecord) -> Seeds {
+    let mut seeds = Seeds::all(run.seed);
+    for source in Source::ALL {
+        seeds.set(source, run.stream_seed(source.name()));
+    }
+    seeds
 }
 
 #[cfg(test)]
@@ -154,6 +207,17 @@ mod tests {
             "another draw seed draws other runs"
         );
         assert_eq!(choose(&runs, None, 0).len(), 20);
+        let mut timed = runs.clone();
+        for (i, r) in timed.iter_mut().enumerate() {
+            r.wall_seconds = ((i * 7) % 20) as f64;
+        }
+        let two = cheapest(&timed, 2);
+        assert_eq!(two.len(), 2);
+        assert_eq!(
+            (timed[two[0]].wall_seconds, timed[two[1]].wall_seconds),
+            (0.0, 1.0)
+        );
+        assert_eq!(cheapest(&timed, 50).len(), 20);
         assert_eq!(choose(&runs, Some(50), 0).len(), 20);
     }
 }

@@ -27,7 +27,7 @@ pub mod run;
 pub mod step;
 
 pub use eval::{evaluate, loss_and_correct};
-pub use inputs::select_classes;
+pub use inputs::{select_classes, select_subset};
 pub use minibatch::{shuffle, Hooks};
 pub use run::train_run;
 

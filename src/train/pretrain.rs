@@ -15,7 +15,7 @@ use super::{DataView, Metrics, INPUTS};
 use crate::config::RunConfig;
 use crate::error::{Error, Result};
 use crate::model::Mlp;
-use crate::seed::{stream, Purpose};
+use crate::seed::{Purpose, Seeds};
 use crate::zoo::reuse::{Pretrain, PretrainKind};
 
 /// Trains model A of the stage `p` of the run `config` on `data` (all classes) with its own
@@ -27,12 +27,12 @@ pub fn pretrain<D: Device<f32>>(
     config: &RunConfig,
     p: &Pretrain,
     data: DataView,
-    seed: u64,
+    seeds: &Seeds,
     stop: &AtomicBool,
 ) -> Result<(Mlp<D>, Metrics)> {
-    let mut init_rng = stream(seed, Purpose::PretrainInit);
-    let mut order_rng = stream(seed, Purpose::PretrainOrder);
-    let mut noise_rng = stream(seed, Purpose::PretrainNoise);
+    let mut init_rng = seeds.stream(Purpose::PretrainInit);
+    let mut order_rng = seeds.stream(Purpose::PretrainOrder);
+    let mut noise_rng = seeds.stream(Purpose::PretrainNoise);
     let autoencoder = p.kind == PretrainKind::Autoencoder;
     let mut spec = config.model.clone();
     let (train, val, outputs) = if autoencoder {

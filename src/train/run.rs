@@ -12,7 +12,7 @@ use dfdx::prelude::*;
 
 use super::diagnostics;
 use super::eval::{evaluate, fold_metrics, loss_and_correct, mc_dropout_metrics};
-use super::inputs::Inputs;
+use super::inputs::{select_subset, Inputs};
 use super::minibatch::{train_minibatches, Flow, Hooks, Minibatch, Plan, Target};
 use super::pretrain::pretrain;
 use super::step::{Step, StepConfig, StepReport};
@@ -21,20 +21,22 @@ use crate::config::RunConfig;
 use crate::data::Split;
 use crate::error::{Error, Result};
 use crate::model::{Mlp, Op};
-use crate::seed::{stream, Purpose};
+use crate::seed::{Purpose, Seeds};
 use crate::zoo::regularize::{EarlyStoppingState, Verdict};
 use crate::zoo::schedule::ScheduleState;
 
-/// Trains one run of `config` with `seed`. `stop` aborts between steps with
-/// [`Error::Interrupted`]; `on_epoch` is told each finished epoch (for progress).
+/// Trains one run of `config` with `seeds` (a plain seed seeds every stream). `stop` aborts
+/// between steps with [`Error::Interrupted`]; `on_epoch` is told each finished epoch (for
+/// progress).
 pub fn train_run<D: Device<f32>>(
     dev: &D,
     config: &RunConfig,
     data: DataView,
-    seed: u64,
+    seeds: impl Into<Seeds>,
     stop: &AtomicBool,
     on_epoch: &mut dyn FnMut(&EpochMetrics),
 ) -> Result<RunOutcome> {
+    let seeds = seeds.into();
     config.check()?;
     // Every kernel of this run, pretraining and evaluation included, computes under its version.
     let _numerics = config.numerics.enter();
@@ -43,14 +45,25 @@ pub fn train_run<D: Device<f32>>(
     let inputs = Inputs::new(data, config);
     let original = inputs.original();
     let data = inputs.task();
+    // A drawn training subset is a copy; the first N images are used in place.
+    let drawn = match config.train_subset {
+        Some(n) if !config.train_subset_draw.is_first() => Some(select_subset(
+            data.train,
+            n,
+            config.train_subset_draw,
+            &mut seeds.stream(Purpose::Split),
+        )),
+        _ => None,
+    };
+    let train = drawn.as_ref().unwrap_or(data.train);
     let classes = config.classes.as_ref().map_or(CLASSES, Vec::len);
-    let mut init_rng = stream(seed, Purpose::Init);
-    let mut order_rng = stream(seed, Purpose::DataOrder);
-    let mut noise_rng = stream(seed, Purpose::Noise);
+    let mut init_rng = seeds.stream(Purpose::Init);
+    let mut order_rng = seeds.stream(Purpose::DataOrder);
+    let mut noise_rng = seeds.stream(Purpose::Noise);
     let mut model = Mlp::new(&config.model, INPUTS, classes, dev, &mut init_rng)?;
     let mut extra = Vec::new();
     if let Some(p) = &config.pretrain {
-        let (a, metrics) = pretrain(dev, config, p, original, seed, stop)?;
+        let (a, metrics) = pretrain(dev, config, p, original, &seeds, stop)?;
         extra.extend(metrics);
         let reused = p.reused(config.model.hidden.len());
         model.copy_lower_layers(&a, reused)?;
@@ -60,10 +73,10 @@ pub fn train_run<D: Device<f32>>(
     }
     let mut step = StepConfig::of(config).build(&model)?;
     let plan = Plan {
-        split: data.train,
+        split: train,
         images: config
             .train_subset
-            .map_or(data.train.len(), |s| s.min(data.train.len())),
+            .map_or(train.len(), |s| s.min(train.len())),
         batch_size: config.batch_size,
         target: Target::Classes(classes),
         epochs: config.epochs,

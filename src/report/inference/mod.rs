@@ -12,7 +12,10 @@
 //!   interval, and rliable's IQM and P(X > Y) with stratified-bootstrap intervals;
 //! - [`multiple`]: Holm and Benjamini–Hochberg adjusted p-values;
 //! - [`proportion`]: divergence rates: Wilson and Newcombe intervals, Fisher's exact test;
-//! - [`sequential`]: Lan–DeMets O'Brien–Fleming alpha spending and group-sequential boundaries.
+//! - [`sequential`]: Lan–DeMets O'Brien–Fleming alpha spending and group-sequential boundaries;
+//! - [`paired`]: the evidence of one comparison as verdicts and reports show it, built from the
+//!   above: the t or the signed-rank path chosen by the data, intervals at any level, BCa
+//!   beside, TOST, power.
 //!
 //! # Conventions (every function follows them)
 //! - **Orientation.** A paired difference is oriented so that positive means the cell did better
@@ -40,6 +43,7 @@
 pub mod bootstrap;
 pub mod dist;
 pub mod multiple;
+pub mod paired;
 pub mod proportion;
 pub mod rank;
 pub mod sequential;

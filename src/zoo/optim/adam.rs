@@ -98,8 +98,8 @@ impl Moments {
     }
 
     /// The hyperparameters of this step (β1 possibly a schedule's).
-    pub(super) fn hyper(&self, step: &Step) -> Hyper {
-        Hyper::new(step.momentum_or(self.beta_1), self.beta_2, self.epsilon)
+    pub(super) fn coefficients(&self, step: &Step) -> MomentCoefficients {
+        MomentCoefficients::new(step.momentum_or(self.beta_1), self.beta_2, self.epsilon)
     }
 
     /// The Adam step of parameter `index`.
@@ -111,7 +111,7 @@ impl Moments {
         param: &mut [f32],
         grad: &[f32],
     ) {
-        let h = self.hyper(step);
+        let h = self.coefficients(step);
         let alpha = lr * (1.0 - power(h.b2, step.t)).sqrt() / (1.0 - power(h.b1, step.t));
         for (((p, &g), m), s) in param
             .iter_mut()
@@ -132,9 +132,9 @@ impl OptimizerState for Moments {
     }
 }
 
-/// β1, β2, ε as f32.
+/// The f32 coefficients of one Adam-family step: β1, β2, ε, and 1 − β1, 1 − β2.
 #[derive(Debug, Clone, Copy)]
-pub(super) struct Hyper {
+pub(super) struct MomentCoefficients {
     pub(super) b1: f32,
     pub(super) b2: f32,
     pub(super) eps: f32,
@@ -144,9 +144,9 @@ pub(super) struct Hyper {
     pub(super) one_minus_b2: f32,
 }
 
-impl Hyper {
+impl MomentCoefficients {
     pub(super) fn new(beta_1: f64, beta_2: f64, epsilon: f64) -> Self {
-        Hyper {
+        MomentCoefficients {
             b1: beta_1 as f32,
             b2: beta_2 as f32,
             eps: epsilon as f32,

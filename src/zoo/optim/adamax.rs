@@ -60,7 +60,7 @@ struct State(Moments);
 
 impl OptimizerState for State {
     fn update(&mut self, step: &Step, index: usize, lr: f64, values: &mut [f32], grads: &[f32]) {
-        let (lr, h) = (lr as f32, self.0.hyper(step));
+        let (lr, h) = (lr as f32, self.0.coefficients(step));
         let correction = 1.0 - power(h.b1, step.t);
         let Moments { m, s: u, .. } = &mut self.0;
         for (((p, &g), m), u) in values

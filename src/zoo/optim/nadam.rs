@@ -74,7 +74,7 @@ impl OptimizerState for State {
     }
 
     fn update(&mut self, step: &Step, index: usize, lr: f64, values: &mut [f32], grads: &[f32]) {
-        let (lr, h, t) = (lr as f32, self.moments.hyper(step), step.t);
+        let (lr, h, t) = (lr as f32, self.moments.coefficients(step), step.t);
         let u_t = nadam_u(h.b1, t);
         let u_next = nadam_u(h.b1, t + 1);
         let u_product = self.u_product;

@@ -1,0 +1,175 @@
+//! Where runs train: `--device cpu|cuda|cuda:N|auto`, parsed, resolved against what this build
+//! and this machine have, and named for the runs table.
+//!
+//! The model and the training loop are generic over the dfdx device; this module only chooses
+//! one. The CPU is always there. CUDA is there when trainbench was built with `--features cuda`
+//! and a GPU answers; `auto` takes it then and the CPU otherwise, and says which. A device is part
+//! of a result set's identity like `--quick`: runs of the CPU and of a GPU are not mixed in one
+//! table (study/runner.rs refuses it, verify compares like with like).
+//!
+//! What this module does not do: make a CUDA run's numbers match a CPU run's bit for bit. They
+//! cannot (different kernels, different summation orders); README's CUDA section says what is
+//! expected instead.
+
+use std::fmt;
+use std::str::FromStr;
+
+use crate::error::{Error, Result};
+
+/// What the user asked for with `--device`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum DeviceChoice {
+    /// The CPU (the default: committed results are CPU runs).
+    #[default]
+    Cpu,
+    /// The CUDA GPU of this ordinal (`cuda` = `cuda:0`).
+    Cuda(usize),
+    /// A GPU when this build has CUDA and one answers, else the CPU.
+    Auto,
+}
+
+impl FromStr for DeviceChoice {
+    type Err = String;
+
+    fn from_str(s: &str) -> std::result::Result<Self, String> {
+        let valid = "valid: cpu, cuda, cuda:N (N = 0, 1, …), auto";
+        match s.trim().to_ascii_lowercase().as_str() {
+            "cpu" => Ok(Self::Cpu),
+            "auto" => Ok(Self::Auto),
+            "cuda" | "gpu" => Ok(Self::Cuda(0)),
+            other => match other.strip_prefix("cuda:") {
+                Some(n) => n
+                    .parse()
+                    .map(Self::Cuda)
+                    .map_err(|_| format!("'{s}': the GPU ordinal must be a number ({valid})")),
+                None => Err(format!("unknown device '{s}' ({valid})")),
+            },
+        }
+    }
+}
+
+impl fmt::Display for DeviceChoice {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Cpu => write!(f, "cpu"),
+            Self::Cuda(n) => write!(f, "cuda:{n}"),
+            Self::Auto => write!(f, "auto"),
+        }
+    }
+}
+
+/// The device runs will train on, resolved.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Compute {
+    /// The CPU.
+    Cpu,
+    /// A CUDA GPU (only in a build with `--features cuda`).
+    #[cfg(feature = "cuda")]
+    Cuda {
+        /// Its ordinal.
+        ordinal: usize,
+    },
+}
+
+impl Compute {
+    /// What the runs table records: `cpu`, or `cuda:N`.
+    pub fn label(&self) -> String {
+        match self {
+            Self::Cpu => "cpu".into(),
+            #[cfg(feature = "cuda")]
+            Self::Cuda { ordinal } => format!("cuda:{ordinal}"),
+        }
+    }
+}
+
+/// The kind of a recorded device label (`cpu`, `cuda`): what must match for runs to share a
+/// table or for `verify` to compare them. Runs recorded before devices were recorded say `cpu`.
+pub fn kind_of(label: &str) -> &str {
+    label.split(':').next().unwrap_or(label)
+}
+
+/// Resolves a choice against this build and machine. `auto` never fails; `cuda` fails with what
+/// to do when this build has no CUDA or the GPU does not answer. The second value is a line for
+/// the user saying what `auto` chose and why (None when nothing needs saying).
+pub fn resolve(choice: DeviceChoice) -> Result<(Compute, Option<String>)> {
+    match choice {
+        DeviceChoice::Cpu => Ok((Compute::Cpu, None)),
+        DeviceChoice::Cuda(ordinal) => cuda(ordinal).map(|c| (c, None)),
+        DeviceChoice::Auto => Ok(match cuda(0) {
+            Ok(c) => {
+                let line = format!("device auto: {} (a CUDA GPU answered)", c.label());
+                (c, Some(line))
+            }
+            Err(e) => (Compute::Cpu, Some(format!("device auto: cpu ({e})"))),
+        }),
+    }
+}
+
+#[cfg(not(feature = "cuda"))]
+fn cuda(ordinal: usize) -> Result<Compute> {
+    Err(Error::invalid(
+        format!("--device cuda:{ordinal}"),
+        "this trainbench was built without CUDA; build it with `cargo build --release \
+         --features cuda` (README, section CUDA) or use --device cpu",
+    ))
+}
+
+#[cfg(feature = "cuda")]
+fn cuda(ordinal: usize) -> Result<Compute> {
+    // Building a dfdx device opens the GPU's context, loads cuBLAS and reports a missing driver
+    // or ordinal as an error (CudaDevice::count() would panic instead).
+    dfdx::tensor::Cuda::try_build(ordinal, 0)
+        .map(|_| Compute::Cuda { ordinal })
+        .map_err(|e| {
+            Error::invalid(
+                format!("--device cuda:{ordinal}"),
+                format!("no usable CUDA GPU with ordinal {ordinal}: {e:?}"),
+            )
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn choices_parse_and_print_back() {
+        for (text, choice) in [
+            ("cpu", DeviceChoice::Cpu),
+            ("CUDA", DeviceChoice::Cuda(0)),
+            ("cuda:3", DeviceChoice::Cuda(3)),
+            ("auto", DeviceChoice::Auto),
+        ] {
+            assert_eq!(text.parse::<DeviceChoice>().unwrap(), choice);
+        }
+        assert_eq!(DeviceChoice::Cuda(2).to_string(), "cuda:2");
+        let err = "tpu".parse::<DeviceChoice>().unwrap_err();
+        assert!(
+            err.contains("unknown device 'tpu'") && err.contains("cuda:N"),
+            "{err}"
+        );
+        let err = "cuda:x".parse::<DeviceChoice>().unwrap_err();
+        assert!(err.contains("ordinal must be a number"), "{err}");
+    }
+
+    #[test]
+    fn kinds_ignore_the_ordinal() {
+        assert_eq!(kind_of("cuda:1"), "cuda");
+        assert_eq!(kind_of("cpu"), "cpu");
+    }
+
+    #[test]
+    fn the_cpu_is_always_there_and_auto_says_what_it_chose() {
+        assert_eq!(resolve(DeviceChoice::Cpu).unwrap(), (Compute::Cpu, None));
+        let (auto, line) = resolve(DeviceChoice::Auto).unwrap();
+        assert!(line.unwrap().starts_with("device auto: "));
+        #[cfg(not(feature = "cuda"))]
+        {
+            assert_eq!(auto, Compute::Cpu);
+            let err = resolve(DeviceChoice::Cuda(0)).unwrap_err().to_string();
+            assert!(err.contains("built without CUDA"), "{err}");
+        }
+        #[cfg(feature = "cuda")]
+        let _ = auto;
+    }
+}
