@@ -6,6 +6,10 @@
 //! study files (and hashes its canonical JSON into the cell id, so the field order and the
 //! skipped defaults here are part of every recorded cell id). Parsing study files, `--quick` and
 //! the command-line overrides stay in `study`.
+//!
+//! [`Numerics`] is the version of the arithmetic a run computes under (issue 11 item 8): its rule
+//! for staying out of the canonical JSON, and how to make version 2 the default later, are in its
+//! doc.
 
 use serde::{Deserialize, Serialize};
 
@@ -98,6 +102,107 @@ pub struct RunConfig {
     /// A pretraining stage whose lower layers the run reuses (none by default).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pretrain: Option<Pretrain>,
+    /// The numerics version the run computes under (see [`Numerics`]): absent means version 1,
+    /// and version 1 is never written, so the cells recorded before versions existed keep their
+    /// ids; every other version is written, so its cells have ids of their own.
+    #[serde(default, skip_serializing_if = "Numerics::is_unwritten")]
+    pub numerics: Numerics,
+}
+
+/// A numerics version: which kernels compute a run's numbers (`kernels::numerics`). Version 1
+/// is the arithmetic of every result recorded before versions existed (gemm 0.15's bits, glibc's
+/// scalar `expf`, dfdx's float order); version 2 is trainbench's own kernels (still changing
+/// until the version is frozen: record no version-2 results to keep before then). A change that
+/// alters any trained number is a new version, never a silent change; results of different
+/// versions never mix (their cells have different ids, and `study` refuses to add runs of one
+/// version to a result set of another).
+///
+/// # In a config, absent means version 1, for ever
+///
+/// The canonical JSON of a run config (hashed into its cell id, and recorded with every run)
+/// leaves out exactly version 1 and writes every other version, whatever the default for new
+/// runs is. Recorded configs without the key are version 1, now and after any flip.
+///
+/// # Flipping the default for new runs
+///
+/// What a study file that names no version resolves to is [`Numerics::FOR_NEW_STUDIES`], a
+/// separate constant from what an absent key means. Making version 2 the default is changing
+/// that one line (with the re-run results committed and version 1's moved to `results/v1/`):
+/// study files without `numerics` then resolve to `numerics = 2`, written into their JSON exactly
+/// as for the version-2 cells made before the flip with `numerics = 2` in `[base]` or
+/// `--numerics 2`, so those cells keep their ids and results. Version 1 stays selectable with
+/// `numerics = 1` in a study's `[base]` or `--numerics 1`, and its cells hash as they always did
+/// (no key), so `trainbench verify NAME --numerics 1 --results results/v1` keeps checking the
+/// old results. Never make `skip_serializing_if` follow the new-runs default instead: after the
+/// flip that would drop the key from version 2's JSON, changing every version-2 cell id and
+/// making version-1 records read as version 2.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "u32", into = "u32")]
+pub struct Numerics(u32);
+
+impl Numerics {
+    /// Version 1: the numbers recorded before versions existed.
+    pub const V1: Numerics = Numerics(kernels::numerics::V1);
+    /// Version 2: trainbench's own kernels.
+    pub const V2: Numerics = Numerics(kernels::numerics::V2);
+    /// What a config without the key means (never changes: see the type's doc).
+    pub const ABSENT: Numerics = Numerics::V1;
+    /// The version a study file that names none resolves to (the one line of a flip).
+    pub const FOR_NEW_STUDIES: Numerics = Numerics::V1;
+
+    /// The version number.
+    pub fn get(self) -> u32 {
+        self.0
+    }
+
+    /// Whether the canonical JSON leaves it out (version 1 only).
+    pub fn is_unwritten(&self) -> bool {
+        *self == Numerics::ABSENT
+    }
+
+    /// Makes the calling thread compute under this version until the scope is dropped (a run
+    /// does this for its whole duration).
+    #[must_use = "the version holds only while the scope lives"]
+    pub fn enter(self) -> kernels::numerics::Scope {
+        kernels::numerics::enter(self.0)
+    }
+}
+
+impl Default for Numerics {
+    fn default() -> Self {
+        Numerics::ABSENT
+    }
+}
+
+impl TryFrom<u32> for Numerics {
+    type Error = String;
+
+    fn try_from(version: u32) -> std::result::Result<Self, String> {
+        if kernels::numerics::is_known(version) {
+            Ok(Numerics(version))
+        } else {
+            Err(format!(
+                "numerics version {version} is not one this trainbench computes; valid: {}",
+                kernels::numerics::KNOWN
+                    .iter()
+                    .map(u32::to_string)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ))
+        }
+    }
+}
+
+impl From<Numerics> for u32 {
+    fn from(n: Numerics) -> u32 {
+        n.0
+    }
+}
+
+impl std::fmt::Display for Numerics {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
 }
 
 fn batch_size() -> usize {

@@ -82,6 +82,43 @@ fn check_cases(doc: &Value) {
     }
 }
 
+/// At z = ±0, the kink of every piecewise activation (the file's "at_zero" cases), the dfdx
+/// compositions match Keras on JAX (relu′(0) = 0, leaky_relu′(0) = prelu′(0) = 1) except elu
+/// and selu, whose composition gives 0 where Keras gives α and λα. Training on the Cpu takes
+/// the fused path for those two, which under numerics version 2 gives Keras's values
+/// (src/model/cpu.rs tests it against this same file); version 1 keeps the 0.
+#[test]
+fn at_zero_the_compositions_match_keras_except_elus_derivative() {
+    let doc = reference("keras_activations.json");
+    let at_zero = &doc["at_zero"];
+    let x = floats32(&at_zero["x"]);
+    assert_eq!(
+        x.iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
+        [0, 1 << 31]
+    );
+    let dev = Cpu::default();
+    for case in at_zero["cases"].as_array().unwrap() {
+        let a = activation(case);
+        let input = dev.tensor_from_vec(x.clone(), (x.len(),));
+        let y = a.apply(input.clone().traced(Gradients::leaky()));
+        let values = y.retaped::<NoneTape>().as_vec();
+        let dy = y.sum().backward().get(&input).as_vec();
+        let what = format!("{} {}", case["name"], case["params"]);
+        let name = case["name"].as_str().unwrap();
+        for (i, (o, k)) in values.iter().zip(floats32(&case["y"])).enumerate() {
+            assert!((o - k).abs() <= 2e-6, "{what} f({}): {o} vs {k}", x[i]);
+        }
+        for (i, (g, k)) in dy.iter().zip(floats32(&case["dy"])).enumerate() {
+            if name == "elu" || name == "selu" {
+                assert_eq!(*g, 0.0, "{what} f'({}): dfdx's composition gives 0", x[i]);
+                assert!(k > 0.0, "{what}: Keras's derivative at 0 is α (λα)");
+            } else {
+                assert!((g - k).abs() <= 5e-6, "{what} f'({}): {g} vs {k}", x[i]);
+            }
+        }
+    }
+}
+
 #[test]
 fn activations_are_written_as_before_and_read_from_names_or_tables() {
     #[derive(serde::Serialize)]

@@ -1,5 +1,6 @@
 //! Determinism and resume on fast synthetic data: the same seed gives bit-identical numbers
-//! whatever `--jobs` is, and a second invocation skips what is recorded.
+//! whatever `--jobs` is, under every numerics version, and a second invocation skips what is
+//! recorded; results of two numerics versions never mix.
 
 use std::path::Path;
 use std::sync::atomic::AtomicBool;
@@ -26,7 +27,21 @@ optimizer = ["sgd", "nesterov", "adam", "nadam"]
 "#;
 
 fn run(jobs: usize, results: &Path) -> Vec<(String, u64, [f64; 10])> {
-    let study = spec::parse(Path::new("det.toml"), STUDY, Overrides::default()).unwrap();
+    run_version(jobs, results, None)
+}
+
+/// The metrics of the study's runs with `jobs` workers under `numerics` (the study's default
+/// when `None`), sorted by cell and seed; checks every run recorded its version.
+fn run_version(
+    jobs: usize,
+    results: &Path,
+    numerics: Option<u32>,
+) -> Vec<(String, u64, [f64; 10])> {
+    let overrides = Overrides {
+        numerics,
+        ..Default::default()
+    };
+    let study = spec::parse(Path::new("det.toml"), STUDY, overrides).unwrap();
     let data = data::synthetic(600, 200, 200, 11);
     let opts = RunnerOptions {
         jobs,
@@ -39,6 +54,11 @@ fn run(jobs: usize, results: &Path) -> Vec<(String, u64, [f64; 10])> {
     assert_eq!(summary.ran, 12);
     let (runs, epochs) = store::load(&results.join("det")).unwrap();
     assert_eq!(epochs.len(), 24);
+    let version = study.numerics().get();
+    assert!(runs.iter().all(|r| r.numerics == version));
+    assert!(runs
+        .iter()
+        .all(|r| r.cpu_path == kernels::path::detected().name()));
     let mut metrics: Vec<_> = runs
         .iter()
         .map(|r| (r.cell_id.clone(), r.seed, r.metrics()))
@@ -63,6 +83,49 @@ fn jobs_1_and_jobs_2_give_bit_identical_metrics() {
         a.iter().any(|r| r.2[7] > 0.5),
         "some run beats chance clearly"
     );
+}
+
+#[test]
+fn under_numerics_2_jobs_1_and_jobs_2_give_bit_identical_metrics() {
+    let (one, two) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let a = run_version(1, one.path(), Some(2));
+    let b = run_version(2, two.path(), Some(2));
+    let bits = |runs: &[(String, u64, [f64; 10])]| -> Vec<(String, u64, [u64; 10])> {
+        runs.iter()
+            .map(|(c, s, m)| (c.clone(), *s, m.map(f64::to_bits)))
+            .collect()
+    };
+    assert_eq!(bits(&a), bits(&b));
+    assert!(a.iter().any(|r| r.2[7] > 0.5), "version 2 trains too");
+    // Version 2's cells are not version 1's.
+    let v1 = spec::parse(Path::new("det.toml"), STUDY, Overrides::default()).unwrap();
+    assert!(a
+        .iter()
+        .all(|(id, _, _)| v1.cells.iter().all(|c| &c.id != id)));
+}
+
+#[test]
+fn results_of_two_numerics_versions_never_mix() {
+    let dir = tempfile::tempdir().unwrap();
+    run(1, dir.path());
+    let v2 = Overrides {
+        numerics: Some(2),
+        ..Default::default()
+    };
+    let study = spec::parse(Path::new("det.toml"), STUDY, v2).unwrap();
+    let data = data::synthetic(600, 200, 200, 11);
+    let opts = RunnerOptions {
+        jobs: 1,
+        results: dir.path().to_path_buf(),
+        progress: false,
+        shard: None,
+        device: Compute::Cpu,
+    };
+    let e = run_study(&study, &data, &opts, &AtomicBool::new(false))
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("holds runs of numerics version 1"), "{e}");
+    assert!(e.contains("results of different versions never mix"), "{e}");
 }
 
 #[test]

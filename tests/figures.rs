@@ -234,6 +234,8 @@ fn record(
         dfdx_version: "0.13".into(),
         device: "cpu".into(),
         started_at: "2025-01-01T00:00:00Z".into(),
+        numerics: 1,
+        cpu_path: String::new(),
         extra,
     }
 }

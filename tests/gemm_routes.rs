@@ -2,6 +2,9 @@
 //! same bits for every product it sends to gemm 0.19, so recorded runs stay bit-identical.
 //! Checked on the shapes training uses (dense layers' forward, kernel gradient and input
 //! gradient, the way dfdx lays them out) and on random shapes and layouts, on 1 and 2 threads.
+//! And its entry point routes by the thread's numerics version: version 1 keeps gemm 0.15's
+//! bits, version 2 gives `kernels::sgemm`'s one chain per element (tests/kernels_sgemm.rs checks
+//! that kernel itself on every path).
 
 use gemm::{has_avx512, takes_avx512_kernel, F32Call, Parallelism};
 use rand::{Rng, SeedableRng};
@@ -191,4 +194,103 @@ fn random_shapes_and_layouts_give_gemm_0_15_bits() {
     }
     let checked = check(&products);
     assert_eq!(checked > 0, has_avx512());
+}
+
+/// dst after the product through the stand-in's entry point (`gemm::gemm`, as dfdx calls it)
+/// under numerics `version`, on 1 thread.
+fn through_entry(p: Product, version: u32, seed: u64) -> Vec<u32> {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let mut values =
+        |len: usize| -> Vec<f32> { (0..len).map(|_| rng.gen_range(-1.0..1.0)).collect() };
+    let (lhs, rhs, mut dst) = (values(p.m * p.k), values(p.k * p.n), values(p.m * p.n));
+    let _version = kernels::numerics::enter(version);
+    // SAFETY: the buffers hold m×k, k×n and m×n values laid out by the strides.
+    unsafe {
+        gemm::gemm(
+            p.m,
+            p.n,
+            p.k,
+            dst.as_mut_ptr(),
+            1,
+            p.n as isize,
+            p.accumulate,
+            lhs.as_ptr(),
+            p.lhs.1,
+            p.lhs.0,
+            rhs.as_ptr(),
+            p.rhs.1,
+            p.rhs.0,
+            if p.accumulate { 1.0f32 } else { 0.0 },
+            1.0f32,
+            false,
+            false,
+            false,
+            Parallelism::None,
+        )
+    };
+    dst.iter().map(|x| x.to_bits()).collect()
+}
+
+/// dst after the product as version 2 defines it: one fused multiply-add chain per element in
+/// k order, from dst's value when accumulating (else from +0).
+fn one_chain_per_element(p: Product, seed: u64) -> Vec<u32> {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let mut values =
+        |len: usize| -> Vec<f32> { (0..len).map(|_| rng.gen_range(-1.0..1.0)).collect() };
+    let (lhs, rhs, mut dst) = (values(p.m * p.k), values(p.k * p.n), values(p.m * p.n));
+    for i in 0..p.m {
+        for j in 0..p.n {
+            let mut acc = if p.accumulate { dst[i * p.n + j] } else { 0.0 };
+            for kk in 0..p.k {
+                let x = lhs[(i as isize * p.lhs.0 + kk as isize * p.lhs.1) as usize];
+                let y = rhs[(kk as isize * p.rhs.0 + j as isize * p.rhs.1) as usize];
+                acc = x.mul_add(y, acc);
+            }
+            dst[i * p.n + j] = acc;
+        }
+    }
+    dst.iter().map(|x| x.to_bits()).collect()
+}
+
+#[test]
+fn the_entry_point_follows_the_threads_numerics_version() {
+    // The chapter MLP's products at batch 32 and 256, and a matrix-vector one (gemm 0.15's
+    // special path under version 1).
+    let mut products: Vec<Product> = [32, 256]
+        .iter()
+        .flat_map(|&b| [(784, 300), (300, 100), (100, 10)].map(|(i, o)| dense_layer(b, i, o)))
+        .flatten()
+        .collect();
+    products.push(Product {
+        m: 1,
+        n: 100,
+        k: 300,
+        lhs: (300, 1),
+        rhs: (100, 1),
+        accumulate: true,
+    });
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(1)
+        .build()
+        .unwrap();
+    let mut differing = 0;
+    for (i, &p) in products.iter().enumerate() {
+        let seed = 100 + i as u64;
+        let v1 = through_entry(p, kernels::numerics::V1, seed);
+        let v2 = through_entry(p, kernels::numerics::V2, seed);
+        assert_eq!(
+            v1,
+            multiply(p, false, &pool, seed),
+            "{p:?}: version 1 must keep gemm 0.15's bits"
+        );
+        assert_eq!(
+            v2,
+            one_chain_per_element(p, seed),
+            "{p:?}: version 2 must sum one chain per element"
+        );
+        differing += usize::from(v1 != v2);
+    }
+    // Version 2 does change numbers (gemm sums each k block apart and adds it to dst): if no
+    // product differed, the entry point would not be routing by version at all.
+    assert!(differing > 0, "no product differs between versions 1 and 2");
 }

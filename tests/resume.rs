@@ -232,3 +232,65 @@ fn shards_merge_to_the_single_machine_tables_and_verify_passes() {
         text(&out)
     );
 }
+
+#[test]
+fn verify_re_trains_under_the_recorded_numerics_version() {
+    let tmp = tempfile::tempdir().unwrap();
+    let studies = tiny_study(tmp.path(), "tiny", 2_000, GRID);
+    let results = tmp.path().join("v2");
+    let command = |args: &[&str]| {
+        trainbench()
+            .arg("--studies")
+            .arg(&studies)
+            .args(args)
+            .arg("--results")
+            .arg(&results)
+            .output()
+            .unwrap()
+    };
+    let out = command(&[
+        "study",
+        "tiny",
+        "--no-progress",
+        "--seeds",
+        "1",
+        "--jobs",
+        "2",
+        "--numerics",
+        "2",
+    ]);
+    assert!(out.status.success(), "{}", text(&out));
+    let (runs, _) = store::load(&results.join("tiny")).unwrap();
+    assert_eq!(runs.len(), 2);
+    assert!(
+        runs.iter().all(|r| r.numerics == 2),
+        "recorded as version 2"
+    );
+    assert!(runs
+        .iter()
+        .all(|r| r.config_json.contains(r#""numerics":2"#)));
+    let report = std::fs::read_to_string(results.join("tiny/report.md")).unwrap();
+    assert!(report.contains("numerics version `2`"), "{report}");
+
+    let verify = |numerics: &[&str]| {
+        let mut args = vec!["verify", "tiny", "--seeds", "1", "--jobs", "2"];
+        args.extend(numerics);
+        command(&args)
+    };
+    let out = verify(&["--numerics", "2"]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stdout)
+            .contains("2 runs re-trained, 2 bit-identical, 0 differ"),
+        "{}",
+        text(&out)
+    );
+    // Without the flag the study resolves to version 1, whose results these are not.
+    let out = verify(&[]);
+    assert!(!out.status.success(), "{}", text(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("holds runs of numerics version 2"),
+        "{}",
+        text(&out)
+    );
+}

@@ -120,6 +120,11 @@ pub struct Selection {
     /// 3 epochs and 3 seeds (a few minutes on two cores).
     #[arg(long)]
     pub quick: bool,
+    /// The numerics version of every cell (default: the study file's `numerics`, else 1): which
+    /// kernels compute the runs. Results of different versions never mix: each version's cells
+    /// have their own ids, and a result set holds one version.
+    #[arg(long, value_name = "N")]
+    pub numerics: Option<u32>,
 }
 
 /// Where runs train.

@@ -86,6 +86,7 @@ fn load_study(cli: &Cli, selection: &Selection) -> anyhow::Result<Study> {
         seeds: selection.seeds,
         epochs: selection.epochs,
         quick: selection.quick,
+        numerics: selection.numerics,
     };
     Ok(spec::load(&path, overrides)?)
 }
@@ -256,10 +257,13 @@ fn verify_command(cli: &Cli, args: &VerifyArgs) -> anyhow::Result<ExitCode> {
     let data = data::load(&data_options(cli, true, false))?;
     let jobs = jobs_or_cores(args.jobs);
     eprintln!(
-        "verify {}: re-training {} of {} recorded {what} ({jobs} at a time)",
+        "verify {}: re-training {} of {} recorded {what} ({jobs} at a time), numerics version {} \
+         as recorded, kernel path {} here",
         study.name,
         chosen.len(),
-        runs.len()
+        runs.len(),
+        study.numerics(),
+        kernels::path::detected().name()
     );
     let stop = ctrl_c_flag("nothing is written by verify");
     let workers = Workers {
@@ -409,6 +413,9 @@ fn emit_command(cli: &Cli, args: &EmitArgs) -> anyhow::Result<ExitCode> {
     }
     if let Some(epochs) = sel.epochs {
         study_flags.extend(["--epochs".to_string(), epochs.to_string()]);
+    }
+    if let Some(numerics) = sel.numerics {
+        study_flags.extend(["--numerics".to_string(), numerics.to_string()]);
     }
     let spec = EmitSpec {
         study: study.name.clone(),

@@ -187,6 +187,8 @@ pub fn mc_dropout_predictions(
             "the mc_dropout study's model has no dropout".into(),
         ));
     }
+    // The training and the passes compute under the study's numerics version, as its runs did.
+    let _numerics = config.numerics.enter();
     match device {
         Compute::Cpu => mc_dropout_on(&Cpu::default(), config, data, candidates, passes),
         #[cfg(feature = "cuda")]

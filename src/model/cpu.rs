@@ -2,7 +2,10 @@
 //! device; other devices take dfdx's general path). Each gives exactly the values and gradients
 //! dfdx's own ops would, bit for bit: the same gemm calls (sizes, strides, threads) and the same
 //! f32 operations in the same order per element; only work whose result nobody reads is
-//! skipped, and copies and strided element-by-element loops are avoided.
+//! skipped, and copies and strided element-by-element loops are avoided. That is numerics
+//! version 1. Under version 2 (`kernels::numerics`, set per thread by a training run) the
+//! activations' exponentials are `kernels::exp`'s vectorized one, and elu′(0) = α, selu′(0) = λα
+//! as Keras on JAX (dfdx's ops give 0); the matrix products change under crates/gemm.
 //!
 //! - [`matmul_kernel_grad`]: x·W for an input that needs no gradient (the batch, in the first
 //!   dense layer of a training step). dfdx's matmul always computes the gradients of both
@@ -51,7 +54,7 @@ pub(crate) fn with_dfdx_only<R>(reference: bool, f: impl FnOnce() -> R) -> R {
 }
 
 /// Whether `D` is dfdx's `Cpu` (whether to take the fast paths).
-pub(super) fn is_cpu<D: 'static>() -> bool {
+pub fn is_cpu<D: 'static>() -> bool {
     #[cfg(test)]
     if DFDX_ONLY.with(|only| only.get()) {
         return false;
@@ -323,6 +326,35 @@ fn relu_df(x: f32) -> f32 {
     }
 }
 
+/// eˣ for every x of `xs`, in place: glibc's scalar `expf` under numerics version 1 (dfdx's
+/// `exp`, the bits of every result recorded before versions), `kernels::exp`'s vectorized one
+/// under version 2 (at most `kernels::exp::MAX_ULPS` ulps off, the same bits on every path).
+fn exp_by_version(xs: &mut [f32], version: u32) {
+    if version >= kernels::numerics::V2 {
+        kernels::exp::exp_in_place(xs);
+    } else {
+        for x in xs {
+            *x = x.exp();
+        }
+    }
+}
+
+/// The derivative of elu's negative branch, max(−z, 0) seen from z (`relu_df(−z)`), by numerics
+/// version. Version 1 is dfdx's, 0 at z = ±0 as well, so elu′(0) = 0 and selu′(0) = 0 although
+/// both are differentiable there with derivative α (λα for selu). Version 2 follows Keras on JAX
+/// (issue 11 item 7): the negative branch owns z = ±0, so elu′(0) = α·e⁰ = α and selu′(0) = λα.
+fn elu_negative_df(x: f32, version: u32) -> f32 {
+    if version >= kernels::numerics::V2 {
+        if x <= 0.0 {
+            1.0
+        } else {
+            0.0
+        }
+    } else {
+        relu_df(-x)
+    }
+}
+
 /// `f` applied to z element-wise on the `Cpu` (`D` must be `Cpu`: see [`is_cpu`]), as one op:
 /// what `Activation::apply` computes with dfdx's ops (elu and selu take nine, swish three, each
 /// allocating). `z` must be contiguous (any op's output is); it may be used elsewhere too, as
@@ -337,7 +369,8 @@ pub fn activation<D: Device<f32>, T: 'static>(z: Matrix<D, T>, f: Fast) -> Matri
 /// - relu: max(z, 0); ∂z += relu′(z)·∂out, relu′(z) = 1 if z > 0 else 0.
 /// - elu: a = −z, b = max(a, 0), c = −b, d = eᶜ, e = d − 1, f = e·α, g = max(z, 0), h = g + f, and
 ///   selu's i = h·λ. Backward from i (or h) down: each op adds df·∂out to its input's gradient,
-///   from +0.0; z's gradient gets g's term, then a's.
+///   from +0.0; z's gradient gets g's term, then a's. Under numerics version 2, b's derivative
+///   at z = ±0 is 1, not dfdx's 0 (see [`elu_negative_df`]).
 /// - swish: u = z·β, s = 1/(1 + e⁻ᵘ), out = z·s; z's gradient gets s·∂out, then β·∂u with
 ///   ∂u = 0 + s(1 − s)·∂s and ∂s = 0 + z·∂out.
 fn cpu_activation<T: 'static>(z: Matrix<Cpu, T>, f: Fast) -> Matrix<Cpu, T> {
@@ -347,10 +380,14 @@ fn cpu_activation<T: 'static>(z: Matrix<Cpu, T>, f: Fast) -> Matrix<Cpu, T> {
     z.copy_into(&mut zv);
     // e^c for elu, s for swish: what the backward pass needs besides z.
     let mut kept = Vec::new();
+    // The version of the forward pass's thread (the backward pass runs on it too, but its
+    // arithmetic belongs to the run that recorded it).
+    let version = kernels::numerics::current();
     let values: Vec<f32> = match f {
         Fast::Relu => zv.iter().map(|&x| x.max(0.0)).collect(),
         Fast::Elu { alpha, lambda } => {
-            kept = zv.iter().map(|&x| (-(-x).max(0.0)).exp()).collect();
+            kept = zv.iter().map(|&x| -(-x).max(0.0)).collect();
+            exp_by_version(&mut kept, version);
             let h = zv
                 .iter()
                 .zip(&kept)
@@ -361,10 +398,11 @@ fn cpu_activation<T: 'static>(z: Matrix<Cpu, T>, f: Fast) -> Matrix<Cpu, T> {
             }
         }
         Fast::Swish { beta } => {
-            kept = zv
-                .iter()
-                .map(|&x| 1.0 / (1.0 + (-(x * beta)).exp()))
-                .collect();
+            kept = zv.iter().map(|&x| -(x * beta)).collect();
+            exp_by_version(&mut kept, version);
+            for s in &mut kept {
+                *s = 1.0 / (1.0 + *s);
+            }
             zv.iter().zip(&kept).map(|(&x, &s)| x * s).collect()
         }
     };
@@ -393,7 +431,7 @@ fn cpu_activation<T: 'static>(z: Matrix<Cpu, T>, f: Fast) -> Matrix<Cpu, T> {
                         let dd = 0.0 + 1.0 * de;
                         let dc = 0.0 + e_c * dd;
                         let db = 0.0 + -1.0 * dc;
-                        let da = 0.0 + relu_df(-x) * db;
+                        let da = 0.0 + elu_negative_df(x, version) * db;
                         *d += -1.0 * da;
                     }
                 }
@@ -409,6 +447,77 @@ fn cpu_activation<T: 'static>(z: Matrix<Cpu, T>, f: Fast) -> Matrix<Cpu, T> {
             Ok(())
         });
     }
+    out.put_tape(tape)
+}
+
+/// Softmax cross-entropy of `logits` (batch × classes) against target probabilities (one-hot
+/// labels), averaged over the batch, and its gradient, as one op on the `Cpu` (`D` must be
+/// `Cpu`: see [`is_cpu`]): numerics version 2's loss. dfdx's `cross_entropy_with_logits_loss`
+/// (version 1's) takes a log-softmax, a product, a mean, a negation and a division, each a pass
+/// with its own buffer and glibc's scalar `expf` per element, and as many again backward.
+///
+/// Per row i, in f32 and in this order: m = max z, s = z − m, S = Σ eˢ (sums in class order,
+/// the exponentials by `kernels::exp`), lossᵢ = (Σ y)·ln S − Σ y·s; the loss is Σᵢ lossᵢ (in
+/// row order) / rows. The gradient is ∂z = ∂loss·(eˢ/S·Σy − y)/rows, added to z's.
+pub fn softmax_cross_entropy<D: Device<f32>>(
+    logits: Matrix<D, OwnedTape<f32, D>>,
+    targets: Matrix<D>,
+) -> Tensor<(), f32, D, OwnedTape<f32, D>> {
+    assert!(is_cpu::<D>(), "the Cpu fast path on another device");
+    cast(cpu_softmax_cross_entropy(cast(logits), cast(targets)))
+}
+
+fn cpu_softmax_cross_entropy(
+    logits: Matrix<Cpu, OwnedTape<f32, Cpu>>,
+    targets: Matrix<Cpu>,
+) -> Tensor<(), f32, Cpu, OwnedTape<f32, Cpu>> {
+    let (z, mut tape) = logits.split_tape();
+    let (rows, cols) = *z.shape();
+    let mut e = vec![0.0; rows * cols];
+    z.copy_into(&mut e);
+    let mut y = vec![0.0; rows * cols];
+    targets.copy_into(&mut y);
+    // Per row: Σ y·s and Σ y, with s = z − max z written over z.
+    let mut dot = vec![0.0f32; rows];
+    let mut mass = vec![0.0f32; rows];
+    for (((row, t), d), w) in e
+        .chunks_exact_mut(cols)
+        .zip(y.chunks_exact(cols))
+        .zip(&mut dot)
+        .zip(&mut mass)
+    {
+        let m = row.iter().fold(f32::NEG_INFINITY, |a, &b| a.max(b));
+        for (s, &t) in row.iter_mut().zip(t) {
+            *s -= m;
+            *d += t * *s;
+            *w += t;
+        }
+    }
+    // One call over the whole batch: whole vectors, not rows of 10.
+    kernels::exp::exp_in_place(&mut e);
+    let mut sums = vec![0.0f32; rows];
+    let mut loss = 0.0f32;
+    for (((row, sum), &d), &w) in e.chunks_exact(cols).zip(&mut sums).zip(&dot).zip(&mass) {
+        *sum = row.iter().sum();
+        loss += w * sum.ln() - d;
+    }
+    let inv_rows = 1.0 / rows as f32;
+    let out = z.device().tensor(loss * inv_rows);
+    let (out_ghost, z_ghost) = (out.ghost(), z.ghost());
+    tape.add_backward_op(move |grads| {
+        let g = grads.get_or_alloc_mut(&out_ghost)?[0] * inv_rows;
+        let dz: &mut Vec<f32> = grads.get_or_alloc_mut(&z_ghost)?;
+        let rows_of = dz.chunks_exact_mut(cols).zip(e.chunks_exact(cols));
+        for (((d, row), t), (&sum, &w)) in rows_of
+            .zip(y.chunks_exact(cols))
+            .zip(sums.iter().zip(&mass))
+        {
+            for ((d, &ex), &t) in d.iter_mut().zip(row).zip(t) {
+                *d += g * (ex / sum * w - t);
+            }
+        }
+        Ok(())
+    });
     out.put_tape(tape)
 }
 
@@ -631,6 +740,168 @@ mod tests {
                 activation_grads(&dev, &a, false),
                 "{a:?}"
             );
+        }
+    }
+
+    /// ∂(Σ f(z))/∂z by the fused path under numerics `version`.
+    fn fused_gradient(dev: &Cpu, a: &Activation, z: &[f32], version: u32) -> Vec<f32> {
+        let _version = kernels::numerics::enter(version);
+        let z = dev.tensor_from_vec(z.to_vec(), (z.len(), 1));
+        let out = activation(z.clone().traced(Gradients::leaky()), a.fused().unwrap());
+        out.sum().backward().get(&z).as_vec()
+    }
+
+    #[test]
+    fn under_version_2_elu_and_selu_have_their_derivative_at_zero() {
+        let dev = Cpu::default();
+        let (lambda, alpha) = (1.050_701_f32, 1.673_263_2_f32);
+        let at_zero = [0.0, -0.0];
+        for (a, v2) in [
+            (Activation::new(Elu { alpha: 1.0 }), 1.0),
+            (Activation::new(Elu { alpha: 0.3 }), 0.3),
+            (Activation::new(Selu {}), lambda * alpha),
+            // relu′(0) = 0 in both (JAX's convention too).
+            (Activation::new(Relu {}), 0.0),
+        ] {
+            let (one, two) = (
+                fused_gradient(&dev, &a, &at_zero, kernels::numerics::V1),
+                fused_gradient(&dev, &a, &at_zero, kernels::numerics::V2),
+            );
+            assert_eq!(one, [0.0, 0.0], "{a:?} under version 1 (dfdx's convention)");
+            for g in two {
+                assert!(
+                    (g - v2).abs() <= 1e-6 * v2.max(1.0),
+                    "{a:?}: {g}, expected {v2}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn away_from_zero_version_2_stays_within_its_exps_error_of_version_1() {
+        // Version 2 changes only the exponential (and elu′ at ±0): relu keeps its bits, and the
+        // others' values and gradients move by a few ulps of e^x, nowhere near a formula's error.
+        let dev = Cpu::default();
+        let mut rng = ChaCha8Rng::seed_from_u64(5);
+        let mut z: Vec<f32> = random(400, &mut rng).iter().map(|x| x * 8.0).collect();
+        z.extend([1e-40, -1e-40, 100.0, -100.0, f32::MIN_POSITIVE]);
+        let relu = Activation::new(Relu {});
+        assert_eq!(
+            bits(&fused_gradient(&dev, &relu, &z, kernels::numerics::V1)),
+            bits(&fused_gradient(&dev, &relu, &z, kernels::numerics::V2)),
+        );
+        assert_eq!(
+            bits(&fused_values(&dev, &relu, &z, kernels::numerics::V1)),
+            bits(&fused_values(&dev, &relu, &z, kernels::numerics::V2)),
+        );
+        let mut differing = 0;
+        for a in [
+            Activation::new(Elu { alpha: 1.0 }),
+            Activation::new(Selu {}),
+            Activation::new(Silu {}),
+        ] {
+            let one = fused_values(&dev, &a, &z, kernels::numerics::V1);
+            let two = fused_values(&dev, &a, &z, kernels::numerics::V2);
+            let d_one = fused_gradient(&dev, &a, &z, kernels::numerics::V1);
+            let d_two = fused_gradient(&dev, &a, &z, kernels::numerics::V2);
+            for ((x, (o, t)), (d_o, d_t)) in z
+                .iter()
+                .zip(one.iter().zip(&two))
+                .zip(d_one.iter().zip(&d_two))
+            {
+                assert!(
+                    (o - t).abs() <= 1e-6 * o.abs().max(1.0),
+                    "{a:?} f({x}): {o} vs {t}"
+                );
+                assert!(
+                    (d_o - d_t).abs() <= 1e-6 * d_o.abs().max(1.0),
+                    "{a:?} f'({x}): {d_o} vs {d_t}"
+                );
+            }
+            differing += usize::from(bits(&one) != bits(&two));
+        }
+        // The vectorized exponential is used at all.
+        assert!(differing > 0, "version 2 gave version 1's bits everywhere");
+    }
+
+    /// f(z) by the fused path under numerics `version`.
+    fn fused_values(dev: &Cpu, a: &Activation, z: &[f32], version: u32) -> Vec<f32> {
+        let _version = kernels::numerics::enter(version);
+        let z = dev.tensor_from_vec(z.to_vec(), (z.len(), 1));
+        activation(z, a.fused().unwrap()).as_vec()
+    }
+
+    #[test]
+    fn under_version_2_the_fused_activations_match_keras_at_zero() {
+        // tests/reference/keras_activations.json's "at_zero": Keras on JAX at z = +0 and −0.
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/reference/keras_activations.json"
+        );
+        let doc: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+        let floats = |v: &serde_json::Value| -> Vec<f32> {
+            let values = v.as_array().unwrap().iter();
+            values.map(|x| x.as_f64().unwrap() as f32).collect()
+        };
+        let z = floats(&doc["at_zero"]["x"]);
+        let dev = Cpu::default();
+        let mut fused = 0;
+        for case in doc["at_zero"]["cases"].as_array().unwrap() {
+            let mut table = case["params"].clone();
+            table["name"] = case["name"].clone();
+            let a: Activation = serde_json::from_value(table).unwrap();
+            if a.fused().is_none() {
+                continue;
+            }
+            let expected = floats(&case["dy"]);
+            let got = fused_gradient(&dev, &a, &z, kernels::numerics::V2);
+            for (g, k) in got.iter().zip(&expected) {
+                assert!((g - k).abs() <= 5e-6, "{a:?} at ±0: {g}, Keras {k}");
+            }
+            fused += 1;
+        }
+        // relu, elu (two α), selu, silu, gelu_sigmoid, swish.
+        assert!(fused >= 7, "only {fused} fused activations checked");
+    }
+
+    #[test]
+    fn the_fused_softmax_cross_entropy_matches_dfdxs_loss_and_gradient() {
+        let dev = Cpu::default();
+        let mut rng = ChaCha8Rng::seed_from_u64(11);
+        for (rows, scale) in [(32, 3.0), (7, 30.0), (1, 0.5)] {
+            let cols = 10;
+            let logits: Vec<f32> = random(rows * cols, &mut rng)
+                .iter()
+                .map(|x| x * scale)
+                .collect();
+            // One-hot labels, and one soft row (target probabilities summing to 1).
+            let mut y = vec![0.0; rows * cols];
+            for r in 0..rows {
+                y[r * cols + (r * 7) % cols] = 1.0;
+            }
+            y[..cols].fill(0.1);
+            let z = dev.tensor_from_vec(logits, (rows, cols));
+            let t = dev.tensor_from_vec(y, (rows, cols));
+            let run = |fused: bool| {
+                let zt = z.clone().traced(Gradients::leaky());
+                let loss = if fused {
+                    softmax_cross_entropy(zt, t.clone())
+                } else {
+                    cross_entropy_with_logits_loss(zt, t.clone())
+                };
+                let value = loss.retaped::<NoneTape>().as_vec()[0];
+                // A loss scaled by 2.5 checks that the upstream gradient is used.
+                (value, (loss * 2.5).backward().get(&z).as_vec())
+            };
+            let ((ours, d_ours), (dfdx, d_dfdx)) = (run(true), run(false));
+            assert!(
+                (ours - dfdx).abs() <= 2e-6 * dfdx.abs().max(1.0),
+                "{rows}: {ours} vs {dfdx}"
+            );
+            for (a, b) in d_ours.iter().zip(&d_dfdx) {
+                assert!((a - b).abs() <= 1e-6, "{rows}: ∂z {a} vs {b}");
+            }
         }
     }
 }

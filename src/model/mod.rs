@@ -39,6 +39,9 @@ pub use norm::{BatchNorm, BatchNormSpec, BatchStats, Placement};
 pub use param::{Kind, Param, Trainable};
 pub use spec::ModelSpec;
 
+/// Numerics version 2's softmax cross-entropy on the `Cpu`, one op forward and backward.
+pub use cpu::{is_cpu, softmax_cross_entropy};
+
 #[cfg(test)]
 pub(crate) use cpu::with_dfdx_only;
 

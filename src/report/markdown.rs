@@ -252,12 +252,36 @@ fn provenance(w: &mut String, input: &ReportInput) {
             seed_ranges(&seeds)
         }
     );
+    let versions: BTreeSet<u32> = input.runs.iter().map(|r| r.numerics).collect();
+    let versions = versions
+        .iter()
+        .map(|v| format!("`{v}`"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    // Recorded since numerics versions exist; older runs have no path to show.
+    let paths: BTreeSet<&str> = input
+        .runs
+        .iter()
+        .map(|r| r.cpu_path.as_str())
+        .filter(|p| !p.is_empty())
+        .collect();
+    let paths = if paths.is_empty() {
+        String::new()
+    } else {
+        let list: Vec<String> = paths.iter().map(|p| format!("`{p}`")).collect();
+        format!(" (kernel path {})", list.join(", "))
+    };
     let _ = writeln!(
         w,
-        "- code: commit {}; trainbench {}; dfdx {}; device {}",
+        "- code: commit {}; trainbench {}; dfdx {}; numerics version {}; device {}{paths}",
         distinct(|r| &r.git_commit),
         distinct(|r| &r.trainbench_version),
         distinct(|r| &r.dfdx_version),
+        if versions.is_empty() {
+            "–".into()
+        } else {
+            versions
+        },
         distinct(|r| &r.device)
     );
     let _ = writeln!(

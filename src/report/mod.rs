@@ -322,6 +322,8 @@ mod tests {
             dfdx_version: "0.13.0".into(),
             device: "cpu".into(),
             started_at: "x".into(),
+            numerics: 1,
+            cpu_path: String::new(),
             extra: vec![],
         }
     }

@@ -52,6 +52,9 @@ pub fn run_differences(
     if a.config_json != b.config_json {
         out.push("config differs".to_string());
     }
+    if a.numerics != b.numerics {
+        out.push(format!("numerics version {} vs {}", a.numerics, b.numerics));
+    }
     if a.dataset_sha256 != b.dataset_sha256 {
         out.push(format!(
             "dataset {} vs {}",

@@ -71,6 +71,13 @@ pub struct RunRecord {
     pub device: String,
     /// When the run started, UTC, RFC 3339 (metadata only; never feeds a number).
     pub started_at: String,
+    /// The numerics version the run computed under (the `numerics` of its config; a table
+    /// written before versions existed reads as 1).
+    pub numerics: u32,
+    /// The kernels' instruction-set path (`avx512`, `avx2`, `portable`), metadata like `device`:
+    /// every numerics version gives the same bits on every path. Empty in tables written
+    /// before it was recorded.
+    pub cpu_path: String,
     /// Extra metrics a study asked for (MC dropout's, diagnostics), as (name, value); one
     /// Parquet column `metric.<name>` each, NaN where a run has none.
     pub extra: Vec<(String, f64)>,

@@ -209,6 +209,11 @@ fn runs_frame(runs: &[RunRecord]) -> PolarsResult<DataFrame> {
         col("dfdx_version", s(|r| &r.dfdx_version)),
         col("device", s(|r| &r.device)),
         col("started_at", s(|r| &r.started_at)),
+        col(
+            "numerics",
+            runs.iter().map(|r| r.numerics).collect::<Vec<_>>(),
+        ),
+        col("cpu_path", s(|r| &r.cpu_path)),
     ]);
     columns.extend(named_columns(METRIC_PREFIX, runs, |r| &r.extra));
     DataFrame::new(runs.len(), columns)
@@ -411,6 +416,16 @@ fn runs_from_frame(df: &DataFrame) -> PolarsResult<Vec<RunRecord>> {
     let dfdx_version = strings(df, "dfdx_version")?;
     let device = strings(df, "device")?;
     let started_at = strings(df, "started_at")?;
+    // Columns added after the first tables were committed: absent, they read as what those
+    // runs were (numerics version 1, kernel path not recorded).
+    let numerics = match df.column("numerics") {
+        Ok(_) => u32s(df, "numerics")?,
+        Err(_) => vec![1; df.height()],
+    };
+    let cpu_path = match df.column("cpu_path") {
+        Ok(_) => strings(df, "cpu_path")?,
+        Err(_) => vec![String::new(); df.height()],
+    };
     Ok((0..df.height())
         .map(|i| RunRecord {
             study: study[i].clone(),
@@ -448,6 +463,8 @@ fn runs_from_frame(df: &DataFrame) -> PolarsResult<Vec<RunRecord>> {
             dfdx_version: dfdx_version[i].clone(),
             device: device[i].clone(),
             started_at: started_at[i].clone(),
+            numerics: numerics[i],
+            cpu_path: cpu_path[i].clone(),
             // NaN marks a metric this run did not record.
             extra: named_row(&metric_columns, i),
         })
@@ -537,6 +554,8 @@ pub(crate) mod tests {
             dfdx_version: "0.13.0".into(),
             device: "cpu".into(),
             started_at: "2026-01-01T00:00:00Z".into(),
+            numerics: 1,
+            cpu_path: "avx512".into(),
             extra: vec![],
         }
     }
@@ -559,6 +578,26 @@ pub(crate) mod tests {
             .map(|e| e.unwrap().file_name().into_string().unwrap())
             .collect();
         assert_eq!(names.len(), 2, "{names:?}");
+    }
+
+    #[test]
+    fn tables_written_before_numerics_versions_read_as_version_1() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut v2 = run(0, false);
+        v2.numerics = 2;
+        save(dir.path(), &[v2.clone()], &[]).unwrap();
+        assert_eq!(load(dir.path()).unwrap().0, [v2.clone()]);
+        // The same table without the two columns, as every table written before them.
+        let path = runs_path(dir.path());
+        let mut frame = read(&path).unwrap().drop_many(["numerics", "cpu_path"]);
+        write_atomic(&path, &mut frame).unwrap();
+        let (runs, _) = load(dir.path()).unwrap();
+        assert_eq!((runs[0].numerics, runs[0].cpu_path.as_str()), (1, ""));
+        // The committed results (written before) read so too.
+        let committed = Path::new(env!("CARGO_MANIFEST_DIR")).join("results/optimizers");
+        let (runs, _) = load(&committed).unwrap();
+        assert_eq!(runs.len(), 90);
+        assert!(runs.iter().all(|r| r.numerics == 1), "version 1 throughout");
     }
 
     #[test]

@@ -172,6 +172,22 @@ fn check_cells(
     dir: &Path,
     what: &str,
 ) -> Result<()> {
+    let version = study.numerics().get();
+    if let Some(run) = runs.iter().find(|r| r.numerics != version) {
+        return Err(Error::ResultsMismatch {
+            message: format!(
+                "{} holds {what} of numerics version {} ({} seed {}), but the study resolves to \
+                 version {version}: results of different versions never mix. Pass \
+                 --numerics {} to work with those results, or --results to keep version \
+                 {version}'s elsewhere.",
+                dir.display(),
+                run.numerics,
+                run.cell_label,
+                run.seed,
+                run.numerics,
+            ),
+        });
+    }
     let ids: HashSet<&str> = cells.iter().map(|c| c.id.as_str()).collect();
     let Some(run) = runs.iter().find(|r| !ids.contains(r.cell_id.as_str())) else {
         return Ok(());
@@ -759,6 +775,8 @@ pub fn records(meta: &RunMeta, outcome: &RunOutcome) -> (RunRecord, Vec<EpochRec
         dfdx_version: provenance::DFDX_VERSION.into(),
         device: meta.device.clone(),
         started_at: meta.started_at.clone(),
+        numerics: outcome.numerics,
+        cpu_path: outcome.cpu_path.into(),
         extra: outcome.extra.clone(),
     };
     let epochs = outcome

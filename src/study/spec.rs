@@ -40,7 +40,7 @@ use toml::Spanned;
 
 use super::grid::{self, Cell};
 use super::tune::{self, choice, QuickTune, TuneFile, Tuning, Where};
-use crate::config::RunConfig;
+use crate::config::{Numerics, RunConfig};
 use crate::error::{Error, Result};
 use crate::results::RunRecord;
 use crate::seed::{Seeds, Source};
@@ -129,6 +129,9 @@ pub struct Overrides {
     pub epochs: Option<u32>,
     /// `--quick`.
     pub quick: bool,
+    /// `--numerics N`: every cell's numerics version, replacing the study file's (which
+    /// defaults to [`Numerics::FOR_NEW_STUDIES`]).
+    pub numerics: Option<u32>,
 }
 
 /// The file as written, with the spans needed for error messages.
@@ -189,6 +192,11 @@ impl Study {
     /// The baseline cell.
     pub fn baseline_cell(&self) -> &Cell {
         &self.cells[self.baseline]
+    }
+
+    /// The numerics version of every cell (a study has one: [`parse`] refuses a mix).
+    pub fn numerics(&self) -> Numerics {
+        self.cells[self.baseline].config.numerics
     }
 
     /// The seeds of run `run`'s streams: all `run` in a plain study; with `seed_axes`, run k's
@@ -275,6 +283,18 @@ pub fn parse(path: &Path, text: &str, overrides: Overrides) -> Result<Study> {
     }
     if let Some(epochs) = overrides.epochs {
         base.insert("epochs".into(), i64::from(epochs).into());
+    }
+    // The numerics version: the command line's, else the file's, else the one for new studies
+    // (see `Numerics` for why this default is not what an absent key means).
+    match overrides.numerics {
+        Some(version) => {
+            Numerics::try_from(version).map_err(|e| Error::invalid("--numerics", e))?;
+            base.insert("numerics".into(), i64::from(version).into());
+        }
+        None => {
+            base.entry("numerics")
+                .or_insert_with(|| i64::from(Numerics::FOR_NEW_STUDIES.get()).into());
+        }
     }
     // The base alone must be a valid run config. Reading it again from the text gives the exact
     // line of a bad key; the table form (with command-line overrides) catches the rest.
@@ -380,6 +400,22 @@ pub fn parse(path: &Path, text: &str, overrides: Overrides) -> Result<Study> {
             format!("grid axis '{axis}', value {}: {message}", index + 1),
         )
     })?;
+
+    // Results of different numerics versions never mix, not even across the cells of a study.
+    if let Some(odd) = cells
+        .iter()
+        .find(|c| c.config.numerics != cells[0].config.numerics)
+    {
+        return Err(at(
+            find_key_span(text, "grid", "numerics"),
+            format!(
+                "cells {} and {} have numerics versions {} and {}: results of different \
+                 versions never mix; run the study once per version (--numerics N) into \
+                 separate --results directories",
+                cells[0].label, odd.label, cells[0].config.numerics, odd.config.numerics
+            ),
+        ));
+    }
 
     if seed_axes.contains(&Source::Subset)
         && cells.iter().all(|c| c.config.train_subset_draw.is_first())
@@ -719,6 +755,57 @@ optimizer = ["sgd", { name = "adam", learning_rate = 0.01 }]
     }
 
     #[test]
+    fn numerics_versions_have_their_own_cells_and_never_mix() {
+        let v1 = parse_str(GOOD).unwrap();
+        assert_eq!(v1.numerics(), Numerics::FOR_NEW_STUDIES);
+        assert!(
+            !v1.cells[0].config_json.contains("numerics"),
+            "version 1 stays out of the canonical config, so recorded ids do not change"
+        );
+        let explicit = parse_str(&GOOD.replace("epochs = 2", "epochs = 2\nnumerics = 1")).unwrap();
+        assert_eq!(explicit.cells[0].id, v1.cells[0].id);
+        let v2 = parse_str(&GOOD.replace("epochs = 2", "epochs = 2\nnumerics = 2")).unwrap();
+        assert_eq!(v2.numerics(), Numerics::V2);
+        assert!(v2.cells[0].config_json.ends_with(r#","numerics":2}"#));
+        assert_ne!(v2.cells[0].id, v1.cells[0].id);
+        let by_flag = |numerics| Overrides {
+            numerics: Some(numerics),
+            ..Default::default()
+        };
+        let flagged = parse(Path::new("studies/t.toml"), GOOD, by_flag(2)).unwrap();
+        assert_eq!(
+            flagged.cells[0].id, v2.cells[0].id,
+            "--numerics 2 = numerics = 2"
+        );
+        let back = parse(Path::new("studies/t.toml"), &v2_text(), by_flag(1)).unwrap();
+        assert_eq!(
+            back.cells[0].id, v1.cells[0].id,
+            "the flag wins over the file"
+        );
+        let e = parse(Path::new("studies/t.toml"), GOOD, by_flag(7))
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            e,
+            "invalid --numerics: numerics version 7 is not one this trainbench computes; valid: 1, 2"
+        );
+        let e = parse_str(&GOOD.replace("epochs = 2", "epochs = 2\nnumerics = 0"))
+            .unwrap_err()
+            .to_string();
+        assert!(e.starts_with("studies/t.toml:8:"), "{e}");
+        assert!(e.contains("numerics version 0 is not one"), "{e}");
+        let e = parse_str(&GOOD.replace("[grid]", "[grid]\nnumerics = [1, 2]"))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("results of different versions never mix"), "{e}");
+        assert!(e.starts_with("studies/t.toml:12:"), "{e}");
+    }
+
+    fn v2_text() -> String {
+        GOOD.replace("epochs = 2", "epochs = 2\nnumerics = 2")
+    }
+
+    #[test]
     fn quick_and_overrides_apply() {
         let quick = parse(
             Path::new("t.toml"),
@@ -739,6 +826,7 @@ optimizer = ["sgd", { name = "adam", learning_rate = 0.01 }]
                 quick: true,
                 seeds: Some(4),
                 epochs: Some(1),
+                numerics: None,
             },
         )
         .unwrap();

@@ -130,6 +130,7 @@ pub fn lr_find<D: Device<f32>>(
     o: &LrFindOptions,
 ) -> Result<LrFindResult> {
     config.check()?;
+    let _numerics = config.numerics.enter();
     tune_allocator();
     if !(o.start > 0.0 && o.end > o.start && o.steps >= 2) {
         return Err(Error::invalid(

@@ -87,6 +87,11 @@ pub struct RunOutcome {
     pub samples_per_sec: f64,
     /// Extra metrics a study asked for (e.g. MC dropout's), by name.
     pub extra: Vec<(String, f64)>,
+    /// The numerics version the run computed under (its config's).
+    pub numerics: u32,
+    /// The kernels' instruction-set path (`kernels::path`: `avx512`, `avx2`, `portable`);
+    /// metadata, as every version gives the same bits on every path.
+    pub cpu_path: &'static str,
 }
 
 /// Tells the C allocator (glibc's) to keep freed memory for reuse: a training step allocates

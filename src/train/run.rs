@@ -38,6 +38,8 @@ pub fn train_run<D: Device<f32>>(
 ) -> Result<RunOutcome> {
     let seeds = seeds.into();
     config.check()?;
+    // Every kernel of this run, pretraining and evaluation included, computes under its version.
+    let _numerics = config.numerics.enter();
     tune_allocator();
     let started = Instant::now();
     let inputs = Inputs::new(data, config);
@@ -148,6 +150,8 @@ pub fn train_run<D: Device<f32>>(
         wall_seconds: started.elapsed().as_secs_f64(),
         samples_per_sec: samples as f64 / train_seconds.max(1e-9),
         extra,
+        numerics: config.numerics.get(),
+        cpu_path: kernels::path::current().name(),
     })
 }
 

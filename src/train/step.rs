@@ -17,7 +17,7 @@ use rand::RngCore;
 
 use crate::config::RunConfig;
 use crate::error::Result;
-use crate::model::{Kind, Matrix, Mlp};
+use crate::model::{is_cpu, softmax_cross_entropy, Kind, Matrix, Mlp};
 use crate::zoo::clip::Clipping;
 use crate::zoo::optim::{self, Optimizer, OptimizerConfig};
 use crate::zoo::regularize::{Constraint, Regularizer};
@@ -77,7 +77,8 @@ pub type Loss<D> = Tensor<(), f32, D, OwnedTape<f32, D>>;
 /// A minibatch's loss in training mode: the forward pass of `x` (dropout masks from `noise`, BN
 /// on batch statistics, whose moving averages are updated) with the tape starting at the
 /// parameters, so the backward pass computes no gradient for the input; then softmax
-/// cross-entropy against `one_hot` labels, or without labels the mean squared error against the
+/// cross-entropy against `one_hot` labels (under numerics version 2 on the `Cpu`, the fused
+/// `model::softmax_cross_entropy`), or without labels the mean squared error against the
 /// inputs (an autoencoder). Also returns the outputs' host values when `keep_outputs`.
 pub fn minibatch_loss<D: Device<f32>>(
     model: &mut Mlp<D>,
@@ -93,7 +94,14 @@ pub fn minibatch_loss<D: Device<f32>>(
         Some(y) => {
             let logits = model.forward_train_params(x, noise);
             let kept = values(&logits);
-            (cross_entropy_with_logits_loss(logits, y), kept)
+            // Version 2 has its own fused loss on the Cpu; version 1 keeps dfdx's bits.
+            let fused = kernels::numerics::current() >= kernels::numerics::V2 && is_cpu::<D>();
+            let loss = if fused {
+                softmax_cross_entropy(logits, y)
+            } else {
+                cross_entropy_with_logits_loss(logits, y)
+            };
+            (loss, kept)
         }
         None => {
             let reconstruction = model.forward_train_params(x.clone(), noise);

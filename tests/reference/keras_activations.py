@@ -7,6 +7,11 @@ z·σ(1.702z), swish(β) z·σ(βz)); derivatives by JAX autodiff of the same fu
 Regenerate (from the repository root, with the virtualenv of requirements.txt):
     KERAS_BACKEND=jax /tmp/kerasenv/bin/python tests/reference/keras_activations.py
 The output is keras_activations.json beside this script ("-" as the first argument: stdout).
+
+"at_zero" holds the same cases at z = +0 and -0, the kink of every piecewise activation, where
+Keras on JAX defines elu'(0) = alpha, selu'(0) = lambda*alpha, leaky_relu'(0) = 1, relu'(0) = 0:
+trainbench's numerics version 2 follows them (issue 11 item 7), version 1 keeps dfdx's 0 for elu
+and selu.
 """
 
 import os
@@ -50,13 +55,23 @@ CASES = [
 ]
 
 
-def main():
+# The kink of every piecewise activation, from both sides of the sign.
+AT_ZERO = np.array([0.0, -0.0], np.float32)
+
+
+def evaluate(x):
+    """Every case's values and derivatives at the points x."""
     cases = []
     for name, params, f in CASES:
-        y = np.asarray(f(jnp.asarray(X)), np.float32)
-        dy = np.asarray(jax.vmap(jax.grad(lambda v: f(v)))(jnp.asarray(X)), np.float32)
+        y = np.asarray(f(jnp.asarray(x)), np.float32)
+        dy = np.asarray(jax.vmap(jax.grad(lambda v: f(v)))(jnp.asarray(x)), np.float32)
         cases.append({"name": name, "params": params, "y": [float(v) for v in y],
                       "dy": [float(v) for v in dy]})
+    return cases
+
+
+def main():
+    cases = evaluate(X)
     doc = {
         "generator": "tests/reference/keras_activations.py",
         "versions": {"python": platform.python_version(), "keras": keras.__version__,
@@ -64,6 +79,7 @@ def main():
                      "numpy": np.__version__},
         "x": [float(v) for v in X],
         "cases": cases,
+        "at_zero": {"x": [float(v) for v in AT_ZERO], "cases": evaluate(AT_ZERO)},
     }
     reference_output.write(doc, "keras_activations.json")
 

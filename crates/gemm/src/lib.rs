@@ -13,6 +13,12 @@
 //! bit over the shapes training uses and random others, and `trainbench verify` re-trains
 //! committed runs (made with gemm 0.15 alone) bit-identically.
 //!
+//! That is numerics version 1. Under version 2 (`kernels::numerics`, set by a training run for
+//! its thread) every product goes to trainbench's own kernel instead, `kernels::sgemm`, which
+//! sums each element as one chain of fused multiply-adds in k order and so gives the same bits
+//! on every instruction-set path and thread count (tests/kernels_sgemm.rs); the version is read
+//! here, on the calling thread, before any split between threads.
+//!
 //! Only f32 exists here: dfdx 0.13 without its `f16` feature calls gemm for f32 (and f64, which
 //! trainbench never uses and which panics here).
 
@@ -98,7 +104,9 @@ pub unsafe fn gemm<T: 'static>(
             parallelism
         },
     };
-    if takes_avx512_kernel(m, n) {
+    if kernels::numerics::current() >= kernels::numerics::V2 {
+        call.by_version_2()
+    } else if takes_avx512_kernel(m, n) {
         call.by_gemm_0_19()
     } else {
         call.by_gemm_0_15()
@@ -130,6 +138,60 @@ pub struct F32Call {
 }
 
 impl F32Call {
+    /// Through numerics version 2's kernel, `kernels::sgemm`. dfdx asks for dst := A·B
+    /// (`read_dst` false) or dst := dst + A·B (alpha = beta = 1), which are its two starts of
+    /// the chains; any other alpha and beta (which dfdx never passes) combine a product made
+    /// apart with dst afterwards, as gemm 0.15 defines them.
+    ///
+    /// # Safety
+    /// As [`gemm`].
+    #[doc(hidden)]
+    pub unsafe fn by_version_2(self) {
+        use kernels::sgemm::{sgemm, Init, Strided};
+        let threads = match self.parallelism {
+            Parallelism::None => 1,
+            Parallelism::Rayon(0) => rayon::current_num_threads(),
+            Parallelism::Rayon(threads) => threads,
+        };
+        let lhs = Strided {
+            ptr: self.lhs,
+            rs: self.lhs_rs,
+            cs: self.lhs_cs,
+        };
+        let rhs = Strided {
+            ptr: self.rhs,
+            rs: self.rhs_rs,
+            cs: self.rhs_cs,
+        };
+        let dst = Strided {
+            ptr: self.dst,
+            rs: self.dst_rs,
+            cs: self.dst_cs,
+        };
+        let reads_dst = self.read_dst && self.alpha != 0.0;
+        match (reads_dst, self.alpha, self.beta) {
+            (false, _, 1.0) => sgemm(self.m, self.n, self.k, dst, Init::Zero, lhs, rhs, threads),
+            (true, 1.0, 1.0) => sgemm(self.m, self.n, self.k, dst, Init::Dst, lhs, rhs, threads),
+            _ => {
+                let (m, n) = (self.m, self.n);
+                let mut product = vec![0.0f32; m * n];
+                let apart = Strided {
+                    ptr: product.as_mut_ptr(),
+                    rs: n as isize,
+                    cs: 1,
+                };
+                sgemm(m, n, self.k, apart, Init::Zero, lhs, rhs, threads);
+                for i in 0..m {
+                    for j in 0..n {
+                        let d = dst.ptr.offset(i as isize * dst.rs + j as isize * dst.cs);
+                        let p = self.beta * product[i * n + j];
+                        *d = if reads_dst { self.alpha * *d + p } else { p };
+                    }
+                }
+            }
+        }
+    }
+
     /// Through gemm 0.19 (its AVX-512 kernel where the CPU has one).
     ///
     /// # Safety
