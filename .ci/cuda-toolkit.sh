@@ -15,8 +15,9 @@
 #   without a driver has none. The stub defines every driver function cudarc declares and makes
 #   each return CUDA_ERROR_STUB_LIBRARY (34), as NVIDIA's own stub does; at run time the real
 #   driver's libcuda.so.1 is found instead (the stub is not on the library path).
-# - CUDA_COMPUTE_CAP (default 90, the H200; override it for another GPU): dfdx's build script
-#   would otherwise ask nvidia-smi, which a machine without a GPU does not have.
+# - CUDA_COMPUTE_CAP (default 90, the H200; set it for another GPU): dfdx 0.13.0's build script
+#   asks nvidia-smi for it, so a shim nvidia-smi answering that one query sits at the END of PATH
+#   (a real one, where there is a GPU, comes first).
 # Idempotent: a second call reuses what the first installed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -53,7 +54,20 @@ if [ ! -f "$stub" ]; then
   ln -sfn libcuda.so "$root/lib64/stubs/libcuda.so.1"
 fi
 
+# dfdx 0.13.0's build script always asks `nvidia-smi --query-gpu=compute_cap` (it reads no
+# variable); where no GPU is present, this shim answers that one query with $cap.
+mkdir -p "$top/shim"
+cat > "$top/shim/nvidia-smi" <<SHIM
+#!/bin/sh
+# Written by .ci/cuda-toolkit.sh: answers dfdx's build-time query where no GPU is present.
+case "\$*" in
+  *compute_cap*) printf 'compute_cap\n%s\n' "${cap%?}.${cap#"${cap%?}"}" ;;
+  *) echo "nvidia-smi shim: no GPU here; only the compute_cap query is answered" >&2; exit 9 ;;
+esac
+SHIM
+chmod +x "$top/shim/nvidia-smi"
+
 echo "export CUDA_ROOT='$root'"
 echo "export CUDA_COMPUTE_CAP='$cap'"
-echo "export PATH='$root/bin':\"\$PATH\""
+echo "export PATH='$root/bin':\"\$PATH\":'$top/shim'"
 echo "export LD_LIBRARY_PATH='$root/lib64':\"\${LD_LIBRARY_PATH:-}\""
