@@ -5,7 +5,7 @@
 #   eval "$(.ci/cuda-toolkit.sh)" && cargo build --release --features cuda
 #
 # What it does, and why:
-# - NVIDIA's own PyPI wheels (nvcc, runtime, NVRTC, cuBLAS, cuRAND), pinned to CUDA 13.0: the
+# - NVIDIA's own PyPI wheels (nvcc, runtime, NVRTC, cuBLAS, cuRAND, CCCL headers), pinned to CUDA 13.0: the
 #   lent GPU machines run driver 580 / CUDA 13.0, and PTX from a newer nvcc would not load there.
 #   They go into a virtual environment under .cuda/ (git-ignored).
 # - One toolkit root, .cuda/root, with include/, bin/, nvvm/ and lib64/ pointing into the wheel's
@@ -26,12 +26,13 @@ venv=$top/venv
 root=$top/root
 cap=${CUDA_COMPUTE_CAP:-90}
 
-if [ ! -x "$venv/bin/nvcc-installed" ]; then
+if [ ! -f "$venv/pins-2" ]; then  # pins-N: bump N when the pins change
   python3 -m venv "$venv" >&2
   "$venv/bin/pip" install -q --disable-pip-version-check \
     "nvidia-cuda-nvcc==13.0.88" "nvidia-cuda-runtime==13.0.88" "nvidia-cuda-nvrtc==13.0.88" \
-    "nvidia-cublas==13.0.2.14" "nvidia-curand==10.4.0.35" >&2
-  touch "$venv/bin/nvcc-installed" && chmod +x "$venv/bin/nvcc-installed"
+    "nvidia-cublas==13.0.2.14" "nvidia-curand==10.4.0.35" "nvidia-cuda-cccl==13.0.85" \
+    "nvidia-nvvm==13.0.88" "nvidia-cuda-crt==13.0.88" >&2
+  touch "$venv/pins-2"
 fi
 cu=$(echo "$venv"/lib/python3*/site-packages/nvidia/cu13)
 [ -f "$cu/include/cuda.h" ] || { echo "cuda-toolkit.sh: no include/cuda.h under $cu" >&2; exit 1; }

@@ -118,14 +118,68 @@ fn cuda(ordinal: usize) -> Result<Compute> {
 fn cuda(ordinal: usize) -> Result<Compute> {
     // Building a dfdx device opens the GPU's context, loads cuBLAS and reports a missing driver
     // or ordinal as an error (CudaDevice::count() would panic instead).
-    dfdx::tensor::Cuda::try_build(ordinal, 0)
-        .map(|_| Compute::Cuda { ordinal })
-        .map_err(|e| {
-            Error::invalid(
-                format!("--device cuda:{ordinal}"),
-                format!("no usable CUDA GPU with ordinal {ordinal}: {e:?}"),
-            )
-        })
+    open_cuda(ordinal, 0).map(|_| Compute::Cuda { ordinal })
+}
+
+/// The dfdx CUDA device of `ordinal`, its CPU-side randomness seeded with `seed`; a GPU that
+/// cannot be opened is an error naming the driver's or cuBLAS's status code.
+#[cfg(feature = "cuda")]
+pub fn open_cuda(ordinal: usize, seed: u64) -> Result<dfdx::tensor::Cuda> {
+    use dfdx::tensor::CudaError;
+    check_driver(ordinal)?;
+    dfdx::tensor::Cuda::try_build(ordinal, seed).map_err(|e| {
+        // Only the status codes: cudarc's Debug of a driver error asks the driver for its text
+        // and panics when there is no driver (the stub libcuda answers nothing).
+        let status = match &e {
+            CudaError::Driver(d) => format!("CUDA driver status {:?}", d.0),
+            CudaError::Blas(b) => format!("cuBLAS status {:?}", b.0),
+            CudaError::Cpu(c) => format!("{c:?}"),
+        };
+        Error::invalid(
+            format!("--device cuda:{ordinal}"),
+            format!("no usable CUDA GPU with ordinal {ordinal}: {status}"),
+        )
+    })
+}
+
+// The two driver calls made before dfdx's: cudarc 0.9's CudaDevice::new unwraps cuInit's and
+// cuDeviceGet's results, so without a driver (or with too high an ordinal) it would panic. libcuda
+// is linked by cudarc already.
+#[cfg(feature = "cuda")]
+extern "C" {
+    fn cuInit(flags: std::os::raw::c_uint) -> std::os::raw::c_int;
+    fn cuDeviceGetCount(count: *mut std::os::raw::c_int) -> std::os::raw::c_int;
+}
+
+/// Checks that the CUDA driver answers and has a GPU of this ordinal.
+#[cfg(feature = "cuda")]
+fn check_driver(ordinal: usize) -> Result<()> {
+    let what = || format!("--device cuda:{ordinal}");
+    // SAFETY: both are plain driver-API calls; cuDeviceGetCount writes one int we own.
+    let status = unsafe { cuInit(0) };
+    if status != 0 {
+        return Err(Error::invalid(
+            what(),
+            format!(
+                "the CUDA driver did not start (cuInit status {status}{}); use --device cpu",
+                if status == 34 {
+                    ": the stub libcuda, no driver on this machine"
+                } else {
+                    ""
+                }
+            ),
+        ));
+    }
+    let mut count = 0;
+    // SAFETY: as above.
+    let status = unsafe { cuDeviceGetCount(&mut count) };
+    if status != 0 || ordinal >= count.max(0) as usize {
+        return Err(Error::invalid(
+            what(),
+            format!("no GPU with ordinal {ordinal}: the driver reports {count} (status {status})"),
+        ));
+    }
+    Ok(())
 }
 
 #[cfg(test)]

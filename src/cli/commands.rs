@@ -331,8 +331,7 @@ fn lr_find_command(cli: &Cli, args: &LrFindArgs) -> anyhow::Result<ExitCode> {
         )?,
         #[cfg(feature = "cuda")]
         Compute::Cuda { ordinal } => {
-            let dev = dfdx::tensor::Cuda::try_build(ordinal, args.seed)
-                .map_err(|e| anyhow::anyhow!("opening cuda:{ordinal}: {e:?}"))?;
+            let dev = device::open_cuda(ordinal, args.seed)?;
             lr_find(&dev, &cell.config, view, args.seed, &options)?
         }
     };

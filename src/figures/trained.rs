@@ -169,8 +169,7 @@ fn train_briefly<D: Device<f32>>(
 /// The CUDA device of `ordinal` for a trained figure.
 #[cfg(feature = "cuda")]
 fn open_cuda(ordinal: usize) -> Result<Cuda, Problem> {
-    Cuda::try_build(ordinal, SEED)
-        .map_err(|e| Problem::Failed(format!("opening cuda:{ordinal}: {e:?}")))
+    crate::device::open_cuda(ordinal, SEED).map_err(|e| Problem::Failed(e.to_string()))
 }
 
 /// Trains the mc_dropout study's model briefly on `device` and scores the first `candidates`

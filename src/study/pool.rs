@@ -110,15 +110,9 @@ where
                         }
                         #[cfg(feature = "cuda")]
                         Compute::Cuda { ordinal } => {
-                            match dfdx::tensor::Cuda::try_build(*ordinal, seeds.noise) {
-                                Ok(dev) => {
-                                    train_run(&dev, config, view, seeds, stop, &mut on_epoch)
-                                }
-                                Err(e) => Err(crate::error::Error::invalid(
-                                    format!("cuda:{ordinal}"),
-                                    format!("the GPU could not be opened: {e:?}"),
-                                )),
-                            }
+                            crate::device::open_cuda(*ordinal, seeds.noise).and_then(|dev| {
+                                train_run(&dev, config, view, seeds, stop, &mut on_epoch)
+                            })
                         }
                     });
                     let _ = tx.send(Event::Done {
