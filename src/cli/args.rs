@@ -56,6 +56,10 @@ pub enum Command {
     /// dropout, and the transfer study's cherry-picking demonstration. A figure whose results are
     /// missing is skipped with a message.
     Figures(FiguresArgs),
+    /// What a device does with a training step: one step's loss and gradients against the CPU's
+    /// (a CUDA device), and samples/s of the bench rows (the chapter MLP and the 20×100 nets).
+    /// Part of the GPU check (.ci/gpu-check.sh), where there is no Rust toolchain for cargo bench.
+    DeviceCheck(DeviceCheckArgs),
     /// Find, fetch and check a dataset's files (Fashion-MNIST unless --dataset names another).
     Data {
         /// The dataset: fashion-mnist or mnist (the table in data::catalog).
@@ -65,6 +69,33 @@ pub enum Command {
         #[command(subcommand)]
         action: DataAction,
     },
+}
+
+/// Options of `device-check`.
+#[derive(Debug, Args)]
+pub struct DeviceCheckArgs {
+    /// The device checked.
+    #[command(flatten)]
+    pub device: DeviceArg,
+    /// Minibatch sizes of the rate rows (comma-separated).
+    #[arg(long, value_delimiter = ',', default_values_t = [32usize, 256, 1024])]
+    pub batches: Vec<usize>,
+    /// Timed windows per rate row (the median and range are reported).
+    #[arg(long, default_value_t = 7)]
+    pub windows: usize,
+    /// Steps per timed window.
+    #[arg(long, default_value_t = 20)]
+    pub steps: usize,
+    /// Only these nets (ids: mlp, deep20x100_relu, deep20x100_relu_bn, deep20x100_selu,
+    /// deep20x100_swish; default all).
+    #[arg(long, value_delimiter = ',')]
+    pub nets: Vec<String>,
+    /// The numerics version the steps are computed with (1 or 2; see `study --numerics`).
+    #[arg(long, default_value_t = 1, value_name = "N")]
+    pub numerics: u32,
+    /// Also write the results as JSON to this file.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
 }
 
 /// Options of `claims`.

@@ -49,6 +49,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Data { dataset, action } => data_command(&cli, dataset, action),
         Command::Claims(args) => claims_command(&cli, args),
         Command::Figures(args) => figures_command(&cli, args),
+        Command::DeviceCheck(args) => super::device_check::device_check_command(&cli, args),
         Command::Verify(args) => verify_command(&cli, args),
         Command::Merge(args) => merge_command(&cli, args),
         Command::Emit(args) => emit_command(&cli, args),

@@ -4,6 +4,7 @@
 
 pub mod args;
 pub mod commands;
+pub mod device_check;
 
 use std::process::ExitCode;
 

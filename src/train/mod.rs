@@ -17,6 +17,7 @@
 //!
 //! A run is single-threaded; the study runner parallelises across runs.
 
+pub mod device_check;
 pub mod diagnostics;
 pub mod eval;
 pub mod inputs;

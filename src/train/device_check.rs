@@ -1,0 +1,300 @@
+//! `trainbench device-check`: what a device does with one training step, against the CPU and in
+//! time. It is the part of the GPU check (`.ci/gpu-check.sh`) that needs trainbench's own code,
+//! since the machines with a GPU have no Rust toolchain for `cargo bench`.
+//!
+//! - **Agreement** ([`step_agreement`]): one training step's loss and every parameter's gradient,
+//!   from the same initial weights (the init stream of seed 0) and the same minibatch of real
+//!   images, on the CPU and on the device. Reported as the loss's relative difference and, per
+//!   parameter, the norm-wise relative difference ‖g_dev − g_cpu‖∞ / ‖g_cpu‖∞ (an element-wise
+//!   relative error means nothing for the many gradients near 0), with the worst parameter named.
+//! - **Rate** ([`step_rate`]): training steps per second on the device for the bench rows (the
+//!   chapter MLP and the 20×100 nets, as benches/benchmarks/train_step.rs and the PyTorch twin
+//!   name them), after a warm-up, in several timed windows whose median and range are reported.
+//!   Each step reads its loss back to the host, as the training loop does for its metrics, which
+//!   also waits for an asynchronous device to finish the step.
+//!
+//! Not here: whole runs (the GPU check runs a `--quick` study on both devices for runs/hour and
+//! the accuracy comparison) and seed batching.
+
+use std::time::Instant;
+
+use dfdx::prelude::*;
+use serde::Serialize;
+
+use crate::data::Split;
+use crate::error::{Error, Result};
+use crate::model::{Matrix, Mlp, ModelSpec};
+use crate::seed::{stream, Purpose};
+use crate::train::step::{minibatch_loss, StepConfig};
+use crate::zoo::optim::OptimizerConfig;
+
+/// Inputs per image (28 × 28).
+const INPUTS: usize = Split::FEATURES;
+
+/// A net of the bench rows: its id and its model spec, as in a study file's `[base.model]`.
+#[derive(Debug, Clone)]
+pub struct Net {
+    /// The id the bench rows and the PyTorch twin use (`mlp`, `deep20x100_relu`, …).
+    pub id: &'static str,
+    /// The model spec (TOML).
+    pub spec: String,
+}
+
+/// The nets of the bench rows: the chapter's 784-300-100-10 ReLU MLP and four 20×100 nets.
+pub fn nets() -> Vec<Net> {
+    let deep = |activation: &str, initializer: &str, extra: &str| {
+        format!(
+            "hidden = {:?}\nactivation = \"{activation}\"\ninitializer = \"{initializer}\"\n{extra}",
+            [100usize; 20]
+        )
+    };
+    let bn = "batch_norm = { placement = \"before_activation\", input = false }";
+    vec![
+        Net {
+            id: "mlp",
+            spec: "hidden = [300, 100]\nactivation = \"relu\"\ninitializer = \"he_normal\"\n"
+                .into(),
+        },
+        Net {
+            id: "deep20x100_relu",
+            spec: deep("relu", "he_normal", ""),
+        },
+        Net {
+            id: "deep20x100_relu_bn",
+            spec: deep("relu", "he_normal", bn),
+        },
+        Net {
+            id: "deep20x100_selu",
+            spec: deep("selu", "lecun_normal", ""),
+        },
+        Net {
+            id: "deep20x100_swish",
+            spec: deep("swish", "he_normal", ""),
+        },
+    ]
+}
+
+/// One step's loss and gradients on the CPU and on the device, compared.
+#[derive(Debug, Clone, Serialize)]
+pub struct Agreement {
+    /// The net's id.
+    pub net: String,
+    /// The minibatch size.
+    pub batch: usize,
+    /// The loss on the CPU.
+    pub loss_cpu: f64,
+    /// The loss on the device.
+    pub loss_device: f64,
+    /// |loss_device − loss_cpu| / |loss_cpu|.
+    pub loss_relative: f64,
+    /// The largest norm-wise relative gradient difference over the parameters.
+    pub gradient_relative: f64,
+    /// The parameter (in update order) where it is largest.
+    pub worst_parameter: usize,
+    /// How many parameters were compared.
+    pub parameters: usize,
+}
+
+/// The training rate of one row on a device.
+#[derive(Debug, Clone, Serialize)]
+pub struct Rate {
+    /// The net's id.
+    pub net: String,
+    /// The optimizer (Keras defaults).
+    pub optimizer: String,
+    /// The minibatch size.
+    pub batch: usize,
+    /// Median over the windows of samples per second.
+    pub samples_per_second: f64,
+    /// The slowest window's samples per second.
+    pub slowest: f64,
+    /// The fastest window's samples per second.
+    pub fastest: f64,
+    /// Steps per timed window.
+    pub steps_per_window: usize,
+    /// Timed windows.
+    pub windows: usize,
+}
+
+/// The first `batch` images of `split` as a [batch, 784] tensor and their one-hot labels.
+fn minibatch<D: Device<f32>>(
+    dev: &D,
+    split: &Split,
+    batch: usize,
+) -> Result<(Matrix<D>, Matrix<D>)> {
+    if split.len() < batch {
+        return Err(Error::invalid(
+            "--batch",
+            format!("{batch} is more than the {} images there are", split.len()),
+        ));
+    }
+    let x = split.images[..batch * INPUTS].to_vec();
+    let mut y = vec![0.0f32; batch * 10];
+    for (row, &label) in split.labels[..batch].iter().enumerate() {
+        y[row * 10 + usize::from(label)] = 1.0;
+    }
+    Ok((
+        dev.tensor_from_vec(x, (batch, INPUTS)),
+        dev.tensor_from_vec(y, (batch, 10)),
+    ))
+}
+
+/// The net of `spec`, its weights from the init stream of seed 0.
+fn network<D: Device<f32>>(dev: &D, net: &Net) -> Result<Mlp<D>> {
+    let spec: ModelSpec = toml::from_str(&net.spec)
+        .map_err(|e| Error::invalid(format!("net {}", net.id), e.to_string()))?;
+    Mlp::new(&spec, INPUTS, 10, dev, &mut stream(0, Purpose::Init))
+}
+
+/// One step's loss and gradients of `net` on a batch of `split`'s first images.
+fn loss_and_gradients<D: Device<f32>>(
+    dev: &D,
+    net: &Net,
+    split: &Split,
+    batch: usize,
+) -> Result<(f64, Vec<Vec<f32>>)> {
+    let mut model = network(dev, net)?;
+    let (x, y) = minibatch(dev, split, batch)?;
+    let mut noise = stream(0, Purpose::Noise);
+    let (loss, _) = minibatch_loss(&mut model, x, Some(y), &mut noise, false);
+    let value = f64::from(loss.retaped::<NoneTape>().as_vec()[0]);
+    Ok((value, model.take_gradients(loss.backward())))
+}
+
+/// ‖a − b‖∞ / ‖a‖∞ (0 when both are 0; ∞ when only `a` is).
+fn normwise_relative(a: &[f32], b: &[f32]) -> f64 {
+    let scale = a.iter().fold(0.0f64, |m, v| m.max(f64::from(v.abs())));
+    let diff = a.iter().zip(b).fold(0.0f64, |m, (x, y)| {
+        m.max((f64::from(*x) - f64::from(*y)).abs())
+    });
+    if diff == 0.0 {
+        0.0
+    } else {
+        diff / scale
+    }
+}
+
+/// One training step of `net` at `batch` on the CPU and on `dev`, compared.
+pub fn step_agreement<D: Device<f32>>(
+    dev: &D,
+    net: &Net,
+    split: &Split,
+    batch: usize,
+) -> Result<Agreement> {
+    let (loss_cpu, grads_cpu) = loss_and_gradients(&Cpu::default(), net, split, batch)?;
+    let (loss_device, grads_device) = loss_and_gradients(dev, net, split, batch)?;
+    let (worst_parameter, gradient_relative) = grads_cpu
+        .iter()
+        .zip(&grads_device)
+        .map(|(a, b)| normwise_relative(a, b))
+        .enumerate()
+        .fold((0, 0.0f64), |best, (i, r)| {
+            if r > best.1 || r.is_nan() {
+                (i, r)
+            } else {
+                best
+            }
+        });
+    Ok(Agreement {
+        net: net.id.into(),
+        batch,
+        loss_cpu,
+        loss_device,
+        loss_relative: (loss_device - loss_cpu).abs() / loss_cpu.abs(),
+        gradient_relative,
+        worst_parameter,
+        parameters: grads_cpu.len(),
+    })
+}
+
+/// The rate of training `net` with `optimizer` (Keras defaults) at `batch` on `dev`: 3 warm-up
+/// steps, then `windows` windows of `steps` steps, each timed.
+pub fn step_rate<D: Device<f32>>(
+    dev: &D,
+    net: &Net,
+    optimizer: &str,
+    split: &Split,
+    batch: usize,
+    (windows, steps): (usize, usize),
+) -> Result<Rate> {
+    let config = OptimizerConfig::default_for(optimizer)
+        .ok_or_else(|| Error::invalid("optimizer", format!("no optimizer called {optimizer:?}")))?;
+    let learning_rate = config.learning_rate();
+    let mut model = network(dev, net)?;
+    let mut step = StepConfig::plain(config).build(&model)?;
+    let (x, y) = minibatch(dev, split, batch)?;
+    let mut noise = stream(0, Purpose::Noise);
+    let mut one_step = || {
+        let (loss, _) = minibatch_loss(&mut model, x.clone(), Some(y.clone()), &mut noise, false);
+        let _host = loss.retaped::<NoneTape>().as_vec();
+        step.apply(&mut model, loss.backward(), learning_rate);
+    };
+    for _ in 0..3 {
+        one_step();
+    }
+    let mut rates: Vec<f64> = (0..windows.max(1))
+        .map(|_| {
+            let start = Instant::now();
+            for _ in 0..steps.max(1) {
+                one_step();
+            }
+            (steps.max(1) * batch) as f64 / start.elapsed().as_secs_f64()
+        })
+        .collect();
+    rates.sort_by(f64::total_cmp);
+    Ok(Rate {
+        net: net.id.into(),
+        optimizer: optimizer.into(),
+        batch,
+        samples_per_second: rates[rates.len() / 2],
+        slowest: rates[0],
+        fastest: rates[rates.len() - 1],
+        steps_per_window: steps.max(1),
+        windows: rates.len(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn images(n: usize) -> Split {
+        Split {
+            images: (0..n * INPUTS).map(|i| (i % 251) as f32 / 251.0).collect(),
+            labels: (0..n).map(|i| (i % 10) as u8).collect(),
+        }
+    }
+
+    #[test]
+    fn the_cpu_agrees_with_itself_exactly() {
+        let split = images(32);
+        for net in nets() {
+            let a = step_agreement(&Cpu::default(), &net, &split, 32).unwrap();
+            assert_eq!(a.loss_relative, 0.0, "{}", net.id);
+            assert_eq!(a.gradient_relative, 0.0, "{}", net.id);
+            assert!(a.loss_cpu.is_finite() && a.loss_cpu > 0.0);
+            assert!(a.parameters >= 6, "{}: {} parameters", net.id, a.parameters);
+        }
+    }
+
+    #[test]
+    fn normwise_difference_is_relative_to_the_largest_gradient() {
+        assert_eq!(normwise_relative(&[2.0, 0.0], &[2.0, 0.0]), 0.0);
+        assert!((normwise_relative(&[2.0, 0.001], &[2.0, 0.0]) - 0.0005).abs() < 1e-9);
+        assert!((normwise_relative(&[-4.0, 1.0], &[-3.0, 1.0]) - 0.25).abs() < 1e-12);
+    }
+
+    #[test]
+    fn a_rate_is_measured_and_a_too_large_batch_is_an_error() {
+        let split = images(64);
+        let net = &nets()[0];
+        let rate = step_rate(&Cpu::default(), net, "sgd", &split, 32, (3, 2)).unwrap();
+        assert!(rate.samples_per_second > 0.0);
+        assert!(rate.slowest <= rate.samples_per_second && rate.samples_per_second <= rate.fastest);
+        assert_eq!(rate.windows, 3);
+        let err = step_rate(&Cpu::default(), net, "sgd", &split, 128, (1, 1)).unwrap_err();
+        assert!(err.to_string().contains("128"), "{err}");
+        let err = step_rate(&Cpu::default(), net, "sgdx", &split, 32, (1, 1)).unwrap_err();
+        assert!(err.to_string().contains("sgdx"), "{err}");
+    }
+}
