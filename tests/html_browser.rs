@@ -465,8 +465,20 @@ fn real_browser_renders_sorts_and_links_the_html_reports() {
     browser.js("document.querySelectorAll('figure.chart')[0].scrollIntoView();");
     browser.screenshot(&shots.join("initializers_chart.png"));
 
+    // The claims page: every check's per-seed values as a table, studies linked to reports.
     browser.goto(&results.join("claims.html"));
     browser.screenshot(&shots.join("claims.png"));
+    let per_seed =
+        browser.js("return document.querySelectorAll('#every-seed ~ .table-wrap table').length;");
+    assert!(
+        per_seed.as_u64().unwrap() >= 20,
+        "per-seed tables: {per_seed}"
+    );
+    let linked =
+        browser.js("return document.querySelectorAll('a[href$=\"/report.html\"]').length;");
+    assert!(linked.as_u64().unwrap() >= 10, "study links: {linked}");
+    browser.js("document.getElementById('every-seed').scrollIntoView();");
+    browser.screenshot(&shots.join("claims_per_seed.png"));
     assert!(browser.console_errors().is_empty());
     println!("screenshots in {}", shots.display());
 }

@@ -37,7 +37,9 @@ pub fn write_claims_html(md_path: &Path, md: &str) -> anyhow::Result<PathBuf> {
         ("index.html".to_string(), "all studies".to_string()),
         ("claims.md".to_string(), "claims.md".to_string()),
     ];
-    let page = html::markdown_page("The chapter's claims, checked", &links, md);
+    let dir = md_path.parent().unwrap_or(Path::new("."));
+    let md = html::claims::prepare(md, |study| dir.join(study).join("report.html").is_file());
+    let page = html::markdown_page("The chapter's claims, checked", &links, &md);
     html::write_page(&path, &page)?;
     Ok(path)
 }

@@ -9,12 +9,14 @@
 //! - [`markdown`]: the Markdown subset trainbench writes, as HTML;
 //! - [`charts`]: a chart's SVG with a target per seed;
 //! - [`runs`]: the table of every run;
+//! - [`claims`]: claims.md's per-seed lines as tables, its studies linked;
 //! - [`index`]: the page `results/index.html`;
 //! - [`page`]: the frame, style sheet and script every page shares.
 //!
 //! No statistics are computed here (they come from `report`'s analysis) and nothing trains.
 
 pub mod charts;
+pub mod claims;
 pub mod escape;
 pub mod index;
 pub mod markdown;
