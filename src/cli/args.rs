@@ -313,7 +313,12 @@ pub struct EmitArgs {
 #[derive(Debug, Args)]
 pub struct ReportArgs {
     /// Study name or path.
-    pub name: String,
+    #[arg(required_unless_present = "all")]
+    pub name: Option<String>,
+    /// Every study with results, then <results>/index.html and the claims (claims.md and
+    /// claims.html).
+    #[arg(long, conflicts_with = "name")]
+    pub all: bool,
     /// Results root.
     #[arg(long, default_value = "results")]
     pub results: PathBuf,

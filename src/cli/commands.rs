@@ -32,11 +32,14 @@ pub const REPORT_SEED: u64 = 20_170_825;
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match &cli.command {
         Command::Study(args) => study(&cli, args),
-        Command::Report(args) => {
-            let study = spec::load(&spec::find(&cli.studies, &args.name)?, Overrides::default())?;
-            print!("{}", report(&study, &args.results)?);
-            Ok(ExitCode::SUCCESS)
-        }
+        Command::Report(args) => match &args.name {
+            Some(name) if !args.all => {
+                let study = spec::load(&spec::find(&cli.studies, name)?, Overrides::default())?;
+                print!("{}", report(&study, &args.results)?);
+                Ok(ExitCode::SUCCESS)
+            }
+            _ => super::pages::report_all(cli.studies.as_path(), &args.results, report),
+        },
         Command::List => {
             let studies = spec::list(&cli.studies)
                 .with_context(|| format!("listing studies in {}", cli.studies.display()))?;
@@ -107,6 +110,8 @@ fn claims_command(cli: &Cli, args: &ClaimsArgs) -> anyhow::Result<ExitCode> {
             .with_context(|| format!("creating {}", parent.display()))?;
     }
     data::source::write_atomic(&out, text.as_bytes())?;
+    let html = super::pages::write_claims_html(&out, &text)?;
+    eprintln!("claims page: {}", html.display());
     use crate::claims::Verdict;
     // A study without results (or with missing runs) is a failure; a check whose cell or
     // metric only the redesigned study will have is listed, not a failure.
@@ -730,10 +735,11 @@ fn report(study: &Study, results: &Path) -> anyhow::Result<String> {
         seed: REPORT_SEED,
         tuning: tuning.as_ref(),
     };
-    let table = report::write_report(&dir, &input)
+    let study_file = super::pages::relative_link(&dir, &study.path);
+    let table = report::write_report_linking(&dir, &input, study_file.as_deref())
         .with_context(|| format!("writing the report in {}", dir.display()))?;
     Ok(format!(
-        "{table}\nreport: {}\n",
+        "{table}\nreport: {} (and report.html)\n",
         dir.join("report.md").display()
     ))
 }

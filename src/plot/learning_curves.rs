@@ -11,9 +11,10 @@ use plotters::prelude::*;
 
 use super::axis::robust_range;
 use super::geometry::{clip_curve, sample_polyline};
+use super::hits::{Hit, HitRecorder};
 use super::layout::{chart_frame, CHART_SIZE};
 use super::legend::{self, CHART_LEGEND};
-use super::output::{write, Draw, DrawResult};
+use super::output::{svg_string, write, Draw, DrawResult};
 use super::style::{colour, diverged_count, DIVERGED, FONT, GRID};
 use super::text::shorten;
 use super::ticks::tick_decimals;
@@ -36,15 +37,35 @@ pub fn learning_curves(
         title,
         y_label,
         cells,
+        hits: HitRecorder::default(),
     };
     write(stem, CHART_SIZE, &chart)?;
     Ok(())
+}
+
+/// The same chart as [`learning_curves`] as SVG text (the bytes of its `.svg` file), with where
+/// each seed's curve was drawn: a [`Hit`] per seed (`member` indexing the cell's curves) holding
+/// its visible pieces, and its diverged cross when it has one.
+pub fn learning_curves_svg(
+    title: &str,
+    y_label: &str,
+    cells: &[(String, Vec<Vec<f64>>)],
+) -> Result<(String, Vec<Hit>)> {
+    let chart = LearningCurves {
+        title,
+        y_label,
+        cells,
+        hits: HitRecorder::recording(),
+    };
+    let svg = svg_string(CHART_SIZE, &chart)?;
+    Ok((svg, chart.hits.take()))
 }
 
 struct LearningCurves<'a> {
     title: &'a str,
     y_label: &'a str,
     cells: &'a [(String, Vec<Vec<f64>>)],
+    hits: HitRecorder,
 }
 
 /// The mean per epoch over the seeds that never turned non-finite (NaN where none reached it).
@@ -72,6 +93,7 @@ impl Draw for LearningCurves<'_> {
         DB::ErrorType: 'static,
     {
         let cells = self.cells;
+        self.hits.clear();
         root.fill(&WHITE)?;
         let epochs = cells
             .iter()
@@ -122,8 +144,10 @@ impl Draw for LearningCurves<'_> {
         let mut diverged_at: BTreeMap<usize, usize> = BTreeMap::new();
         for (i, (_, seeds)) in cells.iter().enumerate() {
             let c = colour(i);
-            for curve in seeds {
+            for (member, curve) in seeds.iter().enumerate() {
+                let mut pixels: Vec<Vec<(i32, i32)>> = Vec::new();
                 for line in clip_curve(curve, y0, y1) {
+                    pixels.push(line.iter().map(|p| chart.backend_coord(p)).collect());
                     if line.len() == 1 {
                         chart.draw_series([Circle::new(line[0], 2, c.mix(0.5).filled())])?;
                     } else {
@@ -136,7 +160,10 @@ impl Draw for LearningCurves<'_> {
                 }
                 if let Some(e) = curve.iter().position(|v| !v.is_finite()) {
                     *diverged_at.entry(e).or_default() += 1;
+                    let top = y1 - (y1 - y0) * 0.015;
+                    pixels.push(vec![chart.backend_coord(&(e as f64 + 1.0, top))]);
                 }
+                self.hits.push(i, member, pixels);
             }
         }
         let any_diverged = !diverged_at.is_empty();
@@ -246,6 +273,33 @@ mod tests {
             svg.contains("1 value(s) beyond the y range"),
             "the 1e6 point is clipped"
         );
+    }
+
+    #[test]
+    fn the_inline_svg_is_the_file_and_every_seed_curve_is_a_hit() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut curves = curve_cells(2);
+        curves[1].1[3].truncate(5);
+        curves[1].1[3].push(f64::NAN);
+        learning_curves(&dir.path().join("c"), "t", "y", &curves).unwrap();
+        let (svg, hits) = learning_curves_svg("t", "y", &curves).unwrap();
+        assert_eq!(
+            svg,
+            std::fs::read_to_string(dir.path().join("c.svg")).unwrap()
+        );
+        assert_eq!(hits.len(), 10, "a hit per seed");
+        let whole = hits
+            .iter()
+            .find(|h| h.series == 0 && h.member == 0)
+            .unwrap();
+        assert_eq!(whole.lines.len(), 1);
+        assert_eq!(whole.lines[0].len(), 20, "one pixel per epoch");
+        let diverged = hits
+            .iter()
+            .find(|h| h.series == 1 && h.member == 3)
+            .unwrap();
+        assert_eq!(diverged.lines.len(), 2, "its 5 epochs and its cross");
+        assert_eq!(diverged.lines[1].len(), 1);
     }
 
     #[test]

@@ -11,7 +11,8 @@
 //! - [`ticks`] and [`axis`]: nice ticks, number formatting, axes and data ranges;
 //! - [`text`]: titles shrunk to fit, labels shortened or factored;
 //! - [`legend`]: legend entries, swatches, corners and box;
-//! - [`layout`]: a figure's grid of panels, a study chart's frame.
+//! - [`layout`]: a figure's grid of panels, a study chart's frame;
+//! - [`hits`]: where a chart drew each seed, for interactive pages.
 //!
 //! The kinds of chart, one file each:
 //! - [`seed_points`]: every seed's value per cell with the mean and its interval (reports);
@@ -25,6 +26,7 @@
 
 pub mod axis;
 pub mod geometry;
+pub mod hits;
 pub mod layout;
 pub mod learning_curves;
 pub mod legend;
@@ -41,15 +43,16 @@ pub mod ticks;
 
 pub use axis::{Axis, Scale, Ticks};
 pub use geometry::{clip_polyline, jitter};
+pub use hits::{Hit, HitRecorder};
 pub use layout::Figure;
-pub use learning_curves::learning_curves;
+pub use learning_curves::{learning_curves, learning_curves_svg};
 pub use legend::{LegendAt, Swatch};
 pub use lr_range::lr_range;
 pub use marks::{Anchor, Mark};
-pub use output::{write, Draw, DrawResult};
+pub use output::{svg_string, write, Draw, DrawResult};
 pub use panel::Panel;
 pub use performance_profile::performance_profile;
-pub use seed_points::{seed_points, MeanInterval, SeedColumn};
+pub use seed_points::{seed_points, seed_points_svg, MeanInterval, SeedColumn};
 pub use sensitivity::{sensitivity, TunedKey, TuningPoint};
 pub use style::{colour, Stroke, DIVERGED, GREY};
 pub use ticks::{compact, plain, significant};

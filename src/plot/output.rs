@@ -100,6 +100,21 @@ fn write_svg(path: &Path, size: (u32, u32), drawing: &impl Draw) -> Result<()> {
     written
 }
 
+/// Draws `drawing` (`size` pixels) as SVG text, the same bytes [`write`] puts in `<stem>.svg`
+/// (for pages that embed a chart).
+pub fn svg_string(size: (u32, u32), drawing: &impl Draw) -> Result<String> {
+    register_font();
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, size).into_drawing_area();
+        drawing
+            .draw(&root)
+            .and_then(|_| root.present().map_err(|e| e.into()))
+            .map_err(|e| chart_error(Path::new("(inline SVG)"), e))?;
+    }
+    Ok(svg)
+}
+
 /// Draws `drawing` (`size` pixels) into `<stem>.png` and `<stem>.svg` and returns their paths.
 /// A file is replaced only once it is completely written.
 pub fn write(stem: &Path, size: (u32, u32), drawing: &impl Draw) -> Result<[PathBuf; 2]> {

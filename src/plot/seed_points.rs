@@ -11,9 +11,10 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::axis::{padded, sorted_finite};
 use super::geometry::jitter;
+use super::hits::{Hit, HitRecorder};
 use super::layout::{chart_frame, CHART_SIZE};
 use super::legend::{self, CHART_LEGEND};
-use super::output::{write, Draw, DrawResult};
+use super::output::{svg_string, write, Draw, DrawResult};
 use super::style::{colour, diverged_count, DIVERGED, FONT, GRID};
 use super::text::{factor_labels, shorten};
 use super::ticks::tick_decimals;
@@ -50,15 +51,34 @@ pub fn seed_points(stem: &Path, title: &str, y_label: &str, columns: &[SeedColum
         title,
         y_label,
         columns,
+        hits: HitRecorder::default(),
     };
     write(stem, CHART_SIZE, &chart)?;
     Ok(())
+}
+
+/// The same chart as [`seed_points`] as SVG text (the bytes of its `.svg` file), with where
+/// each seed was drawn: a [`Hit`] per seed, `member` indexing the column's `seeds`.
+pub fn seed_points_svg(
+    title: &str,
+    y_label: &str,
+    columns: &[SeedColumn],
+) -> Result<(String, Vec<Hit>)> {
+    let chart = SeedPoints {
+        title,
+        y_label,
+        columns,
+        hits: HitRecorder::recording(),
+    };
+    let svg = svg_string(CHART_SIZE, &chart)?;
+    Ok((svg, chart.hits.take()))
 }
 
 struct SeedPoints<'a> {
     title: &'a str,
     y_label: &'a str,
     columns: &'a [SeedColumn],
+    hits: HitRecorder,
 }
 
 /// The category labels and how they are set: horizontal when they fit their column, else
@@ -139,6 +159,7 @@ impl Draw for SeedPoints<'_> {
         DB::ErrorType: 'static,
     {
         let columns = self.columns;
+        self.hits.clear();
         root.fill(&WHITE)?;
         let n = columns.len().max(1);
         let finite = sorted_finite(columns.iter().flat_map(|c| c.seeds.iter().map(|p| p.1)));
@@ -201,6 +222,12 @@ impl Draw for SeedPoints<'_> {
                     .map(|&p| Circle::new(p, 4, c.mix(0.8).filled())),
             )?;
             drawn.extend(&points);
+            // Where each seed went, finite or diverged, in the order of `values`.
+            for (member, &(s, v)) in values.iter().enumerate() {
+                let y = if v.is_finite() { v } else { diverged_y };
+                let at = chart.backend_coord(&(x - 0.08 + jitter(s, 0.3), y));
+                self.hits.push(i, member, vec![vec![at]]);
+            }
             let crosses: Vec<(f64, f64)> = values
                 .iter()
                 .filter(|(_, v)| !v.is_finite())
@@ -331,6 +358,37 @@ mod tests {
         assert!(
             svg.contains("×2"),
             "two diverged seeds of one cell are counted"
+        );
+    }
+
+    #[test]
+    fn the_inline_svg_is_the_file_and_every_seed_has_a_hit_where_it_was_drawn() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut cells = columns(3, |c| format!("cell{c}"));
+        cells[1].seeds[2].1 = f64::NAN;
+        seed_points(&dir.path().join("p"), "t", "y", &cells).unwrap();
+        let (svg, hits) = seed_points_svg("t", "y", &cells).unwrap();
+        assert_eq!(
+            svg,
+            std::fs::read_to_string(dir.path().join("p.svg")).unwrap()
+        );
+        assert_eq!(hits.len(), 30, "a hit per seed, diverged ones too");
+        // Each finite seed's hit is the centre of a circle the SVG draws.
+        for h in hits.iter().filter(|h| !(h.series == 1 && h.member == 2)) {
+            let (x, y) = h.lines[0][0];
+            assert!(
+                svg.contains(&format!("<circle cx=\"{x}\" cy=\"{y}\" r=\"4\"")),
+                "{h:?}"
+            );
+        }
+        let diverged = hits
+            .iter()
+            .find(|h| h.series == 1 && h.member == 2)
+            .unwrap();
+        let lowest = hits.iter().map(|h| h.lines[0][0].1).max().unwrap();
+        assert_eq!(
+            diverged.lines[0][0].1, lowest,
+            "the diverged cross lies along the bottom"
         );
     }
 

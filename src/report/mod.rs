@@ -10,6 +10,7 @@
 //! `report/` never trains and never reads the clock, so the same input gives the same files.
 
 pub mod comparison;
+pub mod html;
 pub mod inference;
 mod markdown;
 pub mod stats;
@@ -228,12 +229,23 @@ fn chart_labels(cells: &[CellReport]) -> (Vec<String>, String) {
 /// mean test accuracy and its 95% CI, median, min, max, the paired difference to the baseline
 /// with its CI, P(improvement) and the number of diverged runs.
 pub fn write_report(out_dir: &Path, input: &ReportInput) -> Result<String> {
+    write_report_linking(out_dir, input, None)
+}
+
+/// [`write_report`], and `report.html` beside `report.md` (see [`html`]): the same tables,
+/// the charts with a target per seed, every run; it links to `study_file` (a path relative to
+/// `out_dir`) when given.
+pub fn write_report_linking(
+    out_dir: &Path,
+    input: &ReportInput,
+    study_file: Option<&str>,
+) -> Result<String> {
     let cells = analyze(input);
     std::fs::create_dir_all(out_dir).map_err(|e| Error::io("creating", out_dir, e))?;
 
     let md = markdown::report(input, &cells);
     let report = out_dir.join("report.md");
-    std::fs::write(&report, md).map_err(|e| Error::io("writing", &report, e))?;
+    std::fs::write(&report, &md).map_err(|e| Error::io("writing", &report, e))?;
 
     let (labels, by) = chart_labels(&cells);
     let points: Vec<SeedColumn> = cells
@@ -249,9 +261,10 @@ pub fn write_report(out_dir: &Path, input: &ReportInput) -> Result<String> {
             }),
         })
         .collect();
+    let points_title = format!("{}: test accuracy{by}, every seed", input.study);
     plot::seed_points(
         &out_dir.join("test_acc"),
-        &format!("{}: test accuracy{by}, every seed", input.study),
+        &points_title,
         "test accuracy",
         &points,
     )?;
@@ -272,15 +285,29 @@ pub fn write_report(out_dir: &Path, input: &ReportInput) -> Result<String> {
             (label.clone(), per_seed)
         })
         .collect();
+    let curves_title = format!("{}: validation loss per epoch{by}, every seed", input.study);
     plot::learning_curves(
         &out_dir.join("val_loss_curves"),
-        &format!("{}: validation loss per epoch{by}, every seed", input.study),
+        &curves_title,
         "validation loss",
         &curves,
     )?;
     if let Some(section) = input.tuning {
         tuning::charts(out_dir, input.study, section)?;
     }
+    let page = html::StudyPage {
+        study: input.study,
+        out_dir,
+        cells: &cells,
+        runs: input.runs,
+        points: &points,
+        points_title: &points_title,
+        curves: &curves,
+        curves_title: &curves_title,
+        study_file,
+    };
+    let html = html::report_page(&page, &md)?;
+    html::write_page(&out_dir.join("report.html"), &html)?;
 
     Ok(markdown::console_table(&cells))
 }
