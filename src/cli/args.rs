@@ -276,6 +276,9 @@ pub struct EmitArgs {
     /// PersistentVolumeClaim for the results (Kubernetes).
     #[arg(long, default_value = "trainbench-results")]
     pub pvc: String,
+    /// Write the script to this file (atomically) instead of printing it.
+    #[arg(long)]
+    pub out: Option<std::path::PathBuf>,
 }
 
 /// Options of `report`.

@@ -105,7 +105,7 @@ fn claims_command(cli: &Cli, args: &ClaimsArgs) -> anyhow::Result<ExitCode> {
         std::fs::create_dir_all(parent)
             .with_context(|| format!("creating {}", parent.display()))?;
     }
-    data::source::write_atomic(&out, text.as_bytes())?;
+    crate::atomic::write(&out, text.as_bytes())?;
     use crate::claims::Verdict;
     // A study without results (or with missing runs) is a failure; a check whose cell or
     // metric only the redesigned study will have is listed, not a failure.
@@ -430,13 +430,17 @@ fn emit_command(cli: &Cli, args: &EmitArgs) -> anyhow::Result<ExitCode> {
         image: args.image.clone(),
         pvc: args.pvc.clone(),
     };
-    print!(
-        "{}",
-        match args.scheduler {
-            Scheduler::Slurm => emit::slurm(&spec),
-            Scheduler::K8s => emit::k8s(&spec),
+    let script = match args.scheduler {
+        Scheduler::Slurm => emit::slurm(&spec),
+        Scheduler::K8s => emit::k8s(&spec),
+    };
+    match &args.out {
+        None => print!("{script}"),
+        Some(out) => {
+            crate::atomic::write(out, script.as_bytes())?;
+            eprintln!("written to {}", out.display());
         }
-    );
+    }
     Ok(ExitCode::SUCCESS)
 }
 

@@ -233,7 +233,7 @@ pub fn write_report(out_dir: &Path, input: &ReportInput) -> Result<String> {
 
     let md = markdown::report(input, &cells);
     let report = out_dir.join("report.md");
-    std::fs::write(&report, md).map_err(|e| Error::io("writing", &report, e))?;
+    crate::atomic::write(&report, md.as_bytes())?;
 
     let (labels, by) = chart_labels(&cells);
     let points: Vec<SeedColumn> = cells
