@@ -169,6 +169,13 @@ fn an_unwritable_results_directory_is_a_clear_error() {
     let (ok, stderr) = study(&studies, "tiny", &blocker.join("results"));
     assert!(!ok);
     assert!(stderr.contains("blocker"), "{stderr}");
+    // Each cause is said once (it once read "Not a directory (os error 20): Not a directory
+    // (os error 20)").
+    assert_eq!(
+        stderr.matches("Not a directory").count(),
+        1,
+        "the cause is said once: {stderr}"
+    );
 }
 
 #[test]
