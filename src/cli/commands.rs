@@ -23,7 +23,7 @@ use crate::study::pool::Workers;
 use crate::study::runner::{self, RunnerOptions};
 use crate::study::shard::Shard;
 use crate::study::tune::{budget, choice, Arm, Tuning};
-use crate::study::{merge, spec, verify, Overrides, Study};
+use crate::study::{memory, merge, spec, verify, Overrides, Study};
 
 /// The bootstrap seed of every report, fixed so a report is a pure function of its results.
 pub const REPORT_SEED: u64 = 20_170_825;
@@ -491,9 +491,16 @@ fn data_command(cli: &Cli, dataset: &str, action: &DataAction) -> anyhow::Result
 
 fn study(cli: &Cli, args: &StudyArgs) -> anyhow::Result<ExitCode> {
     let study = load_study(cli, &args.selection)?;
+    // Memory first: a run that cannot fit would abort the process mid-study.
+    let memory = memory::estimate_study(&study, jobs_or_cores(args.jobs));
+    let limit = memory::Limit::resolve(args.max_memory);
     if args.dry_run {
         print!("{}", dry_run(&study, &args.selection.results));
+        print!("{}", memory::describe(&memory, limit));
         return Ok(ExitCode::SUCCESS);
+    }
+    if let Some(limit) = limit {
+        memory::check(&study.name, &memory, limit)?;
     }
     let results = &args.selection.results;
     let shard = Shard::resolve(args.shard, args.shards, |name| std::env::var(name).ok())?;
