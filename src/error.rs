@@ -102,6 +102,10 @@ pub enum Error {
         message: String,
     },
 
+    /// A study would need more memory than it may use (refused before anything trains).
+    #[error("not enough memory: {0}")]
+    Memory(String),
+
     /// The user interrupted the study (Ctrl-C).
     #[error("interrupted")]
     Interrupted,

@@ -14,6 +14,7 @@
 //!   → config, model                 a run's configuration; the network and its forward passes
 //!   → data, zoo                     Fashion-MNIST; the techniques (pure math, no IO)
 //!   → seed, error (, provenance)    seed streams, the error type
+//!   (atomic)                        the one atomic file writer, which every layer may use
 //!   (device)                        `--device`: which dfdx device runs train on (study, cli)
 //!
 //! results, report, plot             beside them, the output side: records and their tables,
@@ -26,6 +27,7 @@
 //! registry knows no family (its built-ins come from the family's own list).
 #![warn(missing_docs)]
 
+pub mod atomic;
 pub mod claims;
 pub mod cli;
 pub mod config;

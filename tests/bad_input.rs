@@ -160,6 +160,51 @@ fn bad_new_technique_settings_are_refused_with_their_reason() {
 }
 
 #[test]
+fn a_study_too_large_for_memory_is_refused_before_training_naming_the_layer() {
+    // Once "memory allocation of 313600000000 bytes failed" and an abort (exit 134).
+    let wide = GOOD.replace("hidden = [8]", "hidden = [100000000]");
+    refused(
+        &wide,
+        &[
+            "not enough memory: study bad, cell optimizer=adam: layer 1 (hidden = 100000000) \
+             needs ~1.3 TB (weights, gradients, 2 optimizer slots of 78500000000 parameters); \
+             the run needs ~2.4 TB with the data, more than",
+            "MemAvailable",
+        ],
+    );
+    // --dry-run shows each run's estimate and the total at --jobs.
+    let tmp = tempfile::tempdir().unwrap();
+    let studies = tmp.path().join("studies");
+    std::fs::create_dir_all(&studies).unwrap();
+    std::fs::write(studies.join("wide.toml"), &wide).unwrap();
+    let out = trainbench()
+        .arg("--studies")
+        .arg(&studies)
+        .args([
+            "study",
+            "wide",
+            "--dry-run",
+            "--jobs",
+            "2",
+            "--max-memory",
+            "64G",
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    for line in [
+        "memory, estimated from the configs (per run; largest term):",
+        "~   1.8 TB  optimizer=sgd  (layer 1 (hidden = 100000000): ~800.0 GB)",
+        "~   2.4 TB  optimizer=adam  (layer 1 (hidden = 100000000): ~1.3 TB)",
+        "in all at --jobs 2: ~4.9 TB",
+        "MORE than the 64.0 GB of --max-memory",
+    ] {
+        assert!(stdout.contains(line), "{line}\n{stdout}");
+    }
+}
+
+#[test]
 fn an_unwritable_results_directory_is_a_clear_error() {
     let tmp = tempfile::tempdir().unwrap();
     let studies = tiny_study(tmp.path(), "tiny", 500, r#"optimizer = ["sgd"]"#);
@@ -169,6 +214,13 @@ fn an_unwritable_results_directory_is_a_clear_error() {
     let (ok, stderr) = study(&studies, "tiny", &blocker.join("results"));
     assert!(!ok);
     assert!(stderr.contains("blocker"), "{stderr}");
+    // Each cause is said once (it once read "Not a directory (os error 20): Not a directory
+    // (os error 20)").
+    assert_eq!(
+        stderr.matches("Not a directory").count(),
+        1,
+        "the cause is said once: {stderr}"
+    );
 }
 
 #[test]

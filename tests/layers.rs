@@ -13,14 +13,16 @@ use std::path::{Path, PathBuf};
 const MAY_IMPORT: &[(&str, &[&str])] = &[
     // The bottom: no crate module below them.
     ("error", &[]),
+    // The one atomic file writer: any layer that writes a file uses it (zoo does no IO).
+    ("atomic", &["error"]),
     ("seed", &["error"]),
     ("provenance", &["error"]),
     ("device", &["error"]),
     // The data and the techniques (pure math); data's synthetic sets use zoo's seeded draws.
-    ("data", &["error", "seed", "zoo"]),
+    ("data", &["error", "atomic", "seed", "zoo"]),
     ("zoo", &["error", "seed"]),
     // The network, and a run's configuration (which holds a model spec).
-    ("model", &["error", "seed", "data", "zoo"]),
+    ("model", &["error", "atomic", "seed", "data", "zoo"]),
     ("config", &["error", "model", "zoo"]),
     // The one training loop.
     (
@@ -28,14 +30,15 @@ const MAY_IMPORT: &[(&str, &[&str])] = &[
         &["error", "seed", "data", "zoo", "model", "config"],
     ),
     // The output side, beside the rest: records, statistics and charts, nothing that trains.
-    ("results", &["error"]),
-    ("plot", &["error"]),
-    ("report", &["error", "results", "plot"]),
+    ("results", &["error", "atomic"]),
+    ("plot", &["error", "atomic"]),
+    ("report", &["error", "atomic", "results", "plot"]),
     // Studies parse and schedule; they call train and write results.
     (
         "study",
         &[
             "error",
+            "atomic",
             "seed",
             "provenance",
             "device",
@@ -51,15 +54,15 @@ const MAY_IMPORT: &[(&str, &[&str])] = &[
     (
         "claims",
         &[
-            "error", "seed", "data", "zoo", "model", "config", "train", "results", "plot",
-            "report", "study",
+            "error", "atomic", "seed", "data", "zoo", "model", "config", "train", "results",
+            "plot", "report", "study",
         ],
     ),
     (
         "figures",
         &[
-            "error", "seed", "device", "data", "zoo", "model", "config", "train", "results",
-            "plot", "report", "study",
+            "error", "atomic", "seed", "device", "data", "zoo", "model", "config", "train",
+            "results", "plot", "report", "study",
         ],
     ),
     // The command line: everything.
@@ -67,6 +70,7 @@ const MAY_IMPORT: &[(&str, &[&str])] = &[
         "cli",
         &[
             "error",
+            "atomic",
             "seed",
             "provenance",
             "device",

@@ -123,7 +123,7 @@ pub fn write(dir: &Path, record: &Record) -> Result<()> {
     let path = dir.join(SEQUENTIAL_FILE);
     let text = serde_json::to_string_pretty(record)
         .map_err(|e| Error::invalid("sequential design", e.to_string()))?;
-    std::fs::write(&path, text + "\n").map_err(|e| Error::io("writing", &path, e))
+    crate::atomic::write(&path, (text + "\n").as_bytes())
 }
 
 /// The design a study's results were recorded under: sequential when they hold a record.

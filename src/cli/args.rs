@@ -209,6 +209,10 @@ pub struct StudyArgs {
     /// The claims file --until-decided judges each look by.
     #[arg(long, default_value = "studies/claims.toml")]
     pub claims: PathBuf,
+    /// The most memory the study may use (e.g. 16G, 512Mi); default: what the machine has
+    /// available. A study whose estimate does not fit is refused before anything trains.
+    #[arg(long, value_name = "SIZE", value_parser = crate::study::memory::parse_size)]
+    pub max_memory: Option<u64>,
 }
 
 /// Options of `verify`.
@@ -307,6 +311,9 @@ pub struct EmitArgs {
     /// PersistentVolumeClaim for the results (Kubernetes).
     #[arg(long, default_value = "trainbench-results")]
     pub pvc: String,
+    /// Write the script to this file (atomically) instead of printing it.
+    #[arg(long)]
+    pub out: Option<std::path::PathBuf>,
 }
 
 /// Options of `report`.

@@ -23,7 +23,7 @@ use crate::study::pool::Workers;
 use crate::study::runner::{self, RunnerOptions};
 use crate::study::shard::Shard;
 use crate::study::tune::{budget, choice, Arm, Tuning};
-use crate::study::{merge, spec, verify, Overrides, Study};
+use crate::study::{memory, merge, spec, verify, Overrides, Study};
 
 /// The bootstrap seed of every report, fixed so a report is a pure function of its results.
 pub const REPORT_SEED: u64 = 20_170_825;
@@ -109,7 +109,7 @@ fn claims_command(cli: &Cli, args: &ClaimsArgs) -> anyhow::Result<ExitCode> {
         std::fs::create_dir_all(parent)
             .with_context(|| format!("creating {}", parent.display()))?;
     }
-    data::source::write_atomic(&out, text.as_bytes())?;
+    crate::atomic::write(&out, text.as_bytes())?;
     let html = super::pages::write_claims_html(&out, &text)?;
     eprintln!("claims page: {}", html.display());
     use crate::claims::Verdict;
@@ -436,13 +436,17 @@ fn emit_command(cli: &Cli, args: &EmitArgs) -> anyhow::Result<ExitCode> {
         image: args.image.clone(),
         pvc: args.pvc.clone(),
     };
-    print!(
-        "{}",
-        match args.scheduler {
-            Scheduler::Slurm => emit::slurm(&spec),
-            Scheduler::K8s => emit::k8s(&spec),
+    let script = match args.scheduler {
+        Scheduler::Slurm => emit::slurm(&spec),
+        Scheduler::K8s => emit::k8s(&spec),
+    };
+    match &args.out {
+        None => print!("{script}"),
+        Some(out) => {
+            crate::atomic::write(out, script.as_bytes())?;
+            eprintln!("written to {}", out.display());
         }
-    );
+    }
     Ok(ExitCode::SUCCESS)
 }
 
@@ -493,9 +497,16 @@ fn data_command(cli: &Cli, dataset: &str, action: &DataAction) -> anyhow::Result
 
 fn study(cli: &Cli, args: &StudyArgs) -> anyhow::Result<ExitCode> {
     let study = load_study(cli, &args.selection)?;
+    // Memory first: a run that cannot fit would abort the process mid-study.
+    let memory = memory::estimate_study(&study, jobs_or_cores(args.jobs));
+    let limit = memory::Limit::resolve(args.max_memory);
     if args.dry_run {
         print!("{}", dry_run(&study, &args.selection.results));
+        print!("{}", memory::describe(&memory, limit));
         return Ok(ExitCode::SUCCESS);
+    }
+    if let Some(limit) = limit {
+        memory::check(&study.name, &memory, limit)?;
     }
     let results = &args.selection.results;
     let shard = Shard::resolve(args.shard, args.shards, |name| std::env::var(name).ok())?;

@@ -68,7 +68,7 @@ pub fn device_check_command(cli: &Cli, args: &DeviceCheckArgs) -> anyhow::Result
     };
     if let Some(out) = &args.out {
         let text = serde_json::to_string_pretty(&report)?;
-        data::source::write_atomic(out, text.as_bytes())?;
+        crate::atomic::write(out, text.as_bytes())?;
         eprintln!("wrote {}", out.display());
     }
     let tolerance = 1e-5;

@@ -95,7 +95,7 @@ pub fn report_all(
         let evaluated = crate::claims::evaluate(&file, studies, results);
         let md = crate::claims::render::markdown(&evaluated);
         let md_path = results.join("claims.md");
-        crate::data::source::write_atomic(&md_path, md.as_bytes())?;
+        crate::atomic::write(&md_path, md.as_bytes())?;
         println!("claims: {}", write_claims_html(&md_path, &md)?.display());
     }
     if failed.is_empty() {

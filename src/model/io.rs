@@ -70,7 +70,7 @@ impl<D: Device<f32>> Mlp<D> {
         ]);
         let file = safetensors::serialize(views, Some(metadata))
             .map_err(|e| Error::invalid("model file", e.to_string()))?;
-        crate::data::source::write_atomic(path, &file)
+        crate::atomic::write(path, &file)
     }
 
     /// Reads a network written by [`Mlp::save`]; returns it with its spec.

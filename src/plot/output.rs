@@ -1,18 +1,17 @@
 //! The one writer of charts and figures: [`write`] draws a [`Draw`] into `<stem>.png` and
 //! `<stem>.svg`. Each file is drawn to a temporary name in the same directory, synced and renamed
-//! into place, so a failed or interrupted write never leaves a partial chart where a finished
+//! into place ([`crate::atomic`]), so a failed or interrupted write never leaves a partial chart where a finished
 //! one was; the bytes are those the plotters backends write. What is drawn lives elsewhere.
 
 use std::error::Error as StdError;
 use std::ffi::OsString;
-use std::fs::File;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use plotters::coord::Shift;
 use plotters::prelude::{BitMapBackend, DrawingArea, DrawingBackend, IntoDrawingArea, SVGBackend};
 
 use super::style::register_font;
+use crate::atomic;
 use crate::error::{Error, Result};
 
 /// What drawing code returns: plotters' errors are boxed, [`write`] turns them into
@@ -36,14 +35,6 @@ fn with_ext(stem: &Path, ext: &str) -> PathBuf {
     PathBuf::from(name)
 }
 
-/// A temporary name beside `path`, with the same extension (the PNG encoder picks the format
-/// from it), hidden, and unique to this process.
-fn temporary(path: &Path) -> PathBuf {
-    let name = path.file_stem().unwrap_or_default().to_string_lossy();
-    let ext = path.extension().unwrap_or_default().to_string_lossy();
-    path.with_file_name(format!(".{name}.partial-{}.{ext}", std::process::id()))
-}
-
 fn chart_error(path: &Path, e: impl std::fmt::Display) -> Error {
     Error::Chart {
         path: path.to_path_buf(),
@@ -51,17 +42,8 @@ fn chart_error(path: &Path, e: impl std::fmt::Display) -> Error {
     }
 }
 
-/// Makes the finished temporary file durable and gives it its real name.
-fn commit(tmp: &Path, path: &Path) -> Result<()> {
-    // Durable before it becomes visible: a crash after the rename never shows an empty file.
-    File::open(tmp)
-        .and_then(|f| f.sync_all())
-        .map_err(|e| Error::io("syncing", tmp, e))?;
-    std::fs::rename(tmp, path).map_err(|e| Error::io("renaming into", path, e))
-}
-
 fn write_png(path: &Path, size: (u32, u32), drawing: &impl Draw) -> Result<()> {
-    let tmp = temporary(path);
+    let tmp = atomic::temporary(path);
     let drawn: DrawResult = {
         let root = BitMapBackend::new(&tmp, size).into_drawing_area();
         drawing
@@ -70,9 +52,7 @@ fn write_png(path: &Path, size: (u32, u32), drawing: &impl Draw) -> Result<()> {
     };
     // The backend is gone here; on failure it may have saved a partial picture at `tmp`.
     match drawn {
-        Ok(()) => commit(&tmp, path).inspect_err(|_| {
-            let _ = std::fs::remove_file(&tmp);
-        }),
+        Ok(()) => atomic::commit(&tmp, path),
         Err(e) => {
             let _ = std::fs::remove_file(&tmp);
             Err(chart_error(path, e))
@@ -89,15 +69,7 @@ fn write_svg(path: &Path, size: (u32, u32), drawing: &impl Draw) -> Result<()> {
             .and_then(|_| root.present().map_err(|e| e.into()))
             .map_err(|e| chart_error(path, e))?;
     }
-    let tmp = temporary(path);
-    let written = File::create(&tmp)
-        .and_then(|mut f| f.write_all(svg.as_bytes()))
-        .map_err(|e| Error::io("writing", &tmp, e))
-        .and_then(|()| commit(&tmp, path));
-    if written.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    written
+    atomic::write(path, svg.as_bytes())
 }
 
 /// Draws `drawing` (`size` pixels) as SVG text, the same bytes [`write`] puts in `<stem>.svg`

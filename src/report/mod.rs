@@ -245,7 +245,7 @@ pub fn write_report_linking(
 
     let md = markdown::report(input, &cells);
     let report = out_dir.join("report.md");
-    std::fs::write(&report, &md).map_err(|e| Error::io("writing", &report, e))?;
+    crate::atomic::write(&report, md.as_bytes())?;
 
     let (labels, by) = chart_labels(&cells);
     let points: Vec<SeedColumn> = cells

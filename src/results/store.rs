@@ -1,6 +1,6 @@
 //! The Parquet store of a study's results: `<dir>/runs.parquet` (one row per run) and
 //! `<dir>/epochs.parquet` (one row per run and epoch), via polars. Each save rewrites both tables
-//! atomically (temp file + rename, epochs first), so a crash at any moment leaves the previous
+//! atomically ([`crate::atomic`]: temp file, fsync, rename; epochs first), so a crash at any moment leaves the previous
 //! complete pair or the new one, and a reader never sees half a file.
 
 use std::fs::File;
@@ -122,16 +122,12 @@ fn read(path: &Path) -> Result<DataFrame> {
 }
 
 fn write_atomic(path: &Path, frame: &mut DataFrame) -> Result<()> {
-    let tmp = path.with_extension("parquet.tmp");
-    let file = File::create(&tmp).map_err(|e| Error::io("creating", &tmp, e))?;
-    ParquetWriter::new(file)
-        .finish(frame)
-        .map_err(|e| err(&tmp, e))?;
-    // Durable before it becomes visible: a crash after the rename never shows an empty file.
-    File::open(&tmp)
-        .and_then(|f| f.sync_all())
-        .map_err(|e| Error::io("syncing", &tmp, e))?;
-    std::fs::rename(&tmp, path).map_err(|e| Error::io("renaming into", path, e))
+    crate::atomic::write_with(path, |file| {
+        ParquetWriter::new(file)
+            .finish(frame)
+            .map(|_| ())
+            .map_err(|e| err(path, e))
+    })
 }
 
 fn col<T, P>(name: &str, values: T) -> Column

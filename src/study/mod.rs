@@ -5,6 +5,7 @@
 
 pub mod emit;
 pub mod grid;
+pub mod memory;
 pub mod merge;
 pub mod pool;
 pub mod runner;

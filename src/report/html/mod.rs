@@ -34,9 +34,9 @@ use escape::escape;
 use markdown::Images;
 use runs::{outcome, run_anchor, runs_table};
 
-/// Writes `html` to `path`.
+/// Writes `html` to `path` atomically (a reader never sees half a page).
 pub fn write_page(path: &Path, html: &str) -> Result<()> {
-    std::fs::write(path, html).map_err(|e| Error::io("writing", path, e))
+    crate::atomic::write(path, html.as_bytes())
 }
 
 /// A Markdown document (claims.md) as a page of its own: `title`, links along the top.
