@@ -31,6 +31,9 @@ pub enum Purpose {
     PretrainOrder = 6,
     /// A pretraining stage's noise masks.
     PretrainNoise = 7,
+    /// The dropout masks of a measurement made with dropout active (diagnostics in training
+    /// mode): its own stream, so measuring never moves the run's noise stream.
+    ProbeNoise = 8,
 }
 
 impl Purpose {
@@ -39,7 +42,7 @@ impl Purpose {
         match self {
             Purpose::Init | Purpose::PretrainInit => Source::Init,
             Purpose::DataOrder | Purpose::PretrainOrder => Source::Order,
-            Purpose::Noise | Purpose::PretrainNoise => Source::Noise,
+            Purpose::Noise | Purpose::PretrainNoise | Purpose::ProbeNoise => Source::Noise,
             Purpose::Split => Source::Subset,
         }
     }

@@ -97,6 +97,7 @@ fn piecewise_constant_matches_keras_by_epoch() {
     let schedule = Schedule::new(PiecewiseConstant {
         boundaries: vec![5, 15],
         values: vec![0.01, 0.005, 0.001],
+        factors: None,
     });
     let state = ScheduleState::new(&schedule, 0.01, 1000);
     for (epoch, k) in floats(&p["epochs"]).into_iter().zip(floats(&p["by_epoch"])) {

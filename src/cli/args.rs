@@ -98,12 +98,19 @@ pub struct DeviceCheckArgs {
     pub out: Option<PathBuf>,
 }
 
+/// The claims file: the one given, else claims.toml beside the study files.
+pub fn claims_file(given: &Option<PathBuf>, studies: &std::path::Path) -> PathBuf {
+    given.clone().unwrap_or_else(|| studies.join("claims.toml"))
+}
+
 /// Options of `claims`.
 #[derive(Debug, Args)]
 pub struct ClaimsArgs {
-    /// The claims file.
-    #[arg(long, default_value = "studies/claims.toml")]
-    pub claims: PathBuf,
+    /// The claims file (default: claims.toml in the --studies directory, so
+    /// `--studies studies/next claims --results results/next` judges the redesigned studies by
+    /// their own claims file).
+    #[arg(long)]
+    pub claims: Option<PathBuf>,
     /// Results root (each study's results in <DIR>/<study>/).
     #[arg(long, default_value = "results")]
     pub results: PathBuf,
@@ -206,9 +213,10 @@ pub struct StudyArgs {
     /// The most seeds --until-decided trains (its last look).
     #[arg(long, default_value_t = crate::claims::sequential::DEFAULT_MAX_SEEDS)]
     pub max_seeds: usize,
-    /// The claims file --until-decided judges each look by.
-    #[arg(long, default_value = "studies/claims.toml")]
-    pub claims: PathBuf,
+    /// The claims file --until-decided judges each look by (default: claims.toml in the
+    /// --studies directory).
+    #[arg(long)]
+    pub claims: Option<PathBuf>,
     /// The most memory the study may use (e.g. 16G, 512Mi); default: what the machine has
     /// available. A study whose estimate does not fit is refused before anything trains.
     #[arg(long, value_name = "SIZE", value_parser = crate::study::memory::parse_size)]

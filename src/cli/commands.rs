@@ -9,8 +9,8 @@ use std::sync::Arc;
 use anyhow::Context;
 
 use super::args::{
-    ClaimsArgs, Cli, Command, DataAction, DeviceArg, EmitArgs, FiguresArgs, LrFindArgs, MergeArgs,
-    Scheduler, Selection, StudyArgs, VerifyArgs,
+    claims_file, ClaimsArgs, Cli, Command, DataAction, DeviceArg, EmitArgs, FiguresArgs,
+    LrFindArgs, MergeArgs, Scheduler, Selection, StudyArgs, VerifyArgs,
 };
 use crate::claims::sequential::{self, Design};
 use crate::data::{self, DataOptions};
@@ -97,7 +97,7 @@ fn load_study(cli: &Cli, selection: &Selection) -> anyhow::Result<Study> {
 
 /// `trainbench claims`: evaluates, prints and writes the claims table.
 fn claims_command(cli: &Cli, args: &ClaimsArgs) -> anyhow::Result<ExitCode> {
-    let file = crate::claims::load(&args.claims)?;
+    let file = crate::claims::load(&claims_file(&args.claims, &cli.studies))?;
     let results = crate::claims::evaluate(&file, &cli.studies, &args.results);
     let text = crate::claims::render::markdown(&results);
     print!("{text}");
@@ -524,11 +524,12 @@ fn study(cli: &Cli, args: &StudyArgs) -> anyhow::Result<ExitCode> {
             args.max_seeds,
             crate::claims::MIN_SEEDS
         );
-        let file = crate::claims::load(&args.claims)?;
+        let claims = claims_file(&args.claims, &cli.studies);
+        let file = crate::claims::load(&claims)?;
         anyhow::ensure!(
             file.claim.iter().any(|c| c.study == study.name),
             "no claim in {} is about study {}: --until-decided has nothing to decide",
-            args.claims.display(),
+            claims.display(),
             study.name
         );
         Some(file)
@@ -765,6 +766,17 @@ fn dry_run(study: &Study, results: &Path) -> String {
     let mut out = String::new();
     let w = &mut out;
     let runs = study.cells.len() * study.seeds.len();
+    let dir = runner::study_dir(results, study);
+    let mut recorded = store::load(&dir).map(|t| t.0).unwrap_or_default();
+    let evaluation_recorded = recorded.len();
+    let tuning_runs = runner::tuning_runs(study, &dir).unwrap_or_default();
+    recorded.extend(tuning_runs.iter().cloned());
+    let (rate, source) = estimate_rate(&recorded);
+    let evaluation_hours: f64 = study
+        .cells
+        .iter()
+        .map(|c| rate.run_seconds(&c.config) * study.seeds.len() as f64 / 3600.0)
+        .sum();
     let Some(tuning) = &study.tuning else {
         let _ = writeln!(
             w,
@@ -778,31 +790,13 @@ fn dry_run(study: &Study, results: &Path) -> String {
         for cell in &study.cells {
             let _ = writeln!(w, "  {}  {}", cell.id, cell.label);
         }
+        // Last, so the listing above reads as it always did.
+        let _ = writeln!(
+            w,
+            "  budget: no tuning; evaluation {runs} runs, {} core-hours (estimated from {source})",
+            hours(evaluation_hours)
+        );
         return out;
-    };
-    let dir = runner::study_dir(results, study);
-    let mut recorded = store::load(&dir).map(|t| t.0).unwrap_or_default();
-    let evaluation_recorded = recorded.len();
-    let tuning_runs = runner::tuning_runs(study, &dir).unwrap_or_default();
-    recorded.extend(tuning_runs.iter().cloned());
-    let (rate, source) = match budget::Rate::from_runs(&recorded) {
-        Some(rate) => {
-            let source = format!(
-                "the median of {} recorded runs of this study: {:.2} s per epoch of the \
-                 chapter's MLP on 55,000 images, scaled by each run's images and parameters",
-                rate.from_runs,
-                rate.chapter_epoch_seconds()
-            );
-            (rate, source)
-        }
-        None => (
-            budget::Rate::default_rate(),
-            format!(
-                "no recorded runs, so the default: {} s per epoch of the chapter's 784-300-100-10 \
-                 MLP on 55,000 images (one core), scaled by each run's images and parameters",
-                budget::DEFAULT_SECONDS_PER_EPOCH
-            ),
-        ),
     };
     let _ = writeln!(
         w,
@@ -861,11 +855,6 @@ fn dry_run(study: &Study, results: &Path) -> String {
     }
     let tuning_runs_planned: usize = stages.iter().map(|s| s.runs).sum();
     let tuning_hours: f64 = stages.iter().map(|s| s.core_hours).sum();
-    let evaluation_hours: f64 = study
-        .cells
-        .iter()
-        .map(|c| rate.run_seconds(&c.config) * study.seeds.len() as f64 / 3600.0)
-        .sum();
     let _ = writeln!(
         w,
         "  budget: tuning {tuning_runs_planned} runs ({} per arm), {} core-hours; evaluation \
@@ -914,6 +903,30 @@ fn dry_run(study: &Study, results: &Path) -> String {
         }
     }
     out
+}
+
+/// The rate run costs are estimated at: the median of `recorded` runs, or the stated default;
+/// with the words that say which.
+fn estimate_rate(recorded: &[crate::results::RunRecord]) -> (budget::Rate, String) {
+    match budget::Rate::from_runs(recorded) {
+        Some(rate) => {
+            let source = format!(
+                "the median of {} recorded runs of this study: {:.2} s per epoch of the \
+                 chapter's MLP on 55,000 images, scaled by each run's images and parameters",
+                rate.from_runs,
+                rate.chapter_epoch_seconds()
+            );
+            (rate, source)
+        }
+        None => (
+            budget::Rate::default_rate(),
+            format!(
+                "no recorded runs, so the default: {} s per epoch of the chapter's 784-300-100-10 \
+                 MLP on 55,000 images (one core), scaled by each run's images and parameters",
+                budget::DEFAULT_SECONDS_PER_EPOCH
+            ),
+        ),
+    }
 }
 
 /// An estimate of core-hours: "~1.23", or "<0.01".

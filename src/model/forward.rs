@@ -1,7 +1,8 @@
 //! The forward passes of the network: inference ([`Mlp::forward`]), training with batch
 //! statistics and dropout ([`Mlp::forward_train`], and [`Mlp::forward_train_params`] whose tape
 //! starts at the parameters), MC dropout ([`Mlp::forward_mc`]) and a pass that also returns every
-//! hidden activation ([`Mlp::forward_probe`], for diagnostics).
+//! hidden activation ([`Mlp::forward_probe`], for diagnostics; [`Mlp::forward_probe_dropout`]
+//! with dropout active).
 
 use dfdx::prelude::*;
 use rand::RngCore;
@@ -115,6 +116,20 @@ impl<D: Device<f32>> Mlp<D> {
         x: Matrix<D, T>,
     ) -> (Matrix<D, T>, Vec<Vec<f32>>) {
         let mut pass = Pass::new(false, None);
+        pass.taps = Some(Vec::new());
+        let logits = self.run(x, &mut pass);
+        (logits, pass.taps.unwrap_or_default())
+    }
+
+    /// [`Mlp::forward_probe`] with dropout active, its masks drawn from `noise` (BN stays in
+    /// inference mode and nothing is updated): the activations a training step sees, for
+    /// statistics measured "with dropout active".
+    pub fn forward_probe_dropout(
+        &self,
+        x: Matrix<D>,
+        noise: &mut dyn RngCore,
+    ) -> (Matrix<D>, Vec<Vec<f32>>) {
+        let mut pass = Pass::new(false, Some(noise));
         pass.taps = Some(Vec::new());
         let logits = self.run(x, &mut pass);
         (logits, pass.taps.unwrap_or_default())

@@ -161,6 +161,11 @@ impl<D: Device<f32>> Mlp<D> {
         &self.ops
     }
 
+    /// Whether any layer has dropout (or alpha dropout) before it.
+    pub fn has_dropout(&self) -> bool {
+        self.ops.iter().any(|op| matches!(op, Op::Dropout(_)))
+    }
+
     /// Width of the output layer.
     pub fn outputs(&self) -> usize {
         self.ops

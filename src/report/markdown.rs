@@ -140,12 +140,59 @@ pub(super) fn report(input: &ReportInput, cells: &[CellReport]) -> String {
          [SVG](val_loss_curves.svg).\n"
     );
 
+    if input
+        .runs
+        .iter()
+        .any(|r| r.extra_metric("reliability.mc.share.01").is_finite())
+    {
+        calibration(w, input);
+    }
     if let Some(section) = input.tuning {
         super::tuning::markdown(w, section);
     }
     per_seed_table(w, cells);
     diverged_section(w, cells);
     md
+}
+
+/// With MC dropout: the signed calibration errors beside the ECE (mean over runs), and the
+/// reliability diagram (`reliability.png`, drawn by the report).
+fn calibration(w: &mut String, input: &ReportInput) {
+    let mean = |name: &str| -> f64 {
+        let values: Vec<f64> = input
+            .runs
+            .iter()
+            .map(|r| r.extra_metric(name))
+            .filter(|v| v.is_finite())
+            .collect();
+        values.iter().sum::<f64>() / values.len().max(1) as f64
+    };
+    let _ = writeln!(
+        w,
+        "## Calibration
+
+Mean over runs. Signed calibration error = mean top-class probability \
+         − accuracy (> 0: over-confident); the ECE averages its absolute value per confidence bin \
+         (15 bins).
+
+| prediction | signed calibration error | ECE |
+| --- | ---: | ---: |
+\
+         | plain model | {:+.4} | {:.4} |
+| MC dropout | {:+.4} | {:.4} |
+
+![Reliability \
+         diagram: accuracy against confidence per bin, every run thin, the mean \
+         thick](reliability.png)
+
+Below the diagonal the model is over-confident. Also as \
+         [SVG](reliability.svg).
+",
+        mean("test_signed_ce"),
+        mean("test_ece"),
+        mean("mc_signed_ce"),
+        mean("mc_ece"),
+    );
 }
 
 /// With `seed_axes`: per cell, the share of test accuracy's variance each source of randomness

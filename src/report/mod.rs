@@ -295,6 +295,7 @@ pub fn write_report_linking(
     if let Some(section) = input.tuning {
         tuning::charts(out_dir, input.study, section)?;
     }
+    reliability_chart(out_dir, input)?;
     let page = html::StudyPage {
         study: input.study,
         out_dir,
@@ -310,6 +311,46 @@ pub fn write_report_linking(
     html::write_page(&out_dir.join("report.html"), &html)?;
 
     Ok(markdown::console_table(&cells))
+}
+
+/// `reliability.{png,svg}` when the runs recorded reliability bins (a study with MC dropout):
+/// the plain model's and MC dropout's calibration over every run; nothing otherwise.
+fn reliability_chart(out_dir: &Path, input: &ReportInput) -> Result<()> {
+    let bins = |run: &RunRecord, prediction: &str| -> Vec<(f64, f64)> {
+        // The 15 bins a run records (`reliability.<prediction>.{conf,acc}.01` … `.15`).
+        (1..=15)
+            .map(|b: usize| {
+                (
+                    run.extra_metric(&format!("reliability.{prediction}.conf.{b:02}")),
+                    run.extra_metric(&format!("reliability.{prediction}.acc.{b:02}")),
+                )
+            })
+            .filter(|(c, a)| c.is_finite() && a.is_finite())
+            .collect()
+    };
+    let curves: Vec<plot::ReliabilityCurve> = [("test", "plain model"), ("mc", "MC dropout")]
+        .into_iter()
+        .map(|(prediction, label)| plot::ReliabilityCurve {
+            label: label.into(),
+            runs: input
+                .runs
+                .iter()
+                .map(|r| bins(r, prediction))
+                .filter(|b| !b.is_empty())
+                .collect(),
+        })
+        .collect();
+    if curves.iter().all(|c| c.runs.is_empty()) {
+        return Ok(());
+    }
+    plot::reliability(
+        &out_dir.join("reliability"),
+        &format!(
+            "{}: reliability of the test predictions, every run (below the diagonal: over-confident)",
+            input.study
+        ),
+        &curves,
+    )
 }
 
 #[cfg(test)]

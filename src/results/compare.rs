@@ -1,7 +1,9 @@
 //! Bit-for-bit comparison of recorded numbers: what `verify` checks a re-run against, what
 //! `merge` uses to tell an exact duplicate from a conflict, and what `trainbench compare` prints
 //! for two result directories. Only reproducible numbers take part: wall time, throughput, dates
-//! and the commit are metadata and may differ.
+//! and the commit are metadata and may differ. Extra metrics are compared by name: every one the
+//! first (recorded) set has must come back equal; one that only the second has is a measurement
+//! added since, not a difference.
 
 use std::collections::BTreeMap;
 
@@ -114,11 +116,9 @@ fn named_differences(
             None => out.push(format!("{prefix}{name} only in the first")),
         }
     }
-    for (name, _) in b.iter().filter(|(n, _)| !timed(n)) {
-        if !a.iter().any(|(n, _)| n == name) {
-            out.push(format!("{prefix}{name} only in the second"));
-        }
-    }
+    // A value only the second has is a measurement added since the first was recorded (a newer
+    // trainbench measures more, e.g. signed calibration errors): every value both have must
+    // agree, and every value the first has must be there again, but a new one is no conflict.
 }
 
 /// Runs keyed by (cell id, seed) with their epoch rows.
@@ -185,6 +185,22 @@ mod tests {
         // A diverged run's NaN equals a NaN.
         let d = run(2, true);
         assert!(run_differences(&d, &[], &d.clone(), &[]).is_empty());
+    }
+
+    #[test]
+    fn a_metric_measured_since_is_no_difference_but_a_lost_or_changed_one_is() {
+        let ea = vec![epoch("abc", 1)];
+        let mut a = run(1, false);
+        a.extra = vec![("mc_ece".into(), 0.03)];
+        let mut b = a.clone();
+        b.extra.push(("mc_signed_ce".into(), 0.01));
+        assert!(run_differences(&a, &ea, &b, &ea).is_empty());
+        // The other way round, the recorded metric did not come back.
+        let d = run_differences(&b, &ea, &a, &ea);
+        assert_eq!(d, ["metric.mc_signed_ce only in the first"]);
+        b.extra[0].1 = 0.031;
+        let d = run_differences(&a, &ea, &b, &ea);
+        assert_eq!(d, ["metric.mc_ece: 0.03 vs 0.031"]);
     }
 
     #[test]

@@ -8,6 +8,12 @@
 //! Values are named `<what>.<layer>` with the layer 1-based and zero-padded to three digits
 //! (`act_std.001`, `grad_norm.021`), so columns sort by depth.
 //!
+//! With dropout in the model, [`measure_dropout_active`] gives the same activation statistics
+//! with dropout active (`train_mode.act_mean.<layer>`, `train_mode.act_std.<layer>`): what a
+//! training step's layers see, which is where regular dropout breaks SELU's self-normalization.
+//! Its masks come from a stream of their own ([`Purpose::ProbeNoise`](crate::seed::Purpose)),
+//! so the run's noise stream is untouched.
+//!
 //! A measurement, not a technique: it runs a forward and backward pass, so it lives beside the
 //! training loop that calls it; its settings ([`Diagnostics`]) are part of the run config.
 
@@ -41,6 +47,16 @@ pub fn measure<D: Device<f32>>(
     let y = dev.tensor_from_vec(y, (n, classes));
     let (logits, taps) = model.forward_probe(x.traced(Gradients::leaky()));
     let grads = cross_entropy_with_logits_loss(logits, y).backward();
+    let mut out = activation_stats(&taps, n, "");
+    for (i, norm) in model.kernel_grad_norms(&grads).into_iter().enumerate() {
+        out.push((name("grad_norm", i + 1), norm));
+    }
+    out
+}
+
+/// Mean, std and dead fraction of each hidden layer's activations (`taps`, each row-major over
+/// `n` images), named `<prefix><what>.<layer>`.
+fn activation_stats(taps: &[Vec<f32>], n: usize, prefix: &str) -> Vec<(String, f64)> {
     let mut out = Vec::new();
     for (i, values) in taps.iter().enumerate() {
         let layer = i + 1;
@@ -52,15 +68,35 @@ pub fn measure<D: Device<f32>>(
             .map(|&v| (v as f64 - mean).powi(2))
             .sum::<f64>()
             / count;
-        let dead = (0..units)
-            .filter(|&u| values.iter().skip(u).step_by(units).all(|&v| v <= 0.0))
-            .count();
-        out.push((name("act_mean", layer), mean));
-        out.push((name("act_std", layer), var.sqrt()));
-        out.push((name("dead_fraction", layer), dead as f64 / units as f64));
-    }
-    for (i, norm) in model.kernel_grad_norms(&grads).into_iter().enumerate() {
-        out.push((name("grad_norm", i + 1), norm));
+        out.push((name(&format!("{prefix}act_mean"), layer), mean));
+        out.push((name(&format!("{prefix}act_std"), layer), var.sqrt()));
+        // Dead units are an inference-mode notion (a dropped unit is not a dead one).
+        if prefix.is_empty() {
+            let dead = (0..units)
+                .filter(|&u| values.iter().skip(u).step_by(units).all(|&v| v <= 0.0))
+                .count();
+            out.push((name("dead_fraction", layer), dead as f64 / units as f64));
+        }
     }
     out
+}
+
+/// The activation statistics of [`measure`] with dropout active (masks from `noise`, BN in
+/// inference mode), named `train_mode.act_mean.<layer>` and `train_mode.act_std.<layer>`;
+/// empty for a model without dropout.
+pub fn measure_dropout_active<D: Device<f32>>(
+    dev: &D,
+    model: &Mlp<D>,
+    split: &Split,
+    settings: &Diagnostics,
+    inputs: usize,
+    noise: &mut dyn rand::RngCore,
+) -> Vec<(String, f64)> {
+    if !model.has_dropout() {
+        return Vec::new();
+    }
+    let n = settings.probe.min(split.labels.len());
+    let x = dev.tensor_from_vec(split.images[..n * inputs].to_vec(), (n, inputs));
+    let (_, taps) = model.forward_probe_dropout(x, noise);
+    activation_stats(&taps, n, "train_mode.")
 }

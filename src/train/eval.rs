@@ -10,7 +10,9 @@ use dfdx::prelude::*;
 use super::{Metrics, INPUTS};
 use crate::data::Split;
 use crate::model::Mlp;
-use crate::zoo::calibration::{scores, softmax, McAccumulator};
+use crate::zoo::calibration::{
+    reliability_metrics, scores, signed_calibration_error, softmax, McAccumulator,
+};
 
 /// Images per forward pass when evaluating.
 const EVAL_BATCH: usize = 1000;
@@ -63,7 +65,9 @@ pub fn evaluate<D: Device<f32>>(dev: &D, model: &Mlp<D>, split: &Split) -> (f64,
     (loss / n as f64, correct as f64 / n as f64)
 }
 
-/// The plain model's test ECE and MC dropout's metrics over `samples` passes with dropout on.
+/// The plain model's test ECE and signed calibration error (`test_signed_ce`), MC dropout's
+/// metrics over `samples` passes with dropout on (`mc_signed_ce` among them), and both
+/// predictions' reliability-diagram bins (`reliability.test.*`, `reliability.mc.*`).
 pub fn mc_dropout_metrics<D: Device<f32>>(
     dev: &D,
     model: &Mlp<D>,
@@ -106,12 +110,33 @@ pub fn mc_dropout_metrics<D: Device<f32>>(
             );
         }
     }
-    let mut metrics = vec![(
-        "test_ece".to_string(),
-        scores(&plain, classes, &split.labels).2,
-    )];
-    metrics.extend(acc.metrics(classes, &split.labels));
+    let labels = &split.labels;
+    let mean = acc.mean();
+    let mut metrics = vec![
+        ("test_ece".to_string(), scores(&plain, classes, labels).2),
+        (
+            "test_signed_ce".to_string(),
+            signed_calibration_error(&plain, classes, labels),
+        ),
+        (
+            "mc_signed_ce".to_string(),
+            signed_calibration_error(&mean, classes, labels),
+        ),
+    ];
+    metrics.extend(acc.metrics(classes, labels));
     metrics.extend(checkpoints);
+    metrics.extend(reliability_metrics(
+        "reliability.test",
+        &plain,
+        classes,
+        labels,
+    ));
+    metrics.extend(reliability_metrics(
+        "reliability.mc",
+        &mean,
+        classes,
+        labels,
+    ));
     metrics
 }
 

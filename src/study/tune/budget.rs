@@ -1,8 +1,10 @@
 //! What a study costs before it runs (`--dry-run`): the tuning runs of each stage (runs an
 //! earlier stage of the same length already trained are not counted again), and core-hours
 //! estimated from the seconds per epoch that recorded runs took, scaled to each run's training
-//! images and parameters (each run is single-threaded: one core). No IO here: the caller reads
-//! the recorded runs.
+//! images and parameters (each run is single-threaded: one core), plus what a run trains or
+//! evaluates besides its own epochs: a pretraining stage (model A's epochs on its images and
+//! weights) and MC dropout's passes over the test set. No IO here: the caller reads the
+//! recorded runs.
 
 use std::ops::Range;
 
@@ -49,7 +51,8 @@ impl Rate {
             .filter_map(|r| {
                 let config: RunConfig = serde_json::from_str(&r.config_json).ok()?;
                 let (images, parameters) = size(&config);
-                Some(r.wall_seconds / (f64::from(r.epochs_run) * images * parameters))
+                let work = f64::from(r.epochs_run) * images * parameters + extra_work(&config);
+                Some(r.wall_seconds / work)
             })
             .collect();
         if rates.is_empty() {
@@ -68,10 +71,11 @@ impl Rate {
         })
     }
 
-    /// Estimated seconds of one run of `config` (its own epochs).
+    /// Estimated seconds of one run of `config`: all its epochs (an early-stopping run is
+    /// costed at its cap: an upper bound), its pretraining stage and its MC dropout passes.
     pub fn run_seconds(&self, config: &RunConfig) -> f64 {
         let (images, parameters) = size(config);
-        self.seconds * f64::from(config.epochs) * images * parameters
+        self.seconds * (f64::from(config.epochs) * images * parameters + extra_work(config))
     }
 
     /// Seconds per epoch of the chapter's MLP on 55,000 images at this rate (for messages).
@@ -101,6 +105,52 @@ pub fn size(config: &RunConfig) -> (f64, f64) {
         fan_in = units;
     }
     (images, parameters as f64)
+}
+
+/// Test images, evaluated once (MC dropout: once per pass).
+const TEST_IMAGES: usize = 10_000;
+
+/// Work (images × parameters, in [`size`]'s units) a run does besides its own epochs: model A's
+/// epochs of a pretraining stage (its images: its subset or its classes' share; its weights: the
+/// run's hidden layers with A's head, or an autoencoder's mirrored decoder), and MC dropout's
+/// forward passes over the test set (each image a third of a training image, as validation).
+pub fn extra_work(config: &RunConfig) -> f64 {
+    let mut work = 0.0;
+    if let Some(p) = &config.pretrain {
+        let task = config.classes.as_deref();
+        let (layers, images): (Vec<usize>, usize) = match p.kind {
+            crate::zoo::reuse::PretrainKind::Autoencoder => {
+                let mut layers = config.model.hidden.clone();
+                layers.extend(config.model.hidden.iter().rev().skip(1));
+                layers.push(784);
+                (layers, TRAIN_IMAGES)
+            }
+            crate::zoo::reuse::PretrainKind::Classifier => {
+                let classes = p.classes(task).len();
+                let mut layers = config.model.hidden.clone();
+                layers.push(classes);
+                (layers, TRAIN_IMAGES * classes / 10)
+            }
+        };
+        let images = p.train_subset.map_or(images, |n| n.min(images)) as f64;
+        work += f64::from(p.epochs) * images * weights(&layers);
+    }
+    if let Some(mc) = &config.mc_dropout {
+        let (_, parameters) = size(config);
+        work += f64::from(mc.samples + 1) * TEST_IMAGES as f64 / 3.0 * parameters;
+    }
+    work
+}
+
+/// Weights and biases of dense layers of `units` (bottom to top) on the 784 pixels.
+fn weights(units: &[usize]) -> f64 {
+    let mut parameters = 0usize;
+    let mut fan_in = 784;
+    for &u in units {
+        parameters += (fan_in + 1) * u;
+        fan_in = u;
+    }
+    parameters as f64
 }
 
 /// One stage's budget over every arm.
@@ -174,6 +224,34 @@ mod tests {
         let rate = Rate::default_rate();
         assert!((rate.run_seconds(&mlp) - 2.0 * DEFAULT_SECONDS_PER_EPOCH).abs() < 1e-9);
         assert!((rate.chapter_epoch_seconds() - DEFAULT_SECONDS_PER_EPOCH).abs() < 1e-12);
+    }
+
+    #[test]
+    fn pretraining_and_mc_dropout_are_costed_too() {
+        let plain = config("epochs = 2\noptimizer = \"sgd\"\nmodel = { hidden = [300, 100] }");
+        assert_eq!(extra_work(&plain), 0.0);
+        // An autoencoder 784-300-100-300-784 for 3 epochs on all 55,000 images.
+        let ae = config(
+            "epochs = 2\noptimizer = \"sgd\"\nmodel = { hidden = [300, 100] }\n\
+             pretrain = { kind = \"autoencoder\", epochs = 3 }",
+        );
+        let ae_weights = (785.0 * 300.0) + (301.0 * 100.0) + (101.0 * 300.0) + (301.0 * 784.0);
+        assert_eq!(extra_work(&ae), 3.0 * 55_000.0 * ae_weights);
+        // A classifier A on the eight other classes (44,000 images), head of 8.
+        let transfer = config(
+            "epochs = 2\noptimizer = \"sgd\"\nclasses = [5, 6]\nmodel = { hidden = [100] }\n\
+             pretrain = { epochs = 10 }",
+        );
+        assert_eq!(
+            extra_work(&transfer),
+            10.0 * 44_000.0 * (785.0 * 100.0 + 101.0 * 8.0)
+        );
+        // MC dropout: 100 passes and the plain one over 10,000 test images, a third each.
+        let mc = config(
+            "epochs = 2\noptimizer = \"sgd\"\nmc_dropout = {}\n\
+             model = { hidden = [300, 100], dropout = { name = \"dropout\", rate = 0.2 } }",
+        );
+        assert!((extra_work(&mc) - 101.0 * 10_000.0 / 3.0 * 266_610.0).abs() < 1.0);
     }
 
     #[test]

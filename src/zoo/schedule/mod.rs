@@ -191,6 +191,7 @@ mod tests {
         let s = Schedule::new(PiecewiseConstant {
             boundaries: vec![5, 15],
             values: vec![0.01, 0.005, 0.001],
+            factors: None,
         });
         let state = ScheduleState::new(&s, 0.01, 100);
         let by_epoch: Vec<f64> = (1..=17).map(|e| state.learning_rate(0, e)).collect();
@@ -200,8 +201,29 @@ mod tests {
         let bad = Schedule::new(PiecewiseConstant {
             boundaries: vec![5],
             values: vec![0.1],
+            factors: None,
         });
         assert!(bad.check().is_err());
+        // Factors of η0 give the same shape at any base rate; never both or neither.
+        let relative = PiecewiseConstant {
+            boundaries: vec![5, 15],
+            values: vec![],
+            factors: Some(vec![1.0, 0.5, 0.25]),
+        };
+        let state = ScheduleState::new(&Schedule::new(relative.clone()), 0.02, 100);
+        let by_epoch: Vec<f64> = [1, 6, 16].map(|e| state.learning_rate(0, e)).to_vec();
+        assert_eq!(by_epoch, [0.02, 0.01, 0.005]);
+        assert!(Schedule::new(relative.clone()).check().is_ok());
+        let both = PiecewiseConstant {
+            values: vec![0.01, 0.005, 0.001],
+            ..relative.clone()
+        };
+        assert!(Schedule::new(both).check().is_err());
+        let neither = PiecewiseConstant {
+            factors: None,
+            ..relative
+        };
+        assert!(Schedule::new(neither).check().is_err());
     }
 
     #[test]

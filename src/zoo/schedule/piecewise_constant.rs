@@ -1,5 +1,7 @@
 //! Piecewise constant scheduling, by epoch: `values[i]` while the epoch (1-based) is
-//! ≤ `boundaries[i]`, then the last value (Keras `PiecewiseConstantDecay`, in epochs).
+//! ≤ `boundaries[i]`, then the last value (Keras `PiecewiseConstantDecay`, in epochs). Or, with
+//! `factors` instead of `values`, η0 × `factors[i]`: the same shape at any base learning rate, so
+//! a study can tune η0 of a piecewise schedule as it tunes a constant one.
 
 use serde::{Deserialize, Serialize};
 
@@ -13,8 +15,20 @@ use crate::zoo::technique::Technique;
 pub struct PiecewiseConstant {
     /// Last epoch (1-based) of each value but the final one, increasing.
     pub boundaries: Vec<u32>,
-    /// One more value than boundaries.
+    /// One more value than boundaries (or none, with `factors`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub values: Vec<f64>,
+    /// Instead of `values`: multiples of the optimizer's learning rate η0, one more than
+    /// boundaries. Absent from a config that does not use it (so recorded cell ids stay).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub factors: Option<Vec<f64>>,
+}
+
+impl PiecewiseConstant {
+    /// The rates or the factors, whichever the config gives.
+    fn given(&self) -> &[f64] {
+        self.factors.as_deref().unwrap_or(&self.values)
+    }
 }
 
 impl Technique for PiecewiseConstant {
@@ -23,7 +37,15 @@ impl Technique for PiecewiseConstant {
 
 impl ScheduleRule for PiecewiseConstant {
     fn check(&self) -> Result<()> {
-        let (boundaries, values) = (&self.boundaries, &self.values);
+        // Both given, or neither (exactly one is valid).
+        if self.factors.is_some() != self.values.is_empty() {
+            return Err(Error::invalid(
+                "schedule.piecewise_constant",
+                "give either `values` (rates) or `factors` (multiples of the optimizer's \
+                 learning rate), not both or neither",
+            ));
+        }
+        let (boundaries, values) = (&self.boundaries, self.given());
         if values.len() != boundaries.len() + 1 {
             return Err(Error::invalid(
                 "schedule.piecewise_constant",
@@ -45,17 +67,26 @@ impl ScheduleRule for PiecewiseConstant {
             .try_for_each(|&v| positive("piecewise_constant.values", v))
     }
 
-    fn start(&self, _base: f64, _total_steps: u64) -> Box<dyn ScheduleRun> {
-        Box::new(Run(self.clone()))
+    fn start(&self, base: f64, _total_steps: u64) -> Box<dyn ScheduleRun> {
+        let rates = match &self.factors {
+            Some(factors) => factors.iter().map(|f| base * f).collect(),
+            None => self.values.clone(),
+        };
+        Box::new(Run {
+            boundaries: self.boundaries.clone(),
+            rates,
+        })
     }
 }
 
 #[derive(Debug)]
-struct Run(PiecewiseConstant);
+struct Run {
+    boundaries: Vec<u32>,
+    rates: Vec<f64>,
+}
 
 impl ScheduleRun for Run {
     fn learning_rate(&self, _t: u64, epoch: u32) -> f64 {
-        let PiecewiseConstant { boundaries, values } = &self.0;
-        values[boundaries.iter().filter(|&&b| epoch > b).count()]
+        self.rates[self.boundaries.iter().filter(|&&b| epoch > b).count()]
     }
 }
