@@ -5,7 +5,9 @@
 //! skipped, and copies and strided element-by-element loops are avoided. That is numerics
 //! version 1. Under version 2 (`kernels::numerics`, set per thread by a training run) the
 //! activations' exponentials are `kernels::exp`'s vectorized one, and elu′(0) = α, selu′(0) = λα
-//! as Keras on JAX (dfdx's ops give 0); the matrix products change under crates/gemm.
+//! as Keras on JAX (dfdx's ops give 0); tanh, sigmoid, gelu, gelu_tanh and mish are fused too,
+//! with `kernels`' vectorized tanh, erf, sigmoid and exp (version 2 only: their formulas are in
+//! `v2`); the matrix products change under crates/gemm.
 //!
 //! - [`matmul_kernel_grad`]: x·W for an input that needs no gradient (the batch, in the first
 //!   dense layer of a training step). dfdx's matmul always computes the gradients of both
@@ -15,7 +17,7 @@
 //! - [`batch_norm_train`]: batch norm in training mode, fifteen dfdx ops (with reductions and
 //!   broadcasts) as one.
 //! - [`activation`]: relu, elu, selu and swish with a fixed β (silu, gelu_sigmoid), one op each
-//!   instead of up to nine.
+//!   instead of up to nine; under version 2 also tanh, sigmoid, gelu, gelu_tanh and mish.
 //! - [`take_grad`]: moves a gradient out of a `Gradients` instead of cloning it.
 //!
 //! How dfdx accumulates gradients, which the backward passes below reproduce: every gradient
@@ -373,6 +375,8 @@ pub fn activation<D: Device<f32>, T: 'static>(z: Matrix<D, T>, f: Fast) -> Matri
 ///   at z = ±0 is 1, not dfdx's 0 (see [`elu_negative_df`]).
 /// - swish: u = z·β, s = 1/(1 + e⁻ᵘ), out = z·s; z's gradient gets s·∂out, then β·∂u with
 ///   ∂u = 0 + s(1 − s)·∂s and ∂s = 0 + z·∂out.
+/// - tanh, sigmoid, gelu, gelu_tanh, mish (version 2 only): out = f(z); z's gradient gets
+///   f′(z)·∂out, with f and f′ as `v2` gives them.
 fn cpu_activation<T: 'static>(z: Matrix<Cpu, T>, f: Fast) -> Matrix<Cpu, T> {
     let (z, mut tape) = z.split_tape();
     let shape = *z.shape();
@@ -404,6 +408,37 @@ fn cpu_activation<T: 'static>(z: Matrix<Cpu, T>, f: Fast) -> Matrix<Cpu, T> {
                 *s = 1.0 / (1.0 + *s);
             }
             zv.iter().zip(&kept).map(|(&x, &s)| x * s).collect()
+        }
+        // Version 2 only (see `Fused::since_version_2`): the formulas of `v2`.
+        Fast::Tanh => {
+            kept = zv.clone();
+            kernels::tanh::tanh_in_place(&mut kept);
+            kept.clone()
+        }
+        Fast::Sigmoid => {
+            kept = zv.clone();
+            kernels::sigmoid::sigmoid_in_place(&mut kept);
+            kept.clone()
+        }
+        Fast::Gelu => {
+            kept = v2::gelu_cdf(&zv);
+            zv.iter().zip(&kept).map(|(&x, &c)| x * c).collect()
+        }
+        Fast::GeluTanh => {
+            kept = zv.iter().map(|&x| v2::gelu_tanh_inner(x)).collect();
+            kernels::tanh::tanh_in_place(&mut kept);
+            zv.iter()
+                .zip(&kept)
+                .map(|(&x, &t)| v2::gelu_tanh(x, t))
+                .collect()
+        }
+        Fast::Mish => {
+            kept = zv.iter().map(|&x| x.min(v2::MISH_CLAMP)).collect();
+            kernels::exp::exp_in_place(&mut kept);
+            zv.iter()
+                .zip(&kept)
+                .map(|(&x, &w)| v2::mish(x, w))
+                .collect()
         }
     };
     let out = z.device().tensor_from_vec(values, shape);
@@ -443,11 +478,116 @@ fn cpu_activation<T: 'static>(z: Matrix<Cpu, T>, f: Fast) -> Matrix<Cpu, T> {
                         *d += beta * du;
                     }
                 }
+                Fast::Tanh => {
+                    for ((d, (_, &g)), &t) in terms.zip(&kept) {
+                        *d += v2::tanh_df(t) * g;
+                    }
+                }
+                Fast::Sigmoid => {
+                    for ((d, (_, &g)), &s) in terms.zip(&kept) {
+                        *d += s * (1.0 - s) * g;
+                    }
+                }
+                Fast::Gelu => {
+                    let density = v2::gelu_density(&zv);
+                    for (((d, (&x, &g)), &c), &p) in terms.zip(&kept).zip(&density) {
+                        *d += (c + x * p) * g;
+                    }
+                }
+                Fast::GeluTanh => {
+                    for ((d, (&x, &g)), &t) in terms.zip(&kept) {
+                        *d += v2::gelu_tanh_df(x, t) * g;
+                    }
+                }
+                Fast::Mish => {
+                    for ((d, (&x, &g)), &w) in terms.zip(&kept) {
+                        *d += v2::mish_df(x, w) * g;
+                    }
+                }
             }
             Ok(())
         });
     }
     out.put_tape(tape)
+}
+
+/// Version 2's activations with no version-1 fused form, element by element around `kernels`'
+/// vectorized tanh, erf, sigmoid and exp (each kernel call a pass over the whole batch). These
+/// per-element formulas are version 2's numbers: plain f32 operations in the order written (no
+/// fused multiply-add, so every path agrees), not to be changed within the version.
+///
+/// - tanh: t = tanh z; tanh′ = (1 − t)(1 + t) (1 − t is exact for t ≥ 1/2, unlike 1 − t²).
+/// - sigmoid: s = σ(z) (`kernels::sigmoid`); σ′ = s(1 − s).
+/// - gelu (exact; Keras's default `approximate=False`): Φ = 0.5·(1 + erf(z·(1/√2))), out = z·Φ;
+///   gelu′ = Φ + z·φ with φ = e^(−0.5·z·z)·(1/√(2π)).
+/// - gelu_tanh: u = √(2/π)·(z + 0.044715·z·z·z), t = tanh u, out = 0.5·z·(1 + t);
+///   gelu_tanh′ = 0.5·(1 + t) + 0.5·z·(1 − t)(1 + t)·√(2/π)·(1 + 3·0.044715·z·z).
+/// - mish: z·tanh(softplus z) without a logarithm or a tanh: with w = e^min(z, 20),
+///   tanh(ln(1 + w)) = n/(n + 2) for n = w(w + 2), exactly; past z = 20 that rounds to 1 in f32,
+///   and the clamp keeps n finite. mish′ = t + z·(1 − t²)·σ(z) with 1 − t² = 4(n + 1)/(n + 2)²
+///   (no cancellation) and σ(z) = w/(1 + w).
+mod v2 {
+    /// 1/√2.
+    const FRAC_1_SQRT_2: f32 = std::f32::consts::FRAC_1_SQRT_2;
+    /// 1/√(2π).
+    const FRAC_1_SQRT_2PI: f32 = 0.398_942_3;
+    /// √(2/π).
+    const SQRT_2_OVER_PI: f32 = 0.797_884_6;
+    /// GELU's tanh approximation's cubic coefficient.
+    const GELU_CUBIC: f32 = 0.044_715;
+    /// mish's exponent is clamped here: tanh(softplus z) rounds to 1 in f32 from about z = 9.
+    pub(super) const MISH_CLAMP: f32 = 20.0;
+
+    pub(super) fn tanh_df(t: f32) -> f32 {
+        (1.0 - t) * (1.0 + t)
+    }
+
+    /// Φ(z) for every z.
+    pub(super) fn gelu_cdf(z: &[f32]) -> Vec<f32> {
+        let mut cdf: Vec<f32> = z.iter().map(|&x| x * FRAC_1_SQRT_2).collect();
+        kernels::erf::erf_in_place(&mut cdf);
+        for c in &mut cdf {
+            *c = 0.5 * (1.0 + *c);
+        }
+        cdf
+    }
+
+    /// φ(z) for every z.
+    pub(super) fn gelu_density(z: &[f32]) -> Vec<f32> {
+        let mut density: Vec<f32> = z.iter().map(|&x| -0.5 * x * x).collect();
+        kernels::exp::exp_in_place(&mut density);
+        for p in &mut density {
+            *p *= FRAC_1_SQRT_2PI;
+        }
+        density
+    }
+
+    pub(super) fn gelu_tanh_inner(x: f32) -> f32 {
+        SQRT_2_OVER_PI * (x + GELU_CUBIC * x * x * x)
+    }
+
+    pub(super) fn gelu_tanh(x: f32, t: f32) -> f32 {
+        0.5 * x * (1.0 + t)
+    }
+
+    pub(super) fn gelu_tanh_df(x: f32, t: f32) -> f32 {
+        let inner_df = SQRT_2_OVER_PI * (1.0 + 3.0 * GELU_CUBIC * x * x);
+        0.5 * (1.0 + t) + 0.5 * x * tanh_df(t) * inner_df
+    }
+
+    /// mish(x) from w = e^min(x, 20).
+    pub(super) fn mish(x: f32, w: f32) -> f32 {
+        let n = w * (w + 2.0);
+        x * (n / (n + 2.0))
+    }
+
+    /// mish′(x) from w = e^min(x, 20).
+    pub(super) fn mish_df(x: f32, w: f32) -> f32 {
+        let n = w * (w + 2.0);
+        let t = n / (n + 2.0);
+        let sech2 = 4.0 * (n + 1.0) / ((n + 2.0) * (n + 2.0));
+        t + x * sech2 * (w / (1.0 + w))
+    }
 }
 
 /// Softmax cross-entropy of `logits` (batch × classes) against target probabilities (one-hot
@@ -863,6 +1003,122 @@ mod tests {
         }
         // relu, elu (two α), selu, silu, gelu_sigmoid, swish.
         assert!(fused >= 7, "only {fused} fused activations checked");
+    }
+
+    /// Every activation with a fused op, through it under version 2, against Keras 3 on JAX
+    /// (tests/reference/keras_activations.json's cases, z from −8 to 8 with the tails) with the
+    /// tolerances of tests/activation_conformance.rs: values to 2e-6, gradients to 5e-6,
+    /// relative above 1.
+    #[test]
+    fn under_version_2_every_fused_activation_matches_keras() {
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/reference/keras_activations.json"
+        );
+        let doc: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+        let floats = |v: &serde_json::Value| -> Vec<f32> {
+            let values = v.as_array().unwrap().iter();
+            values.map(|x| x.as_f64().unwrap() as f32).collect()
+        };
+        let z = floats(&doc["x"]);
+        let dev = Cpu::default();
+        let mut checked = Vec::new();
+        for case in doc["cases"].as_array().unwrap() {
+            let mut table = case["params"].clone();
+            table["name"] = case["name"].clone();
+            let a: Activation = serde_json::from_value(table).unwrap();
+            if a.fused().is_none() {
+                continue;
+            }
+            let values = fused_values(&dev, &a, &z, kernels::numerics::V2);
+            let grads = fused_gradient(&dev, &a, &z, kernels::numerics::V2);
+            let tol = |k: f32, t: f32| t * k.abs().max(1.0);
+            for (i, (&k, &dk)) in floats(&case["y"])
+                .iter()
+                .zip(&floats(&case["dy"]))
+                .enumerate()
+            {
+                let (o, g) = (values[i], grads[i]);
+                assert!(
+                    (o - k).abs() <= tol(k, 2e-6),
+                    "{a:?} f({}): {o}, Keras {k}",
+                    z[i]
+                );
+                assert!(
+                    (g - dk).abs() <= tol(dk, 5e-6),
+                    "{a:?} f'({}): {g}, Keras {dk}",
+                    z[i]
+                );
+            }
+            checked.push(case["name"].as_str().unwrap().to_string());
+        }
+        for name in [
+            "tanh",
+            "sigmoid",
+            "gelu",
+            "gelu_tanh",
+            "mish",
+            "silu",
+            "selu",
+        ] {
+            assert!(
+                checked.iter().any(|c| c == name),
+                "{name} not checked: {checked:?}"
+            );
+        }
+    }
+
+    /// Version 2's new fused activations against their scalar forms in f64 over a dense grid
+    /// (and the far tails, where overflow and the clamps act): a wrong formula is off by far
+    /// more than the 1e-6 (relative above 1) allowed.
+    #[test]
+    fn under_version_2_the_new_fused_activations_follow_their_scalar_forms() {
+        use crate::zoo::activation::{Gelu, GeluTanh, Mish, Sigmoid, Tanh};
+        let dev = Cpu::default();
+        let mut z: Vec<f32> = (0..=4000).map(|i| -20.0 + 0.01 * i as f32).collect();
+        z.extend([-80.0, -30.0, 30.0, 80.0, 1e-30, -1e-30, 0.0, -0.0]);
+        for a in [
+            Activation::new(Tanh {}),
+            Activation::new(Sigmoid {}),
+            Activation::new(Gelu {}),
+            Activation::new(GeluTanh {}),
+            Activation::new(Mish {}),
+        ] {
+            assert!(a.fused().unwrap().since_version_2(), "{a:?}");
+            let values = fused_values(&dev, &a, &z, kernels::numerics::V2);
+            let grads = fused_gradient(&dev, &a, &z, kernels::numerics::V2);
+            let mut worst = (0.0f64, 0.0f32);
+            for ((&x, &v), &g) in z.iter().zip(&values).zip(&grads) {
+                let (f, df) = a.scalar(f64::from(x));
+                for (ours, exact) in [(v, f), (g, df)] {
+                    let err = (f64::from(ours) - exact).abs() / exact.abs().max(1.0);
+                    assert!(err <= 1e-6, "{a:?} at {x}: {ours} vs {exact}");
+                    if err > worst.0 {
+                        worst = (err, x);
+                    }
+                }
+            }
+            eprintln!("{a:?}: worst error {:.2e} at {}", worst.0, worst.1);
+        }
+    }
+
+    #[test]
+    fn under_version_1_the_new_fused_ops_are_not_served() {
+        use crate::zoo::activation::{Gelu, GeluTanh, Mish, Sigmoid, Tanh};
+        for a in [
+            Activation::new(Tanh {}),
+            Activation::new(Sigmoid {}),
+            Activation::new(Gelu {}),
+            Activation::new(GeluTanh {}),
+            Activation::new(Mish {}),
+        ] {
+            let f = a.fused().unwrap();
+            assert!(!f.serves(kernels::numerics::V1) && f.serves(kernels::numerics::V2));
+        }
+        for a in [Activation::new(Relu {}), Activation::new(Selu {})] {
+            assert!(a.fused().unwrap().serves(kernels::numerics::V1), "{a:?}");
+        }
     }
 
     #[test]

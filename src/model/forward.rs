@@ -163,8 +163,12 @@ impl<D: Device<f32>> Mlp<D> {
             }
             Op::Norm(bn) => bn.forward_infer(h),
             Op::Activation { activation, param } => {
-                // The same values and gradients in one op, on an op's (contiguous) output.
-                let fast = activation.fused().filter(|_| cpu::is_cpu::<D>());
+                // One op on an op's (contiguous) output: under version 1 the same values and
+                // gradients as the composition; some exist only under version 2.
+                let version = kernels::numerics::current();
+                let fast = activation
+                    .fused()
+                    .filter(|f| cpu::is_cpu::<D>() && f.serves(version));
                 let out = match (param, fast, pass.train, pass.noise.as_deref_mut()) {
                     (Some(p), ..) => activation.apply_learned(h, &p.tensor),
                     (None, Some(f), ..) => cpu::activation(h, f),
