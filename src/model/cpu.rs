@@ -18,6 +18,8 @@
 //!   broadcasts) as one.
 //! - [`activation`]: relu, elu, selu and swish with a fixed β (silu, gelu_sigmoid), one op each
 //!   instead of up to nine; under version 2 also tanh, sigmoid, gelu, gelu_tanh and mish.
+//! - [`bias_activation`]: a dense layer's bias and the activation after it, one op (one pass
+//!   forward, one backward) with the bits of [`add_bias`] then [`activation`].
 //! - [`take_grad`]: moves a gradient out of a `Gradients` instead of cloning it.
 //!
 //! How dfdx accumulates gradients, which the backward passes below reproduce: every gradient
@@ -382,11 +384,80 @@ fn cpu_activation<T: 'static>(z: Matrix<Cpu, T>, f: Fast) -> Matrix<Cpu, T> {
     let shape = *z.shape();
     let mut zv = vec![0.0; shape.0 * shape.1];
     z.copy_into(&mut zv);
-    // e^c for elu, s for swish: what the backward pass needs besides z.
-    let mut kept = Vec::new();
     // The version of the forward pass's thread (the backward pass runs on it too, but its
     // arithmetic belongs to the run that recorded it).
     let version = kernels::numerics::current();
+    let (values, kept) = activation_forward(&zv, f, version);
+    let out = z.device().tensor_from_vec(values, shape);
+    if let Some(tape) = (&mut tape as &mut dyn Any).downcast_mut::<OwnedTape<f32, Cpu>>() {
+        let (out_ghost, z_ghost) = (out.ghost(), z.ghost());
+        tape.add_backward_op(move |grads| {
+            let go = std::mem::take(&mut **grads.get_or_alloc_mut(&out_ghost)?);
+            let dz: &mut Vec<f32> = grads.get_or_alloc_mut(&z_ghost)?;
+            activation_backward(f, version, &zv, &kept, &go, dz);
+            Ok(())
+        });
+    }
+    out.put_tape(tape)
+}
+
+/// f(z + b) with b broadcast over the rows of z, as one op on the `Cpu` (`D` must be `Cpu`: see
+/// [`is_cpu`]): [`add_bias`] then [`activation`] in one pass forward and one backward, with the
+/// same per-element arithmetic in the same order, so the same bits under every numerics version
+/// (the sum's gradient buffer, which dfdx starts at +0.0 and the activation adds to, is a fresh
+/// zeroed buffer here). As for [`add_bias`], z must be a fresh matmul output used only here and b
+/// must appear only here in the graph.
+pub fn bias_activation<D: Device<f32>, T: 'static>(
+    z: Matrix<D, T>,
+    b: &Vector<D>,
+    f: Fast,
+) -> Matrix<D, T> {
+    assert!(is_cpu::<D>(), "the Cpu fast path on another device");
+    cast(cpu_bias_activation::<T>(cast(z), cast_ref(b), f))
+}
+
+fn cpu_bias_activation<T: 'static>(z: Matrix<Cpu, T>, b: &Vector<Cpu>, f: Fast) -> Matrix<Cpu, T> {
+    let (z, mut tape) = z.split_tape();
+    let (rows, cols) = *z.shape();
+    let mut bias = vec![0.0; cols];
+    b.copy_into(&mut bias);
+    // v = z + b, as [`cpu_add_bias`].
+    let mut v = vec![0.0; rows * cols];
+    z.copy_into(&mut v);
+    for row in v.chunks_exact_mut(cols) {
+        for (x, &bj) in row.iter_mut().zip(&bias) {
+            *x += bj;
+        }
+    }
+    let version = kernels::numerics::current();
+    let (values, kept) = activation_forward(&v, f, version);
+    let out = z.device().tensor_from_vec(values, (rows, cols));
+    if let Some(tape) = (&mut tape as &mut dyn Any).downcast_mut::<OwnedTape<f32, Cpu>>() {
+        let (out_ghost, z_ghost, b_ghost) = (out.ghost(), z.ghost(), b.ghost());
+        tape.add_backward_op(move |grads| {
+            let go = std::mem::take(&mut **grads.get_or_alloc_mut(&out_ghost)?);
+            // ∂v from +0.0, as dfdx's zeroed buffer of the sum, then the add's backward.
+            let mut dv = vec![0.0; rows * cols];
+            activation_backward(f, version, &v, &kept, &go, &mut dv);
+            let db: &mut Vec<f32> = grads.get_or_alloc_mut(&b_ghost)?;
+            for row in dv.chunks_exact(cols) {
+                for (d, &gj) in db.iter_mut().zip(row) {
+                    *d += gj;
+                }
+            }
+            let dz: &mut Vec<f32> = grads.get_or_alloc_mut(&z_ghost)?;
+            debug_assert!(dz.iter().all(|&g| g == 0.0), "z is used once");
+            *dz = dv;
+            Ok(())
+        });
+    }
+    out.put_tape(tape)
+}
+
+/// f(z) for every z, and what the backward pass needs besides z (e^c for elu, s for swish, …):
+/// the forward arithmetic of [`cpu_activation`].
+fn activation_forward(zv: &[f32], f: Fast, version: u32) -> (Vec<f32>, Vec<f32>) {
+    let mut kept = Vec::new();
     let values: Vec<f32> = match f {
         Fast::Relu => zv.iter().map(|&x| x.max(0.0)).collect(),
         Fast::Elu { alpha, lambda } => {
@@ -411,17 +482,17 @@ fn cpu_activation<T: 'static>(z: Matrix<Cpu, T>, f: Fast) -> Matrix<Cpu, T> {
         }
         // Version 2 only (see `Fused::since_version_2`): the formulas of `v2`.
         Fast::Tanh => {
-            kept = zv.clone();
+            kept = zv.to_vec();
             kernels::tanh::tanh_in_place(&mut kept);
             kept.clone()
         }
         Fast::Sigmoid => {
-            kept = zv.clone();
+            kept = zv.to_vec();
             kernels::sigmoid::sigmoid_in_place(&mut kept);
             kept.clone()
         }
         Fast::Gelu => {
-            kept = v2::gelu_cdf(&zv);
+            kept = v2::gelu_cdf(zv);
             zv.iter().zip(&kept).map(|(&x, &c)| x * c).collect()
         }
         Fast::GeluTanh => {
@@ -441,74 +512,77 @@ fn cpu_activation<T: 'static>(z: Matrix<Cpu, T>, f: Fast) -> Matrix<Cpu, T> {
                 .collect()
         }
     };
-    let out = z.device().tensor_from_vec(values, shape);
-    if let Some(tape) = (&mut tape as &mut dyn Any).downcast_mut::<OwnedTape<f32, Cpu>>() {
-        let (out_ghost, z_ghost) = (out.ghost(), z.ghost());
-        tape.add_backward_op(move |grads| {
-            let go = std::mem::take(&mut **grads.get_or_alloc_mut(&out_ghost)?);
-            let dz: &mut Vec<f32> = grads.get_or_alloc_mut(&z_ghost)?;
-            let terms = dz.iter_mut().zip(zv.iter().zip(&go));
-            match f {
-                Fast::Relu => {
-                    for (d, (&x, &g)) in terms {
-                        *d += relu_df(x) * g;
-                    }
-                }
-                Fast::Elu { alpha, lambda } => {
-                    for ((d, (&x, &g)), &e_c) in terms.zip(&kept) {
-                        let dh = match lambda {
-                            Some(l) => 0.0 + l * g,
-                            None => g,
-                        };
-                        let (dg, df) = (0.0 + 1.0 * dh, 0.0 + 1.0 * dh);
-                        *d += relu_df(x) * dg;
-                        let de = 0.0 + alpha * df;
-                        let dd = 0.0 + 1.0 * de;
-                        let dc = 0.0 + e_c * dd;
-                        let db = 0.0 + -1.0 * dc;
-                        let da = 0.0 + elu_negative_df(x, version) * db;
-                        *d += -1.0 * da;
-                    }
-                }
-                Fast::Swish { beta } => {
-                    for ((d, (&x, &g)), &s) in terms.zip(&kept) {
-                        *d += s * g;
-                        let ds = 0.0 + x * g;
-                        let du = 0.0 + (s * (1.0 - s)) * ds;
-                        *d += beta * du;
-                    }
-                }
-                Fast::Tanh => {
-                    for ((d, (_, &g)), &t) in terms.zip(&kept) {
-                        *d += v2::tanh_df(t) * g;
-                    }
-                }
-                Fast::Sigmoid => {
-                    for ((d, (_, &g)), &s) in terms.zip(&kept) {
-                        *d += s * (1.0 - s) * g;
-                    }
-                }
-                Fast::Gelu => {
-                    let density = v2::gelu_density(&zv);
-                    for (((d, (&x, &g)), &c), &p) in terms.zip(&kept).zip(&density) {
-                        *d += (c + x * p) * g;
-                    }
-                }
-                Fast::GeluTanh => {
-                    for ((d, (&x, &g)), &t) in terms.zip(&kept) {
-                        *d += v2::gelu_tanh_df(x, t) * g;
-                    }
-                }
-                Fast::Mish => {
-                    for ((d, (&x, &g)), &w) in terms.zip(&kept) {
-                        *d += v2::mish_df(x, w) * g;
-                    }
-                }
+    (values, kept)
+}
+
+/// Adds f′(z)·∂out to `dz` for every z, in dfdx's accumulation order (see [`cpu_activation`]),
+/// from the forward pass's z and `kept`.
+fn activation_backward(
+    f: Fast,
+    version: u32,
+    zv: &[f32],
+    kept: &[f32],
+    go: &[f32],
+    dz: &mut [f32],
+) {
+    let terms = dz.iter_mut().zip(zv.iter().zip(go));
+    match f {
+        Fast::Relu => {
+            for (d, (&x, &g)) in terms {
+                *d += relu_df(x) * g;
             }
-            Ok(())
-        });
+        }
+        Fast::Elu { alpha, lambda } => {
+            for ((d, (&x, &g)), &e_c) in terms.zip(kept) {
+                let dh = match lambda {
+                    Some(l) => 0.0 + l * g,
+                    None => g,
+                };
+                let (dg, df) = (0.0 + 1.0 * dh, 0.0 + 1.0 * dh);
+                *d += relu_df(x) * dg;
+                let de = 0.0 + alpha * df;
+                let dd = 0.0 + 1.0 * de;
+                let dc = 0.0 + e_c * dd;
+                let db = 0.0 + -1.0 * dc;
+                let da = 0.0 + elu_negative_df(x, version) * db;
+                *d += -1.0 * da;
+            }
+        }
+        Fast::Swish { beta } => {
+            for ((d, (&x, &g)), &s) in terms.zip(kept) {
+                *d += s * g;
+                let ds = 0.0 + x * g;
+                let du = 0.0 + (s * (1.0 - s)) * ds;
+                *d += beta * du;
+            }
+        }
+        Fast::Tanh => {
+            for ((d, (_, &g)), &t) in terms.zip(kept) {
+                *d += v2::tanh_df(t) * g;
+            }
+        }
+        Fast::Sigmoid => {
+            for ((d, (_, &g)), &s) in terms.zip(kept) {
+                *d += s * (1.0 - s) * g;
+            }
+        }
+        Fast::Gelu => {
+            let density = v2::gelu_density(zv);
+            for (((d, (&x, &g)), &c), &p) in terms.zip(kept).zip(&density) {
+                *d += (c + x * p) * g;
+            }
+        }
+        Fast::GeluTanh => {
+            for ((d, (&x, &g)), &t) in terms.zip(kept) {
+                *d += v2::gelu_tanh_df(x, t) * g;
+            }
+        }
+        Fast::Mish => {
+            for ((d, (&x, &g)), &w) in terms.zip(kept) {
+                *d += v2::mish_df(x, w) * g;
+            }
+        }
     }
-    out.put_tape(tape)
 }
 
 /// Version 2's activations with no version-1 fused form, element by element around `kernels`'
@@ -880,6 +954,72 @@ mod tests {
                 activation_grads(&dev, &a, false),
                 "{a:?}"
             );
+        }
+    }
+
+    /// A dense layer's output f(x·w + b) and the gradients of w and b under loss = Σ out ⊙ u,
+    /// through [`bias_activation`] (`fused`) or [`add_bias`] then [`activation`].
+    fn bias_activation_grads(
+        dev: &Cpu,
+        (rows, fan_in, cols): (usize, usize, usize),
+        f: Fast,
+        fused: bool,
+    ) -> Vec<Vec<u32>> {
+        let mut rng = ChaCha8Rng::seed_from_u64((rows * 1000 + fan_in * 10 + cols) as u64);
+        let x = dev.tensor_from_vec(random(rows * fan_in, &mut rng), (rows, fan_in));
+        let w = dev.tensor_from_vec(random(fan_in * cols, &mut rng), (fan_in, cols));
+        let mut bias = random(cols, &mut rng);
+        // Exact zeros of z + b (the kinks, and elu′(0) under version 2) in the first row.
+        bias[0] = 0.0;
+        let b = dev.tensor_from_vec(bias, (cols,));
+        let u = dev.tensor_from_vec(random(rows * cols, &mut rng), (rows, cols));
+        let z = matmul_kernel_grad(x.clone(), &w);
+        let out = if fused {
+            bias_activation(z, &b, f)
+        } else {
+            activation(add_bias(z, &b), f)
+        };
+        let values = out.retaped::<NoneTape>().as_vec();
+        let grads = (out * u).sum().backward();
+        vec![
+            bits(&values),
+            bits(&grads.get(&w).as_vec()),
+            bits(&grads.get(&b).as_vec()),
+        ]
+    }
+
+    #[test]
+    fn bias_and_activation_in_one_op_give_the_bits_of_the_two_ops() {
+        let dev = Cpu::default();
+        let every = [
+            Fast::Relu,
+            Fast::Elu {
+                alpha: 1.0,
+                lambda: None,
+            },
+            Fast::Elu {
+                alpha: 1.673_263_2,
+                lambda: Some(1.050_701),
+            },
+            Fast::Swish { beta: 1.0 },
+            Fast::Swish { beta: 0.6 },
+            Fast::Tanh,
+            Fast::Sigmoid,
+            Fast::Gelu,
+            Fast::GeluTanh,
+            Fast::Mish,
+        ];
+        for version in kernels::numerics::KNOWN {
+            let _version = kernels::numerics::enter(version);
+            for f in every.into_iter().filter(|f| f.serves(version)) {
+                for shape in [(1, 3, 5), (32, 20, 17), (7, 1, 1)] {
+                    assert_eq!(
+                        bias_activation_grads(&dev, shape, f, false),
+                        bias_activation_grads(&dev, shape, f, true),
+                        "{f:?}, {shape:?}, version {version}"
+                    );
+                }
+            }
         }
     }
 

@@ -308,7 +308,11 @@ mod tests {
             for p in Path::ALL.into_iter().filter(|p| p.is_available()) {
                 for threads in [1, 2] {
                     let got = run(kernels::numerics::V2, p, threads);
-                    assert!(got == expected, "{spec:?}: {} path, {threads} threads", p.name());
+                    assert!(
+                        got == expected,
+                        "{spec:?}: {} path, {threads} threads",
+                        p.name()
+                    );
                 }
             }
             assert!(
