@@ -19,7 +19,7 @@ use crate::config::RunConfig;
 use crate::error::Result;
 use crate::model::{is_cpu, softmax_cross_entropy, Kind, Matrix, Mlp};
 use crate::zoo::clip::Clipping;
-use crate::zoo::optim::{self, Optimizer, OptimizerConfig};
+use crate::zoo::optim::{Optimizer, OptimizerConfig};
 use crate::zoo::regularize::{Constraint, Regularizer};
 
 /// What a training step does: the optimizer, and the techniques around its update (each
@@ -184,10 +184,12 @@ impl Step {
             if frozen[layer] {
                 continue;
             }
-            if let Some(wd) = rules.weight_decay {
-                optim::decay(lr as f32, wd as f32, p.values_mut());
+            // Decoupled weight decay and the update in one pass over the parameter (the bits of
+            // `optim::decay` then the update).
+            match rules.weight_decay {
+                Some(wd) => (self.optimizer).update_decayed(i, lr, wd as f32, p.values_mut(), g),
+                None => self.optimizer.update(i, lr, p.values_mut(), g),
             }
-            self.optimizer.update(i, lr, p.values_mut(), g);
             if let (Kind::Kernel, Some(c)) = (p.kind(), &rules.constraint) {
                 let fan_out = p.columns();
                 c.apply(p.values_mut(), fan_out);
