@@ -344,7 +344,13 @@ mod tests {
                 apart.begin_step();
                 for (i, (v, w)) in values.iter_mut().zip(&mut values_apart).enumerate() {
                     let grads: Vec<f32> = (0..v.len())
-                        .map(|k| if k % 7 == 0 { 0.0 } else { rng.gen_range(-2.0..2.0) })
+                        .map(|k| {
+                            if k % 7 == 0 {
+                                0.0
+                            } else {
+                                rng.gen_range(-2.0..2.0)
+                            }
+                        })
                         .collect();
                     fused.update_decayed(i, lr, 0.004, v, &grads);
                     decay(lr as f32, 0.004, w);
