@@ -1,6 +1,7 @@
 //! trainbench's criterion benchmarks (`cargo bench --bench bench_main`): the speed of a training
 //! step, of the activations and batch norm alone, of inference with batch norm against the same
-//! net with batch norm folded, and of one real epoch. Groups and ids match the PyTorch twin,
+//! net with batch norm folded, of one real epoch, and of version 2's element-wise kernels and a
+//! fused optimizer update against what they replace (no PyTorch twin for those). Groups and ids match the PyTorch twin,
 //! benches/reference/pytorch_bench.py, so that benches/reference/compare.py can pair the rows.
 //!
 //! dfdx's matmuls run on rayon's global pool, which these benches size to 2 threads (the PyTorch
@@ -20,6 +21,7 @@ fn main() {
         benchmarks::batch_norm::benches();
         benchmarks::inference::benches();
         benchmarks::epoch::benches();
+        benchmarks::kernels::benches();
         criterion::Criterion::default()
             .configure_from_args()
             .final_summary();

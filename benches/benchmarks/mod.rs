@@ -7,6 +7,7 @@ pub mod activation;
 pub mod batch_norm;
 pub mod epoch;
 pub mod inference;
+pub mod kernels;
 pub mod train_step;
 
 use std::sync::Once;

@@ -5,7 +5,9 @@
 //! skipped, and copies and strided element-by-element loops are avoided. That is numerics
 //! version 1. Under version 2 (`kernels::numerics`, set per thread by a training run) the
 //! activations' exponentials are `kernels::exp`'s vectorized one, and elu′(0) = α, selu′(0) = λα
-//! as Keras on JAX (dfdx's ops give 0); the matrix products change under crates/gemm.
+//! as Keras on JAX (dfdx's ops give 0); tanh, sigmoid, gelu, gelu_tanh and mish are fused too,
+//! with `kernels`' vectorized tanh, erf, sigmoid and exp (version 2 only: their formulas are in
+//! `v2`); the matrix products change under crates/gemm.
 //!
 //! - [`matmul_kernel_grad`]: x·W for an input that needs no gradient (the batch, in the first
 //!   dense layer of a training step). dfdx's matmul always computes the gradients of both
@@ -15,7 +17,9 @@
 //! - [`batch_norm_train`]: batch norm in training mode, fifteen dfdx ops (with reductions and
 //!   broadcasts) as one.
 //! - [`activation`]: relu, elu, selu and swish with a fixed β (silu, gelu_sigmoid), one op each
-//!   instead of up to nine.
+//!   instead of up to nine; under version 2 also tanh, sigmoid, gelu, gelu_tanh and mish.
+//! - [`bias_activation`]: a dense layer's bias and the activation after it, one op (one pass
+//!   forward, one backward) with the bits of [`add_bias`] then [`activation`].
 //! - [`take_grad`]: moves a gradient out of a `Gradients` instead of cloning it.
 //!
 //! How dfdx accumulates gradients, which the backward passes below reproduce: every gradient
@@ -373,16 +377,87 @@ pub fn activation<D: Device<f32>, T: 'static>(z: Matrix<D, T>, f: Fast) -> Matri
 ///   at z = ±0 is 1, not dfdx's 0 (see [`elu_negative_df`]).
 /// - swish: u = z·β, s = 1/(1 + e⁻ᵘ), out = z·s; z's gradient gets s·∂out, then β·∂u with
 ///   ∂u = 0 + s(1 − s)·∂s and ∂s = 0 + z·∂out.
+/// - tanh, sigmoid, gelu, gelu_tanh, mish (version 2 only): out = f(z); z's gradient gets
+///   f′(z)·∂out, with f and f′ as `v2` gives them.
 fn cpu_activation<T: 'static>(z: Matrix<Cpu, T>, f: Fast) -> Matrix<Cpu, T> {
     let (z, mut tape) = z.split_tape();
     let shape = *z.shape();
     let mut zv = vec![0.0; shape.0 * shape.1];
     z.copy_into(&mut zv);
-    // e^c for elu, s for swish: what the backward pass needs besides z.
-    let mut kept = Vec::new();
     // The version of the forward pass's thread (the backward pass runs on it too, but its
     // arithmetic belongs to the run that recorded it).
     let version = kernels::numerics::current();
+    let (values, kept) = activation_forward(&zv, f, version);
+    let out = z.device().tensor_from_vec(values, shape);
+    if let Some(tape) = (&mut tape as &mut dyn Any).downcast_mut::<OwnedTape<f32, Cpu>>() {
+        let (out_ghost, z_ghost) = (out.ghost(), z.ghost());
+        tape.add_backward_op(move |grads| {
+            let go = std::mem::take(&mut **grads.get_or_alloc_mut(&out_ghost)?);
+            let dz: &mut Vec<f32> = grads.get_or_alloc_mut(&z_ghost)?;
+            activation_backward(f, version, &zv, &kept, &go, dz);
+            Ok(())
+        });
+    }
+    out.put_tape(tape)
+}
+
+/// f(z + b) with b broadcast over the rows of z, as one op on the `Cpu` (`D` must be `Cpu`: see
+/// [`is_cpu`]): [`add_bias`] then [`activation`] in one pass forward and one backward, with the
+/// same per-element arithmetic in the same order, so the same bits under every numerics version
+/// (the sum's gradient buffer, which dfdx starts at +0.0 and the activation adds to, is a fresh
+/// zeroed buffer here). As for [`add_bias`], z must be a fresh matmul output used only here and b
+/// must appear only here in the graph.
+pub fn bias_activation<D: Device<f32>, T: 'static>(
+    z: Matrix<D, T>,
+    b: &Vector<D>,
+    f: Fast,
+) -> Matrix<D, T> {
+    assert!(is_cpu::<D>(), "the Cpu fast path on another device");
+    cast(cpu_bias_activation::<T>(cast(z), cast_ref(b), f))
+}
+
+fn cpu_bias_activation<T: 'static>(z: Matrix<Cpu, T>, b: &Vector<Cpu>, f: Fast) -> Matrix<Cpu, T> {
+    let (z, mut tape) = z.split_tape();
+    let (rows, cols) = *z.shape();
+    let mut bias = vec![0.0; cols];
+    b.copy_into(&mut bias);
+    // v = z + b, as [`cpu_add_bias`].
+    let mut v = vec![0.0; rows * cols];
+    z.copy_into(&mut v);
+    for row in v.chunks_exact_mut(cols) {
+        for (x, &bj) in row.iter_mut().zip(&bias) {
+            *x += bj;
+        }
+    }
+    let version = kernels::numerics::current();
+    let (values, kept) = activation_forward(&v, f, version);
+    let out = z.device().tensor_from_vec(values, (rows, cols));
+    if let Some(tape) = (&mut tape as &mut dyn Any).downcast_mut::<OwnedTape<f32, Cpu>>() {
+        let (out_ghost, z_ghost, b_ghost) = (out.ghost(), z.ghost(), b.ghost());
+        tape.add_backward_op(move |grads| {
+            let go = std::mem::take(&mut **grads.get_or_alloc_mut(&out_ghost)?);
+            // ∂v from +0.0, as dfdx's zeroed buffer of the sum, then the add's backward.
+            let mut dv = vec![0.0; rows * cols];
+            activation_backward(f, version, &v, &kept, &go, &mut dv);
+            let db: &mut Vec<f32> = grads.get_or_alloc_mut(&b_ghost)?;
+            for row in dv.chunks_exact(cols) {
+                for (d, &gj) in db.iter_mut().zip(row) {
+                    *d += gj;
+                }
+            }
+            let dz: &mut Vec<f32> = grads.get_or_alloc_mut(&z_ghost)?;
+            debug_assert!(dz.iter().all(|&g| g == 0.0), "z is used once");
+            *dz = dv;
+            Ok(())
+        });
+    }
+    out.put_tape(tape)
+}
+
+/// f(z) for every z, and what the backward pass needs besides z (e^c for elu, s for swish, …):
+/// the forward arithmetic of [`cpu_activation`].
+fn activation_forward(zv: &[f32], f: Fast, version: u32) -> (Vec<f32>, Vec<f32>) {
+    let mut kept = Vec::new();
     let values: Vec<f32> = match f {
         Fast::Relu => zv.iter().map(|&x| x.max(0.0)).collect(),
         Fast::Elu { alpha, lambda } => {
@@ -405,49 +480,188 @@ fn cpu_activation<T: 'static>(z: Matrix<Cpu, T>, f: Fast) -> Matrix<Cpu, T> {
             }
             zv.iter().zip(&kept).map(|(&x, &s)| x * s).collect()
         }
+        // Version 2 only (see `Fused::since_version_2`): the formulas of `v2`.
+        Fast::Tanh => {
+            kept = zv.to_vec();
+            kernels::tanh::tanh_in_place(&mut kept);
+            kept.clone()
+        }
+        Fast::Sigmoid => {
+            kept = zv.to_vec();
+            kernels::sigmoid::sigmoid_in_place(&mut kept);
+            kept.clone()
+        }
+        Fast::Gelu => {
+            kept = v2::gelu_cdf(zv);
+            zv.iter().zip(&kept).map(|(&x, &c)| x * c).collect()
+        }
+        Fast::GeluTanh => {
+            kept = zv.iter().map(|&x| v2::gelu_tanh_inner(x)).collect();
+            kernels::tanh::tanh_in_place(&mut kept);
+            zv.iter()
+                .zip(&kept)
+                .map(|(&x, &t)| v2::gelu_tanh(x, t))
+                .collect()
+        }
+        Fast::Mish => {
+            kept = zv.iter().map(|&x| x.min(v2::MISH_CLAMP)).collect();
+            kernels::exp::exp_in_place(&mut kept);
+            zv.iter()
+                .zip(&kept)
+                .map(|(&x, &w)| v2::mish(x, w))
+                .collect()
+        }
     };
-    let out = z.device().tensor_from_vec(values, shape);
-    if let Some(tape) = (&mut tape as &mut dyn Any).downcast_mut::<OwnedTape<f32, Cpu>>() {
-        let (out_ghost, z_ghost) = (out.ghost(), z.ghost());
-        tape.add_backward_op(move |grads| {
-            let go = std::mem::take(&mut **grads.get_or_alloc_mut(&out_ghost)?);
-            let dz: &mut Vec<f32> = grads.get_or_alloc_mut(&z_ghost)?;
-            let terms = dz.iter_mut().zip(zv.iter().zip(&go));
-            match f {
-                Fast::Relu => {
-                    for (d, (&x, &g)) in terms {
-                        *d += relu_df(x) * g;
-                    }
-                }
-                Fast::Elu { alpha, lambda } => {
-                    for ((d, (&x, &g)), &e_c) in terms.zip(&kept) {
-                        let dh = match lambda {
-                            Some(l) => 0.0 + l * g,
-                            None => g,
-                        };
-                        let (dg, df) = (0.0 + 1.0 * dh, 0.0 + 1.0 * dh);
-                        *d += relu_df(x) * dg;
-                        let de = 0.0 + alpha * df;
-                        let dd = 0.0 + 1.0 * de;
-                        let dc = 0.0 + e_c * dd;
-                        let db = 0.0 + -1.0 * dc;
-                        let da = 0.0 + elu_negative_df(x, version) * db;
-                        *d += -1.0 * da;
-                    }
-                }
-                Fast::Swish { beta } => {
-                    for ((d, (&x, &g)), &s) in terms.zip(&kept) {
-                        *d += s * g;
-                        let ds = 0.0 + x * g;
-                        let du = 0.0 + (s * (1.0 - s)) * ds;
-                        *d += beta * du;
-                    }
-                }
+    (values, kept)
+}
+
+/// Adds f′(z)·∂out to `dz` for every z, in dfdx's accumulation order (see [`cpu_activation`]),
+/// from the forward pass's z and `kept`.
+fn activation_backward(
+    f: Fast,
+    version: u32,
+    zv: &[f32],
+    kept: &[f32],
+    go: &[f32],
+    dz: &mut [f32],
+) {
+    let terms = dz.iter_mut().zip(zv.iter().zip(go));
+    match f {
+        Fast::Relu => {
+            for (d, (&x, &g)) in terms {
+                *d += relu_df(x) * g;
             }
-            Ok(())
-        });
+        }
+        Fast::Elu { alpha, lambda } => {
+            for ((d, (&x, &g)), &e_c) in terms.zip(kept) {
+                let dh = match lambda {
+                    Some(l) => 0.0 + l * g,
+                    None => g,
+                };
+                let (dg, df) = (0.0 + 1.0 * dh, 0.0 + 1.0 * dh);
+                *d += relu_df(x) * dg;
+                let de = 0.0 + alpha * df;
+                let dd = 0.0 + 1.0 * de;
+                let dc = 0.0 + e_c * dd;
+                let db = 0.0 + -1.0 * dc;
+                let da = 0.0 + elu_negative_df(x, version) * db;
+                *d += -1.0 * da;
+            }
+        }
+        Fast::Swish { beta } => {
+            for ((d, (&x, &g)), &s) in terms.zip(kept) {
+                *d += s * g;
+                let ds = 0.0 + x * g;
+                let du = 0.0 + (s * (1.0 - s)) * ds;
+                *d += beta * du;
+            }
+        }
+        Fast::Tanh => {
+            for ((d, (_, &g)), &t) in terms.zip(kept) {
+                *d += v2::tanh_df(t) * g;
+            }
+        }
+        Fast::Sigmoid => {
+            for ((d, (_, &g)), &s) in terms.zip(kept) {
+                *d += s * (1.0 - s) * g;
+            }
+        }
+        Fast::Gelu => {
+            let density = v2::gelu_density(zv);
+            for (((d, (&x, &g)), &c), &p) in terms.zip(kept).zip(&density) {
+                *d += (c + x * p) * g;
+            }
+        }
+        Fast::GeluTanh => {
+            for ((d, (&x, &g)), &t) in terms.zip(kept) {
+                *d += v2::gelu_tanh_df(x, t) * g;
+            }
+        }
+        Fast::Mish => {
+            for ((d, (&x, &g)), &w) in terms.zip(kept) {
+                *d += v2::mish_df(x, w) * g;
+            }
+        }
     }
-    out.put_tape(tape)
+}
+
+/// Version 2's activations with no version-1 fused form, element by element around `kernels`'
+/// vectorized tanh, erf, sigmoid and exp (each kernel call a pass over the whole batch). These
+/// per-element formulas are version 2's numbers: plain f32 operations in the order written (no
+/// fused multiply-add, so every path agrees), not to be changed within the version.
+///
+/// - tanh: t = tanh z; tanh′ = (1 − t)(1 + t) (1 − t is exact for t ≥ 1/2, unlike 1 − t²).
+/// - sigmoid: s = σ(z) (`kernels::sigmoid`); σ′ = s(1 − s).
+/// - gelu (exact; Keras's default `approximate=False`): Φ = 0.5·(1 + erf(z·(1/√2))), out = z·Φ;
+///   gelu′ = Φ + z·φ with φ = e^(−0.5·z·z)·(1/√(2π)).
+/// - gelu_tanh: u = √(2/π)·(z + 0.044715·z·z·z), t = tanh u, out = 0.5·z·(1 + t);
+///   gelu_tanh′ = 0.5·(1 + t) + 0.5·z·(1 − t)(1 + t)·√(2/π)·(1 + 3·0.044715·z·z).
+/// - mish: z·tanh(softplus z) without a logarithm or a tanh: with w = e^min(z, 20),
+///   tanh(ln(1 + w)) = n/(n + 2) for n = w(w + 2), exactly; past z = 20 that rounds to 1 in f32,
+///   and the clamp keeps n finite. mish′ = t + z·(1 − t²)·σ(z) with 1 − t² = 4(n + 1)/(n + 2)²
+///   (no cancellation) and σ(z) = w/(1 + w).
+mod v2 {
+    /// 1/√2.
+    const FRAC_1_SQRT_2: f32 = std::f32::consts::FRAC_1_SQRT_2;
+    /// 1/√(2π).
+    const FRAC_1_SQRT_2PI: f32 = 0.398_942_3;
+    /// √(2/π).
+    const SQRT_2_OVER_PI: f32 = 0.797_884_6;
+    /// GELU's tanh approximation's cubic coefficient.
+    const GELU_CUBIC: f32 = 0.044_715;
+    /// mish's exponent is clamped here: tanh(softplus z) rounds to 1 in f32 from about z = 9.
+    pub(super) const MISH_CLAMP: f32 = 20.0;
+
+    pub(super) fn tanh_df(t: f32) -> f32 {
+        (1.0 - t) * (1.0 + t)
+    }
+
+    /// Φ(z) for every z.
+    pub(super) fn gelu_cdf(z: &[f32]) -> Vec<f32> {
+        let mut cdf: Vec<f32> = z.iter().map(|&x| x * FRAC_1_SQRT_2).collect();
+        kernels::erf::erf_in_place(&mut cdf);
+        for c in &mut cdf {
+            *c = 0.5 * (1.0 + *c);
+        }
+        cdf
+    }
+
+    /// φ(z) for every z.
+    pub(super) fn gelu_density(z: &[f32]) -> Vec<f32> {
+        let mut density: Vec<f32> = z.iter().map(|&x| -0.5 * x * x).collect();
+        kernels::exp::exp_in_place(&mut density);
+        for p in &mut density {
+            *p *= FRAC_1_SQRT_2PI;
+        }
+        density
+    }
+
+    pub(super) fn gelu_tanh_inner(x: f32) -> f32 {
+        SQRT_2_OVER_PI * (x + GELU_CUBIC * x * x * x)
+    }
+
+    pub(super) fn gelu_tanh(x: f32, t: f32) -> f32 {
+        0.5 * x * (1.0 + t)
+    }
+
+    pub(super) fn gelu_tanh_df(x: f32, t: f32) -> f32 {
+        let inner_df = SQRT_2_OVER_PI * (1.0 + 3.0 * GELU_CUBIC * x * x);
+        0.5 * (1.0 + t) + 0.5 * x * tanh_df(t) * inner_df
+    }
+
+    /// mish(x) from w = e^min(x, 20).
+    pub(super) fn mish(x: f32, w: f32) -> f32 {
+        let n = w * (w + 2.0);
+        x * (n / (n + 2.0))
+    }
+
+    /// mish′(x) from w = e^min(x, 20).
+    pub(super) fn mish_df(x: f32, w: f32) -> f32 {
+        let n = w * (w + 2.0);
+        let t = n / (n + 2.0);
+        let sech2 = 4.0 * (n + 1.0) / ((n + 2.0) * (n + 2.0));
+        t + x * sech2 * (w / (1.0 + w))
+    }
 }
 
 /// Softmax cross-entropy of `logits` (batch × classes) against target probabilities (one-hot
@@ -743,6 +957,72 @@ mod tests {
         }
     }
 
+    /// A dense layer's output f(x·w + b) and the gradients of w and b under loss = Σ out ⊙ u,
+    /// through [`bias_activation`] (`fused`) or [`add_bias`] then [`activation`].
+    fn bias_activation_grads(
+        dev: &Cpu,
+        (rows, fan_in, cols): (usize, usize, usize),
+        f: Fast,
+        fused: bool,
+    ) -> Vec<Vec<u32>> {
+        let mut rng = ChaCha8Rng::seed_from_u64((rows * 1000 + fan_in * 10 + cols) as u64);
+        let x = dev.tensor_from_vec(random(rows * fan_in, &mut rng), (rows, fan_in));
+        let w = dev.tensor_from_vec(random(fan_in * cols, &mut rng), (fan_in, cols));
+        let mut bias = random(cols, &mut rng);
+        // Exact zeros of z + b (the kinks, and elu′(0) under version 2) in the first row.
+        bias[0] = 0.0;
+        let b = dev.tensor_from_vec(bias, (cols,));
+        let u = dev.tensor_from_vec(random(rows * cols, &mut rng), (rows, cols));
+        let z = matmul_kernel_grad(x.clone(), &w);
+        let out = if fused {
+            bias_activation(z, &b, f)
+        } else {
+            activation(add_bias(z, &b), f)
+        };
+        let values = out.retaped::<NoneTape>().as_vec();
+        let grads = (out * u).sum().backward();
+        vec![
+            bits(&values),
+            bits(&grads.get(&w).as_vec()),
+            bits(&grads.get(&b).as_vec()),
+        ]
+    }
+
+    #[test]
+    fn bias_and_activation_in_one_op_give_the_bits_of_the_two_ops() {
+        let dev = Cpu::default();
+        let every = [
+            Fast::Relu,
+            Fast::Elu {
+                alpha: 1.0,
+                lambda: None,
+            },
+            Fast::Elu {
+                alpha: 1.673_263_2,
+                lambda: Some(1.050_701),
+            },
+            Fast::Swish { beta: 1.0 },
+            Fast::Swish { beta: 0.6 },
+            Fast::Tanh,
+            Fast::Sigmoid,
+            Fast::Gelu,
+            Fast::GeluTanh,
+            Fast::Mish,
+        ];
+        for version in kernels::numerics::KNOWN {
+            let _version = kernels::numerics::enter(version);
+            for f in every.into_iter().filter(|f| f.serves(version)) {
+                for shape in [(1, 3, 5), (32, 20, 17), (7, 1, 1)] {
+                    assert_eq!(
+                        bias_activation_grads(&dev, shape, f, false),
+                        bias_activation_grads(&dev, shape, f, true),
+                        "{f:?}, {shape:?}, version {version}"
+                    );
+                }
+            }
+        }
+    }
+
     /// ∂(Σ f(z))/∂z by the fused path under numerics `version`.
     fn fused_gradient(dev: &Cpu, a: &Activation, z: &[f32], version: u32) -> Vec<f32> {
         let _version = kernels::numerics::enter(version);
@@ -863,6 +1143,122 @@ mod tests {
         }
         // relu, elu (two α), selu, silu, gelu_sigmoid, swish.
         assert!(fused >= 7, "only {fused} fused activations checked");
+    }
+
+    /// Every activation with a fused op, through it under version 2, against Keras 3 on JAX
+    /// (tests/reference/keras_activations.json's cases, z from −8 to 8 with the tails) with the
+    /// tolerances of tests/activation_conformance.rs: values to 2e-6, gradients to 5e-6,
+    /// relative above 1.
+    #[test]
+    fn under_version_2_every_fused_activation_matches_keras() {
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/reference/keras_activations.json"
+        );
+        let doc: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+        let floats = |v: &serde_json::Value| -> Vec<f32> {
+            let values = v.as_array().unwrap().iter();
+            values.map(|x| x.as_f64().unwrap() as f32).collect()
+        };
+        let z = floats(&doc["x"]);
+        let dev = Cpu::default();
+        let mut checked = Vec::new();
+        for case in doc["cases"].as_array().unwrap() {
+            let mut table = case["params"].clone();
+            table["name"] = case["name"].clone();
+            let a: Activation = serde_json::from_value(table).unwrap();
+            if a.fused().is_none() {
+                continue;
+            }
+            let values = fused_values(&dev, &a, &z, kernels::numerics::V2);
+            let grads = fused_gradient(&dev, &a, &z, kernels::numerics::V2);
+            let tol = |k: f32, t: f32| t * k.abs().max(1.0);
+            for (i, (&k, &dk)) in floats(&case["y"])
+                .iter()
+                .zip(&floats(&case["dy"]))
+                .enumerate()
+            {
+                let (o, g) = (values[i], grads[i]);
+                assert!(
+                    (o - k).abs() <= tol(k, 2e-6),
+                    "{a:?} f({}): {o}, Keras {k}",
+                    z[i]
+                );
+                assert!(
+                    (g - dk).abs() <= tol(dk, 5e-6),
+                    "{a:?} f'({}): {g}, Keras {dk}",
+                    z[i]
+                );
+            }
+            checked.push(case["name"].as_str().unwrap().to_string());
+        }
+        for name in [
+            "tanh",
+            "sigmoid",
+            "gelu",
+            "gelu_tanh",
+            "mish",
+            "silu",
+            "selu",
+        ] {
+            assert!(
+                checked.iter().any(|c| c == name),
+                "{name} not checked: {checked:?}"
+            );
+        }
+    }
+
+    /// Version 2's new fused activations against their scalar forms in f64 over a dense grid
+    /// (and the far tails, where overflow and the clamps act): a wrong formula is off by far
+    /// more than the 1e-6 (relative above 1) allowed.
+    #[test]
+    fn under_version_2_the_new_fused_activations_follow_their_scalar_forms() {
+        use crate::zoo::activation::{Gelu, GeluTanh, Mish, Sigmoid, Tanh};
+        let dev = Cpu::default();
+        let mut z: Vec<f32> = (0..=4000).map(|i| -20.0 + 0.01 * i as f32).collect();
+        z.extend([-80.0, -30.0, 30.0, 80.0, 1e-30, -1e-30, 0.0, -0.0]);
+        for a in [
+            Activation::new(Tanh {}),
+            Activation::new(Sigmoid {}),
+            Activation::new(Gelu {}),
+            Activation::new(GeluTanh {}),
+            Activation::new(Mish {}),
+        ] {
+            assert!(a.fused().unwrap().since_version_2(), "{a:?}");
+            let values = fused_values(&dev, &a, &z, kernels::numerics::V2);
+            let grads = fused_gradient(&dev, &a, &z, kernels::numerics::V2);
+            let mut worst = (0.0f64, 0.0f32);
+            for ((&x, &v), &g) in z.iter().zip(&values).zip(&grads) {
+                let (f, df) = a.scalar(f64::from(x));
+                for (ours, exact) in [(v, f), (g, df)] {
+                    let err = (f64::from(ours) - exact).abs() / exact.abs().max(1.0);
+                    assert!(err <= 1e-6, "{a:?} at {x}: {ours} vs {exact}");
+                    if err > worst.0 {
+                        worst = (err, x);
+                    }
+                }
+            }
+            eprintln!("{a:?}: worst error {:.2e} at {}", worst.0, worst.1);
+        }
+    }
+
+    #[test]
+    fn under_version_1_the_new_fused_ops_are_not_served() {
+        use crate::zoo::activation::{Gelu, GeluTanh, Mish, Sigmoid, Tanh};
+        for a in [
+            Activation::new(Tanh {}),
+            Activation::new(Sigmoid {}),
+            Activation::new(Gelu {}),
+            Activation::new(GeluTanh {}),
+            Activation::new(Mish {}),
+        ] {
+            let f = a.fused().unwrap();
+            assert!(!f.serves(kernels::numerics::V1) && f.serves(kernels::numerics::V2));
+        }
+        for a in [Activation::new(Relu {}), Activation::new(Selu {})] {
+            assert!(a.fused().unwrap().serves(kernels::numerics::V1), "{a:?}");
+        }
     }
 
     #[test]

@@ -84,9 +84,14 @@ impl<D: Device<f32>> Mlp<D> {
             h = self.apply(op, layer, h, &mut pass);
         }
         let logits = match self.ops.get(first) {
-            Some(Op::Dense(dense)) => {
-                self.run_from(first + 1, dense.forward_start_tape(h), &mut pass)
-            }
+            Some(Op::Dense(dense)) => match self.dense_then_fused(first) {
+                Some(f) => {
+                    let z = cpu::matmul_kernel_grad(h, &dense.kernel.tensor);
+                    let h = self.bias_activation(dense, z, f, &mut pass);
+                    self.run_from(first + 2, h, &mut pass)
+                }
+                None => self.run_from(first + 1, dense.forward_start_tape(h), &mut pass),
+            },
             _ => self.run_from(first, h.traced(Gradients::leaky()), &mut pass),
         };
         self.update_moving(&pass.stats);
@@ -151,10 +156,54 @@ impl<D: Device<f32>> Mlp<D> {
         pass: &mut Pass,
     ) -> Matrix<D, T> {
         let mut h = x;
-        for (op, &layer) in self.ops.iter().zip(&self.layer_of).skip(start) {
-            h = self.apply(op, layer, h, pass);
+        let mut i = start;
+        while let Some(op) = self.ops.get(i) {
+            match (op, self.dense_then_fused(i)) {
+                (Op::Dense(dense), Some(f)) => {
+                    let z = h.matmul(dense.kernel.tensor.clone());
+                    h = self.bias_activation(dense, z, f, pass);
+                    i += 2;
+                }
+                _ => {
+                    h = self.apply(op, self.layer_of[i], h, pass);
+                    i += 1;
+                }
+            }
         }
         h
+    }
+
+    /// The fused activation that op `i`, a dense layer with a bias, and the activation right
+    /// after it run as, in one op ([`cpu::bias_activation`], the same bits as the two ops apart),
+    /// when there is one for this device and the thread's numerics version.
+    fn dense_then_fused(&self, i: usize) -> Option<cpu::Fast> {
+        let (Some(Op::Dense(dense)), Some(Op::Activation { activation, param })) =
+            (self.ops.get(i), self.ops.get(i + 1))
+        else {
+            return None;
+        };
+        let version = kernels::numerics::current();
+        let f = activation.fused()?;
+        let fusable = dense.bias.is_some() && param.is_none() && f.serves(version);
+        (fusable && cpu::is_cpu::<D>()).then_some(f)
+    }
+
+    /// z + b and the activation `f` of the layer after `dense`, z being `dense`'s matmul output.
+    fn bias_activation<T: Tape<f32, D> + Merge<T> + Default + 'static>(
+        &self,
+        dense: &super::Dense<D>,
+        z: Matrix<D, T>,
+        f: cpu::Fast,
+        pass: &mut Pass,
+    ) -> Matrix<D, T> {
+        let Some(b) = &dense.bias else {
+            unreachable!("dense_then_fused checks for a bias")
+        };
+        let out = cpu::bias_activation(z, &b.tensor, f);
+        if let Some(taps) = &mut pass.taps {
+            taps.push(out.retaped::<NoneTape>().as_vec());
+        }
+        out
     }
 
     /// Applies one op, of `layer`.
@@ -178,8 +227,12 @@ impl<D: Device<f32>> Mlp<D> {
             }
             Op::Norm(bn) => bn.forward_infer(h),
             Op::Activation { activation, param } => {
-                // The same values and gradients in one op, on an op's (contiguous) output.
-                let fast = activation.fused().filter(|_| cpu::is_cpu::<D>());
+                // One op on an op's (contiguous) output: under version 1 the same values and
+                // gradients as the composition; some exist only under version 2.
+                let version = kernels::numerics::current();
+                let fast = activation
+                    .fused()
+                    .filter(|f| cpu::is_cpu::<D>() && f.serves(version));
                 let out = match (param, fast, pass.train, pass.noise.as_deref_mut()) {
                     (Some(p), ..) => activation.apply_learned(h, &p.tensor),
                     (None, Some(f), ..) => cpu::activation(h, f),

@@ -30,19 +30,19 @@ use crate::path::{self, Path};
 pub const MAX_ULPS: u32 = 2;
 
 /// log₂e.
-const LOG2E: f32 = std::f32::consts::LOG2_E;
+pub(crate) const LOG2E: f32 = std::f32::consts::LOG2_E;
 /// 1.5·2²³: added to a float of magnitude < 2²², it leaves the nearest integer (ties to even)
 /// in the low mantissa bits; subtracted again, that integer as a float.
-const ROUNDER: f32 = 12_582_912.0;
+pub(crate) const ROUNDER: f32 = 12_582_912.0;
 /// ln2's high part (its 12 leading bits, so n·LN2_HI is exact for |n| < 2¹²) and the rest.
-const LN2_HI: f32 = 0.693_359_4;
-const LN2_LO: f32 = -2.121_944_4e-4;
+pub(crate) const LN2_HI: f32 = 0.693_359_4;
+pub(crate) const LN2_LO: f32 = -2.121_944_4e-4;
 /// Inputs are clamped to this range first: e^−104 is under half the smallest subnormal (so
 /// +0), e^89 is above f32::MAX (so +∞), and n stays within the two scale factors' range.
-const X_MIN: f32 = -104.0;
-const X_MAX: f32 = 89.0;
+pub(crate) const X_MIN: f32 = -104.0;
+pub(crate) const X_MAX: f32 = 89.0;
 /// Cephes's `expf` polynomial: eʳ ≈ 1 + r + r²·(P0·r⁵ + … + P5), |r| ≤ ln2/2.
-const P: [f32; 6] = [
+pub(crate) const P: [f32; 6] = [
     1.987_569_1e-4,
     1.398_199_9e-3,
     8.333_452e-3,

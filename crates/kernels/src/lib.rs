@@ -13,10 +13,18 @@
 //! - [`exp`]: version 2's vectorized exponential, with a stated maximum error and the same
 //!   bits on every path.
 //!
+//! - [`tanh`], [`erf`], [`sigmoid`]: version 2's vectorized tanh, error function and logistic
+//!   sigmoid, each with a stated maximum error and the same bits on every path, written once
+//!   over [`lanes`]'s vector operations (which also hold a copy of [`exp`]'s arithmetic).
+//!
 //! Nothing here knows about dfdx, tensors or training: plain slices and raw matrices only, so
 //! that both the gemm stand-in (crates/gemm) and trainbench can depend on it.
 
+pub mod erf;
 pub mod exp;
+pub(crate) mod lanes;
 pub mod numerics;
 pub mod path;
 pub mod sgemm;
+pub mod sigmoid;
+pub mod tanh;

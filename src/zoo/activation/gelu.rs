@@ -4,7 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::ActivationFn;
+use super::{ActivationFn, Fused};
 use crate::zoo::technique::Technique;
 
 /// z·Φ(z), exact.
@@ -21,5 +21,9 @@ impl ActivationFn for Gelu {
         let cdf = 0.5 * (1.0 + libm::erf(z / std::f64::consts::SQRT_2));
         let pdf = (-0.5 * z * z).exp() / (2.0 * std::f64::consts::PI).sqrt();
         (z * cdf, cdf + z * pdf)
+    }
+
+    fn fused(&self) -> Option<Fused> {
+        Some(Fused::Gelu)
     }
 }

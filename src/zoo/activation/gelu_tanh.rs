@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::graph::{Node, TensorOps};
-use super::ActivationFn;
+use super::{ActivationFn, Fused};
 use crate::zoo::technique::Technique;
 
 /// 0.5z(1 + tanh(√(2/π)(z + 0.044715z³))).
@@ -26,5 +26,9 @@ impl ActivationFn for GeluTanh {
 
     fn compose(&self, ops: &mut dyn TensorOps, z: Node) -> Node {
         ops.fast_gelu(z)
+    }
+
+    fn fused(&self) -> Option<Fused> {
+        Some(Fused::GeluTanh)
     }
 }

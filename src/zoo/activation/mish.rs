@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::graph::{Node, TensorOps};
-use super::ActivationFn;
+use super::{ActivationFn, Fused};
 use crate::zoo::technique::Technique;
 
 /// z·tanh(softplus(z)).
@@ -29,6 +29,10 @@ impl ActivationFn for Mish {
         let softplus = softplus(ops, x);
         let gate = ops.tanh(softplus);
         ops.mul(z, gate)
+    }
+
+    fn fused(&self) -> Option<Fused> {
+        Some(Fused::Mish)
     }
 }
 

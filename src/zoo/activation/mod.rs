@@ -4,7 +4,8 @@
 //! element-wise op built from the scalar form, which works on any dfdx device. The built-ins keep
 //! their dfdx compositions, whose gradients are right (tests/activation_conformance.rs checks
 //! forward values and gradients against Keras 3/JAX), and on the `Cpu` relu, elu, selu and
-//! fixed-β swish run as the fused ops of `model/cpu.rs` ([`Fused`]). Each built-in is one file
+//! fixed-β swish run as the fused ops of `model/cpu.rs` ([`Fused`]), as do tanh, sigmoid, gelu,
+//! gelu_tanh and mish under numerics version 2 (with `kernels`' vectorized tanh, erf, sigmoid). Each built-in is one file
 //! here, listed in its family's `builtins()`.
 //!
 //! Learned activations (prelu's α, swish's β with `learned = true`) keep one parameter per unit;
@@ -96,7 +97,7 @@ pub trait ActivationFn: Technique {
     fn compose_learned(&self, ops: &mut dyn TensorOps, z: Node) -> Node {
         self.compose(ops, z)
     }
-    /// The fused op the `Cpu` runs instead of [`ActivationFn::compose`], giving the same bits.
+    /// The fused op the `Cpu` runs instead of [`ActivationFn::compose`] (see [`Fused`]).
     fn fused(&self) -> Option<Fused> {
         None
     }
@@ -180,8 +181,10 @@ impl<T: ActivationFn> Erase<Activations> for T {
     }
 }
 
-/// An activation the `Cpu` runs as one fused op (`model/cpu.rs`), forward and backward written
-/// to the float order of the activation's dfdx composition.
+/// An activation the `Cpu` runs as one fused op (`model/cpu.rs`). Under numerics version 1 the
+/// fused op gives the bits of the activation's dfdx composition (forward and backward written to
+/// its float order); the variants for which [`Fused::since_version_2`] holds have no version-1
+/// form and run only under version 2 (version 1 keeps the composition for them).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Fused {
     /// max(z, 0).
@@ -198,6 +201,32 @@ pub enum Fused {
         /// β.
         beta: f32,
     },
+    /// tanh z (version 2 only).
+    Tanh,
+    /// σ(z) = 1/(1 + e⁻ᶻ) (version 2 only).
+    Sigmoid,
+    /// Exact GELU z·Φ(z) with the vectorized erf (version 2 only).
+    Gelu,
+    /// GELU's tanh approximation with the vectorized tanh (version 2 only).
+    GeluTanh,
+    /// Mish z·tanh(softplus(z)) (version 2 only).
+    Mish,
+}
+
+impl Fused {
+    /// Whether this fused op exists only under numerics version 2 (it has no bit-identical
+    /// version-1 form: version 1 runs the activation's dfdx composition instead).
+    pub fn since_version_2(self) -> bool {
+        matches!(
+            self,
+            Fused::Tanh | Fused::Sigmoid | Fused::Gelu | Fused::GeluTanh | Fused::Mish
+        )
+    }
+
+    /// Whether the fused op computes the activation under numerics `version`.
+    pub fn serves(self, version: u32) -> bool {
+        !self.since_version_2() || version >= kernels::numerics::V2
+    }
 }
 
 /// `model.activation.<what>` is invalid: `why`.
@@ -236,7 +265,7 @@ impl Activation {
         self.get().learned_init()
     }
 
-    /// The fused `Cpu` op giving the same bits, if there is one.
+    /// The fused `Cpu` op, if there is one (see [`Fused`]).
     pub fn fused(&self) -> Option<Fused> {
         self.get().fused()
     }

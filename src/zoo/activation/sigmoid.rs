@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::graph::{Node, TensorOps};
-use super::ActivationFn;
+use super::{ActivationFn, Fused};
 use crate::zoo::technique::Technique;
 
 /// 1 / (1 + e^−z).
@@ -23,5 +23,9 @@ impl ActivationFn for Sigmoid {
 
     fn compose(&self, ops: &mut dyn TensorOps, z: Node) -> Node {
         ops.sigmoid(z)
+    }
+
+    fn fused(&self) -> Option<Fused> {
+        Some(Fused::Sigmoid)
     }
 }

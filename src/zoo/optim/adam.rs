@@ -102,12 +102,14 @@ impl Moments {
         MomentCoefficients::new(step.momentum_or(self.beta_1), self.beta_2, self.epsilon)
     }
 
-    /// The Adam step of parameter `index`.
-    pub(super) fn adam(
+    /// The Adam step of parameter `index`, after decoupled weight decay of each element when
+    /// `DECAY` (one pass; the same operations per element as [`super::decay`] then the step).
+    pub(super) fn adam<const DECAY: bool>(
         &mut self,
         step: &Step,
         index: usize,
         lr: f32,
+        weight_decay: f32,
         param: &mut [f32],
         grad: &[f32],
     ) {
@@ -119,6 +121,9 @@ impl Moments {
             .zip(self.m[index].iter_mut())
             .zip(self.s[index].iter_mut())
         {
+            if DECAY {
+                *p -= *p * weight_decay * lr;
+            }
             *m += (g - *m) * h.one_minus_b1;
             *s += (g * g - *s) * h.one_minus_b2;
             *p -= (*m * alpha) / (s.sqrt() + h.eps);
@@ -128,7 +133,19 @@ impl Moments {
 
 impl OptimizerState for Moments {
     fn update(&mut self, step: &Step, index: usize, lr: f64, values: &mut [f32], grads: &[f32]) {
-        self.adam(step, index, lr as f32, values, grads);
+        self.adam::<false>(step, index, lr as f32, 0.0, values, grads);
+    }
+
+    fn update_decayed(
+        &mut self,
+        step: &Step,
+        index: usize,
+        lr: f64,
+        weight_decay: f32,
+        values: &mut [f32],
+        grads: &[f32],
+    ) {
+        self.adam::<true>(step, index, lr as f32, weight_decay, values, grads);
     }
 }
 

@@ -58,8 +58,19 @@ impl OptimizerRule for Adamax {
 #[derive(Debug)]
 struct State(Moments);
 
-impl OptimizerState for State {
-    fn update(&mut self, step: &Step, index: usize, lr: f64, values: &mut [f32], grads: &[f32]) {
+impl State {
+    /// The update of parameter `index`, after decoupled weight decay of each element when
+    /// `DECAY` (one pass; the same operations per element as [`super::decay`] then the update).
+    #[allow(clippy::too_many_arguments)]
+    fn step<const DECAY: bool>(
+        &mut self,
+        step: &Step,
+        index: usize,
+        lr: f64,
+        weight_decay: f32,
+        values: &mut [f32],
+        grads: &[f32],
+    ) {
         let (lr, h) = (lr as f32, self.0.coefficients(step));
         let correction = 1.0 - power(h.b1, step.t);
         let Moments { m, s: u, .. } = &mut self.0;
@@ -69,9 +80,30 @@ impl OptimizerState for State {
             .zip(m[index].iter_mut())
             .zip(u[index].iter_mut())
         {
+            if DECAY {
+                *p -= *p * weight_decay * lr;
+            }
             *m += (g - *m) * h.one_minus_b1;
             *u = (h.b2 * *u).max(g.abs());
             *p -= (lr * *m) / (correction * (*u + h.eps));
         }
+    }
+}
+
+impl OptimizerState for State {
+    fn update(&mut self, step: &Step, index: usize, lr: f64, values: &mut [f32], grads: &[f32]) {
+        self.step::<false>(step, index, lr, 0.0, values, grads);
+    }
+
+    fn update_decayed(
+        &mut self,
+        step: &Step,
+        index: usize,
+        lr: f64,
+        weight_decay: f32,
+        values: &mut [f32],
+        grads: &[f32],
+    ) {
+        self.step::<true>(step, index, lr, weight_decay, values, grads);
     }
 }

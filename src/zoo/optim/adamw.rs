@@ -69,9 +69,24 @@ struct State {
 
 impl OptimizerState for State {
     fn update(&mut self, step: &Step, index: usize, lr: f64, values: &mut [f32], grads: &[f32]) {
+        // AdamW's own decay and the Adam step in one pass (the bits of the two passes).
         let lr = lr as f32;
-        decay(lr, self.weight_decay, values);
-        self.moments.adam(step, index, lr, values, grads);
+        (self.moments).adam::<true>(step, index, lr, self.weight_decay, values, grads);
+    }
+
+    /// The `weight_decay` option's decay is a pass of its own here (then AdamW's own decay and
+    /// the Adam step in one): a study rarely sets both.
+    fn update_decayed(
+        &mut self,
+        step: &Step,
+        index: usize,
+        lr: f64,
+        weight_decay: f32,
+        values: &mut [f32],
+        grads: &[f32],
+    ) {
+        decay(lr as f32, weight_decay, values);
+        self.update(step, index, lr, values, grads);
     }
 }
 

@@ -149,6 +149,23 @@ pub trait OptimizerState: Debug + Send {
     /// Updates parameter tensor number `index` in place from its gradient, with learning rate
     /// `lr`.
     fn update(&mut self, step: &Step, index: usize, lr: f64, values: &mut [f32], grads: &[f32]);
+    /// Decoupled weight decay θ ← θ − θ·λ·η ([`decay`], the `weight_decay` option of any
+    /// optimizer) and then [`OptimizerState::update`], of parameter tensor number `index`. The
+    /// default runs the two passes one after the other; the built-ins fuse them into one pass
+    /// over the parameter with the same f32 operations per element in the same order, so the
+    /// same bits (tests: `fused_weight_decay_gives_the_bits_of_two_passes`).
+    fn update_decayed(
+        &mut self,
+        step: &Step,
+        index: usize,
+        lr: f64,
+        weight_decay: f32,
+        values: &mut [f32],
+        grads: &[f32],
+    ) {
+        decay(lr as f32, weight_decay, values);
+        self.update(step, index, lr, values, grads);
+    }
 }
 
 /// An optimizer and its hyperparameters, as a run config holds it. In a study file a name
@@ -272,6 +289,21 @@ impl Optimizer {
         let step = self.current();
         self.state.update(&step, index, lr, param, grad);
     }
+
+    /// [`Optimizer::update`] after decoupled weight decay λ = `weight_decay` of the same
+    /// parameter (see [`OptimizerState::update_decayed`]: one pass for the built-ins).
+    pub fn update_decayed(
+        &mut self,
+        index: usize,
+        lr: f64,
+        weight_decay: f32,
+        param: &mut [f32],
+        grad: &[f32],
+    ) {
+        debug_assert_eq!(param.len(), grad.len());
+        let step = self.current();
+        (self.state).update_decayed(&step, index, lr, weight_decay, param, grad);
+    }
 }
 
 /// One zeroed slot per parameter tensor.
@@ -282,6 +314,63 @@ pub fn zeroed_slots(param_sizes: &[usize]) -> Vec<Vec<f32>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Every built-in optimizer (decay fused or not) with the `weight_decay` option: the one-pass
+    /// `update_decayed` gives the bits of `decay` then `update`, over steps with a learning rate
+    /// and a momentum that a schedule changes, on two tensors (clipping acts on the gradients
+    /// before, so any gradients stand for clipped ones; some are exactly zero).
+    #[test]
+    fn fused_weight_decay_gives_the_bits_of_two_passes() {
+        use rand::{Rng, SeedableRng};
+        let names = Registry::builtin().names::<Optimizers>();
+        assert_eq!(names.len(), 10, "{names:?}");
+        let sizes = [37, 5];
+        for name in names {
+            let config = OptimizerConfig::default_for(name).unwrap();
+            let mut fused = config.build(&sizes).unwrap();
+            let mut apart = config.build(&sizes).unwrap();
+            let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(7);
+            let mut values: Vec<Vec<f32>> = sizes
+                .iter()
+                .map(|&n| (0..n).map(|_| rng.gen_range(-1.0..1.0)).collect())
+                .collect();
+            let mut values_apart = values.clone();
+            for t in 0..6 {
+                let lr = [0.1, 0.05, 0.3, 0.01, 0.2, 0.07][t];
+                let momentum = (t >= 3).then_some(0.8);
+                fused.set_momentum(momentum);
+                apart.set_momentum(momentum);
+                fused.begin_step();
+                apart.begin_step();
+                for (i, (v, w)) in values.iter_mut().zip(&mut values_apart).enumerate() {
+                    let grads: Vec<f32> = (0..v.len())
+                        .map(|k| {
+                            if k % 7 == 0 {
+                                0.0
+                            } else {
+                                rng.gen_range(-2.0..2.0)
+                            }
+                        })
+                        .collect();
+                    fused.update_decayed(i, lr, 0.004, v, &grads);
+                    decay(lr as f32, 0.004, w);
+                    apart.update(i, lr, w, &grads);
+                    let bits = |x: &[f32]| x.iter().map(|v| v.to_bits()).collect::<Vec<_>>();
+                    assert_eq!(bits(v), bits(w), "{name}, step {t}, tensor {i}");
+                }
+            }
+            // The decay acted: the same steps without it end elsewhere.
+            let mut plain = config.build(&sizes).unwrap();
+            plain.begin_step();
+            let mut once = values_apart[1].clone();
+            let mut decayed = values_apart[1].clone();
+            let mut with = config.build(&sizes).unwrap();
+            with.begin_step();
+            plain.update(1, 0.1, &mut once, &[0.5; 5]);
+            with.update_decayed(1, 0.1, 0.5, &mut decayed, &[0.5; 5]);
+            assert_ne!(once, decayed, "{name}");
+        }
+    }
 
     #[test]
     fn defaults_are_keras_defaults() {

@@ -65,15 +65,19 @@ struct State {
     u_product: f32,
 }
 
-impl OptimizerState for State {
-    fn begin_step(&mut self, step: &Step) {
-        let beta_1 = step.momentum_or(self.moments.beta_1);
-        // Keras: u_product · β1 · (1 − 0.5·0.96^t), multiplied left to right.
-        let decay = 1.0 - 0.5 * 0.96f32.powf(step.t as f32);
-        self.u_product = self.u_product * beta_1 as f32 * decay;
-    }
-
-    fn update(&mut self, step: &Step, index: usize, lr: f64, values: &mut [f32], grads: &[f32]) {
+impl State {
+    /// The update of parameter `index`, after decoupled weight decay of each element when
+    /// `DECAY` (one pass; the same operations per element as [`super::decay`] then the update).
+    #[allow(clippy::too_many_arguments)]
+    fn step<const DECAY: bool>(
+        &mut self,
+        step: &Step,
+        index: usize,
+        lr: f64,
+        weight_decay: f32,
+        values: &mut [f32],
+        grads: &[f32],
+    ) {
         let (lr, h, t) = (lr as f32, self.moments.coefficients(step), step.t);
         let u_t = nadam_u(h.b1, t);
         let u_next = nadam_u(h.b1, t + 1);
@@ -87,11 +91,39 @@ impl OptimizerState for State {
             .zip(m[index].iter_mut())
             .zip(s[index].iter_mut())
         {
+            if DECAY {
+                *p -= *p * weight_decay * lr;
+            }
             *m += (g - *m) * (1.0 - h.b1);
             *s += (g * g - *s) * (1.0 - h.b2);
             let m_hat = u_next * *m / (1.0 - u_product_next) + (1.0 - u_t) * g / (1.0 - u_product);
             let s_hat = *s / (1.0 - b2_power);
             *p -= (m_hat * lr) / (s_hat.sqrt() + h.eps);
         }
+    }
+}
+
+impl OptimizerState for State {
+    fn begin_step(&mut self, step: &Step) {
+        let beta_1 = step.momentum_or(self.moments.beta_1);
+        // Keras: u_product · β1 · (1 − 0.5·0.96^t), multiplied left to right.
+        let decay = 1.0 - 0.5 * 0.96f32.powf(step.t as f32);
+        self.u_product = self.u_product * beta_1 as f32 * decay;
+    }
+
+    fn update(&mut self, step: &Step, index: usize, lr: f64, values: &mut [f32], grads: &[f32]) {
+        self.step::<false>(step, index, lr, 0.0, values, grads);
+    }
+
+    fn update_decayed(
+        &mut self,
+        step: &Step,
+        index: usize,
+        lr: f64,
+        weight_decay: f32,
+        values: &mut [f32],
+        grads: &[f32],
+    ) {
+        self.step::<true>(step, index, lr, weight_decay, values, grads);
     }
 }

@@ -71,12 +71,44 @@ struct State {
     s: Vec<Vec<f32>>,
 }
 
-impl OptimizerState for State {
-    fn update(&mut self, _step: &Step, index: usize, lr: f64, values: &mut [f32], grads: &[f32]) {
+impl State {
+    /// The update of parameter `index`, after decoupled weight decay of each element when
+    /// `DECAY` (one pass; the same operations per element as [`super::decay`] then the update).
+    #[allow(clippy::too_many_arguments)]
+    fn step<const DECAY: bool>(
+        &mut self,
+        _step: &Step,
+        index: usize,
+        lr: f64,
+        weight_decay: f32,
+        values: &mut [f32],
+        grads: &[f32],
+    ) {
         let lr = lr as f32;
         for ((p, &g), s) in values.iter_mut().zip(grads).zip(self.s[index].iter_mut()) {
+            if DECAY {
+                *p -= *p * weight_decay * lr;
+            }
             *s = self.rho * *s + self.one_minus_rho * (g * g);
             *p -= lr * g / (*s + self.epsilon).sqrt();
         }
+    }
+}
+
+impl OptimizerState for State {
+    fn update(&mut self, step: &Step, index: usize, lr: f64, values: &mut [f32], grads: &[f32]) {
+        self.step::<false>(step, index, lr, 0.0, values, grads);
+    }
+
+    fn update_decayed(
+        &mut self,
+        step: &Step,
+        index: usize,
+        lr: f64,
+        weight_decay: f32,
+        values: &mut [f32],
+        grads: &[f32],
+    ) {
+        self.step::<true>(step, index, lr, weight_decay, values, grads);
     }
 }
