@@ -267,6 +267,21 @@ impl RunConfig {
         if let Some(c) = &self.classes {
             check_classes("classes", c)?;
         }
+        if self.model.kind == crate::model::ModelKind::Cnn {
+            // Folding assumes a BN next to a dense layer's kernel rows or columns, and the
+            // autoencoder pretraining mirrors dense layers: neither is built for conv layers yet.
+            for (set, what) in [
+                (self.fold_check, "fold_check"),
+                (self.pretrain.is_some(), "pretrain"),
+            ] {
+                if set {
+                    return Err(Error::invalid(
+                        what,
+                        "does not apply to model.kind = \"cnn\" yet (only to \"mlp\")",
+                    ));
+                }
+            }
+        }
         if let Some(p) = &self.pretrain {
             p.check(
                 self.epochs,
