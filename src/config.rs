@@ -107,6 +107,25 @@ pub struct RunConfig {
     /// ids; every other version is written, so its cells have ids of their own.
     #[serde(default, skip_serializing_if = "Numerics::is_unwritten")]
     pub numerics: Numerics,
+    /// The dataset the run trains on: a name in `data::catalog` ("fashion-mnist", the default,
+    /// never written, so the cells recorded before workloads existed keep their ids; "mnist").
+    #[serde(
+        default = "default_dataset",
+        skip_serializing_if = "is_default_dataset"
+    )]
+    pub dataset: String,
+}
+
+/// The dataset a config without `dataset` trains on (`data::catalog::DEFAULT`'s name: the
+/// config sits beside the data module, not above it; `study::grid`'s tests keep the two equal).
+pub const DEFAULT_DATASET: &str = "fashion-mnist";
+
+fn default_dataset() -> String {
+    DEFAULT_DATASET.to_string()
+}
+
+fn is_default_dataset(name: &String) -> bool {
+    name == DEFAULT_DATASET
 }
 
 /// A numerics version: which kernels compute a run's numbers (`kernels::numerics`). Version 1
@@ -266,6 +285,21 @@ impl RunConfig {
         }
         if let Some(c) = &self.classes {
             check_classes("classes", c)?;
+        }
+        if self.model.kind == crate::model::ModelKind::Cnn {
+            // Folding assumes a BN next to a dense layer's kernel rows or columns, and the
+            // autoencoder pretraining mirrors dense layers: neither is built for conv layers yet.
+            for (set, what) in [
+                (self.fold_check, "fold_check"),
+                (self.pretrain.is_some(), "pretrain"),
+            ] {
+                if set {
+                    return Err(Error::invalid(
+                        what,
+                        "does not apply to model.kind = \"cnn\" yet (only to \"mlp\")",
+                    ));
+                }
+            }
         }
         if let Some(p) = &self.pretrain {
             p.check(

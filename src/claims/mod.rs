@@ -93,6 +93,7 @@ pub mod render;
 pub mod sequential;
 pub mod spec;
 mod verdict;
+pub mod workloads;
 
 use std::collections::BTreeMap;
 use std::path::Path;

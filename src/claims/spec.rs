@@ -103,6 +103,12 @@ pub struct Check {
     /// infinite) or `rank` (always the signed-rank test with the Hodges–Lehmann estimate).
     #[serde(default)]
     pub estimator: Estimator,
+    /// Judge the check on each workload of a study with a workload axis (`dataset`,
+    /// `model.kind`) and overall: the overall check pools the workloads (a seed's value is the
+    /// mean over them) and keeps the check's role; one descriptive check per workload is shown
+    /// beside it (`claims/workloads.rs`).
+    #[serde(default)]
+    pub per_workload: bool,
 }
 
 /// What a check is for.
@@ -727,10 +733,10 @@ impl Check {
             }
         }
         if self.metric.is_divergence() {
-            if !direction || self.band.is_some() || self.pool {
+            if !direction || self.band.is_some() || self.pool || self.per_workload {
                 return bad(
                     "divergence rates are compared between a and b (higher/lower), without \
-                     a band or pooling"
+                     a band, pooling or per_workload"
                         .into(),
                 );
             }

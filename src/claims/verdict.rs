@@ -477,6 +477,9 @@ pub(super) fn claim(
     epochs: &[EpochRecord],
     design: &Design,
 ) -> ClaimResult {
+    // A check judged per workload and overall is expanded into those checks first.
+    let expanded = super::workloads::expand(claim, study);
+    let claim = expanded.as_ref().unwrap_or(claim);
     let alpha = design.alpha();
     let mut pending: Vec<Pending> = claim
         .check

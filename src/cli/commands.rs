@@ -15,6 +15,7 @@ use super::args::{
 use crate::claims::sequential::{self, Design};
 use crate::data::{self, DataOptions};
 use crate::device::{self, Compute};
+use crate::report::across::CellWorkload;
 use crate::report::tuning::{ArmTuning, KeyTuning, TuningSection};
 use crate::report::{self, ReportInput};
 use crate::results::{compare, store, RunRecord};
@@ -23,7 +24,7 @@ use crate::study::pool::Workers;
 use crate::study::runner::{self, RunnerOptions};
 use crate::study::shard::Shard;
 use crate::study::tune::{budget, choice, Arm, Tuning};
-use crate::study::{memory, merge, spec, verify, Overrides, Study};
+use crate::study::{grid, memory, merge, spec, verify, Overrides, Study};
 
 /// The bootstrap seed of every report, fixed so a report is a pure function of its results.
 pub const REPORT_SEED: u64 = 20_170_825;
@@ -261,6 +262,8 @@ fn verify_command(cli: &Cli, args: &VerifyArgs) -> anyhow::Result<ExitCode> {
         None => verify::choose(&runs, args.sample, args.draw_seed),
     };
     let data = data::load(&data_options(cli, true, false))?;
+    let named: Vec<&str> = chosen.iter().map(|&i| runs[i].dataset.as_str()).collect();
+    let others = data::load_others(&named, &data_options(cli, true, false))?;
     let jobs = jobs_or_cores(args.jobs);
     eprintln!(
         "verify {}: re-training {} of {} recorded {what} ({jobs} at a time), numerics version {} \
@@ -276,21 +279,29 @@ fn verify_command(cli: &Cli, args: &VerifyArgs) -> anyhow::Result<ExitCode> {
         jobs,
         device: compute,
     };
-    let checked = verify::verify(&runs, &epochs, &chosen, &data, &workers, &stop, |c| {
-        if c.differences.is_empty() {
-            eprintln!("  {} seed {}: identical", c.cell_label, c.seed);
-        } else {
-            eprintln!(
-                "  {} seed {}: {} DIFFERENCES",
-                c.cell_label,
-                c.seed,
-                c.differences.len()
-            );
-            for d in &c.differences {
-                eprintln!("    {d}");
+    let checked = verify::verify(
+        &runs,
+        &epochs,
+        &chosen,
+        data::Datasets::new(&data, &others),
+        &workers,
+        &stop,
+        |c| {
+            if c.differences.is_empty() {
+                eprintln!("  {} seed {}: identical", c.cell_label, c.seed);
+            } else {
+                eprintln!(
+                    "  {} seed {}: {} DIFFERENCES",
+                    c.cell_label,
+                    c.seed,
+                    c.differences.len()
+                );
+                for d in &c.differences {
+                    eprintln!("    {d}");
+                }
             }
-        }
-    })?;
+        },
+    )?;
     anyhow::ensure!(
         !stop.load(Ordering::SeqCst) && checked.len() == chosen.len(),
         "interrupted after {} of {} runs",
@@ -539,6 +550,9 @@ fn study(cli: &Cli, args: &StudyArgs) -> anyhow::Result<ExitCode> {
     let progress = !args.no_progress;
     let device = compute(&args.device)?;
     let data = data::load(&data_options(cli, true, progress))?;
+    // Every other dataset the cells name (a workload axis), each loaded once.
+    let others = data::load_others(&study.datasets(), &data_options(cli, true, progress))?;
+    let data = data::Datasets::new(&data, &others);
     let jobs = jobs_or_cores(args.jobs);
     let runs = study.cells.len() * study.seeds.len();
     eprintln!(
@@ -583,9 +597,9 @@ fn study(cli: &Cli, args: &StudyArgs) -> anyhow::Result<ExitCode> {
         device,
     };
     if let Some(file) = &sequential_claims {
-        return until_decided(args, file, &study, &data, &options, &stop);
+        return until_decided(args, file, &study, data, &options, &stop);
     }
-    let summary = runner::run_study(&study, &data, &options, &stop)?;
+    let summary = runner::run_study(&study, data, &options, &stop)?;
     if study.tuning.is_some() {
         eprintln!(
             "{} tuning runs trained, {} already recorded",
@@ -640,7 +654,7 @@ fn until_decided(
     args: &StudyArgs,
     file: &crate::claims::spec::ClaimsFile,
     study: &Study,
-    data: &data::FashionMnist,
+    data: data::Datasets,
     options: &RunnerOptions,
     stop: &AtomicBool,
 ) -> anyhow::Result<ExitCode> {
@@ -737,6 +751,24 @@ fn report(study: &Study, results: &Path) -> anyhow::Result<String> {
         Some(t) => Some(tuning_section(t, &runner::tuning_runs(study, &dir)?)),
         None => None,
     };
+    // A workload axis: each cell's workload and arm, from the study's cell of the same label.
+    let has_workloads = study
+        .axes
+        .iter()
+        .any(|a| grid::WORKLOAD_AXES.contains(&a.as_str()));
+    let workloads: Vec<CellWorkload> = cells
+        .iter()
+        .filter(|_| has_workloads)
+        .filter_map(|(id, label)| {
+            let cell = study.cells.iter().find(|c| &c.label == label)?;
+            let (workload, arm) = grid::workload_and_arm(&cell.axes);
+            Some(CellWorkload {
+                cell_id: id.clone(),
+                workload,
+                arm,
+            })
+        })
+        .collect();
     let input = ReportInput {
         study: &study.name,
         description: &study.description,
@@ -746,6 +778,7 @@ fn report(study: &Study, results: &Path) -> anyhow::Result<String> {
         epochs: &epochs,
         seed: REPORT_SEED,
         tuning: tuning.as_ref(),
+        workloads: &workloads,
     };
     let study_file = super::pages::relative_link(&dir, &study.path);
     let table = report::write_report_linking(&dir, &input, study_file.as_deref())

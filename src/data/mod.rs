@@ -4,11 +4,15 @@
 //! file by SHA-256, and splitting it as the textbook does (the last 5,000 training images are the
 //! validation set; pixels scaled to [0, 1]). Also per-feature standardization and a seeded
 //! synthetic dataset for fast tests. The table of datasets lives in `catalog.rs`; the IDX format
-//! in `idx.rs`; files, checksums and fetchers in `source.rs`.
+//! in `idx.rs`; files, checksums and fetchers in `source.rs`; the datasets one process has
+//! loaded for a study's runs (a workload axis) in `datasets.rs`.
 
 pub mod catalog;
+mod datasets;
 pub mod idx;
 pub mod source;
+
+pub use datasets::{load_others, Datasets};
 
 use std::fmt;
 use std::path::{Path, PathBuf};

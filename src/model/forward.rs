@@ -7,7 +7,7 @@
 use dfdx::prelude::*;
 use rand::RngCore;
 
-use super::{cpu, BatchStats, Matrix, Mlp, Op};
+use super::{conv, cpu, BatchStats, Matrix, Mlp, Op};
 use crate::zoo::dropout::Dropout;
 
 /// How a forward pass runs, and what it collects on the way.
@@ -75,7 +75,7 @@ impl<D: Device<f32>> Mlp<D> {
                     && match op {
                         Op::Dense(_) | Op::Norm(_) => true,
                         Op::Activation { param, .. } => param.is_some(),
-                        Op::Dropout(_) => false,
+                        Op::Dropout(_) | Op::Pool(_) => false,
                     }
             })
             .unwrap_or(self.ops.len());
@@ -220,12 +220,16 @@ impl<D: Device<f32>> Mlp<D> {
                 None => h,
             },
             Op::Dense(dense) => dense.forward(h),
-            Op::Norm(bn) if pass.train && !self.frozen[layer] => {
-                let (out, stats) = bn.forward_train(h);
-                pass.stats.push(stats);
-                out
-            }
-            Op::Norm(bn) => bn.forward_infer(h),
+            Op::Pool(window) => conv::max_pool(h, window),
+            Op::Norm(bn) => per_channel(h, bn.moving_mean.len(), |h| {
+                if pass.train && !self.frozen[layer] {
+                    let (out, stats) = bn.forward_train(h);
+                    pass.stats.push(stats);
+                    out
+                } else {
+                    bn.forward_infer(h)
+                }
+            }),
             Op::Activation { activation, param } => {
                 // One op on an op's (contiguous) output: under version 1 the same values and
                 // gradients as the composition; some exist only under version 2.
@@ -246,6 +250,23 @@ impl<D: Device<f32>> Mlp<D> {
             }
         }
     }
+}
+
+/// Applies `f` to `h` (batch × features) seen as one row per position and `channels` columns
+/// when a row holds several positions (a conv layer's output, channels last), so that a batch
+/// norm over `channels` normalizes each channel over the batch and every position; a dense
+/// layer's output (features = channels) goes to `f` as it is.
+fn per_channel<D: Device<f32>, T: Tape<f32, D>>(
+    h: Matrix<D, T>,
+    channels: usize,
+    f: impl FnOnce(Matrix<D, T>) -> Matrix<D, T>,
+) -> Matrix<D, T> {
+    let (batch, features) = *h.shape();
+    if features == channels || channels == 0 {
+        return f(h);
+    }
+    let out = f(h.reshape_like(&(batch * features / channels, channels)));
+    out.reshape_like(&(batch, features))
 }
 
 /// Applies one dropout mask to a batch of activations: h·scale (+ shift for alpha dropout).

@@ -18,11 +18,16 @@
 //! [`Mlp::take_gradients`]) traces the parameters, not the batch, so no gradient is computed for
 //! the input, and takes the gradient buffers over instead of copying them.
 //!
+//! A CNN (`kind = "cnn"`) is the same list of ops with convolutions (dense layers with a
+//! window, `conv.rs`'s im2col) and max pooling below the dense layers, its images travelling as
+//! rows of height × width × channels values.
+//!
 //! Where each concern lives: `spec.rs` (the study file's description), `network.rs` (the ops and
-//! parameters), `forward.rs` (the passes), `reuse.rs` (freezing, copying lower layers), `fold.rs`
+//! parameters), `cnn.rs` (a CNN's conv layers), `forward.rs` (the passes), `reuse.rs` (freezing, copying lower layers), `fold.rs`
 //! (batch-norm folding), `norm.rs` (batch norm), `param.rs` (one parameter), `io.rs`
 //! (safetensors), `cpu.rs` (the `Cpu` fast paths).
 
+mod cnn;
 pub mod conv;
 mod cpu;
 mod fold;
@@ -37,7 +42,7 @@ mod spec;
 pub use network::{Dense, Mlp, Op};
 pub use norm::{BatchNorm, BatchNormSpec, BatchStats, Placement};
 pub use param::{Kind, Param, Trainable};
-pub use spec::ModelSpec;
+pub use spec::{lenet5_conv, ConvLayer, ModelKind, ModelSpec, ModelSpecFile};
 
 /// Numerics version 2's softmax cross-entropy on the `Cpu`, one op forward and backward.
 pub use cpu::{is_cpu, softmax_cross_entropy};

@@ -1,26 +1,33 @@
-//! The network: its ops ([`Op`]: dropout, dense, batch norm, activation) in the order Keras's
-//! `Sequential` would hold them, the layer each op belongs to, and its parameters: built from a
+//! The network: its ops ([`Op`]: dropout, dense or convolution, batch norm, activation, max
+//! pooling) in the order Keras's `Sequential` would hold them, the layer each op belongs to, and its parameters: built from a
 //! [`ModelSpec`], listed in update order for the training step, read and written back as host
 //! copies, saved and restored as a state. The forward passes are in `forward.rs`, freezing and
-//! layer reuse in `reuse.rs`, batch-norm folding in `fold.rs`; what a training step does with the
-//! gradients is the training loop's (`train/step.rs`).
+//! layer reuse in `reuse.rs`, batch-norm folding in `fold.rs`, a CNN's convolutional layers in
+//! `cnn.rs`; what a training step does with the gradients is the training loop's
+//! (`train/step.rs`).
 
 use dfdx::prelude::*;
 use rand::RngCore;
 
+use super::conv::{self, Window};
+use super::spec::ModelKind;
 use super::{cpu, BatchNorm, Kind, Matrix, ModelSpec, Param, Placement, Trainable};
 use crate::error::Result;
 use crate::zoo::activation::Activation;
 use crate::zoo::dropout::Dropout;
 
 /// One dense layer: kernel [fan_in, fan_out] (Keras layout) and, unless batch norm follows it
-/// directly, a bias [fan_out].
+/// directly, a bias [fan_out]. With a `window` it is a 2-D convolution: the kernel is Keras's
+/// [kh, kw, c_in, c_out] flattened to [kh·kw·c_in, c_out], applied to every patch of each image
+/// (im2col, `conv.rs`), the bias added per output channel.
 #[derive(Debug, Clone)]
 pub struct Dense<D: Device<f32>> {
     /// The kernel.
     pub kernel: Param<(usize, usize), D>,
     /// The bias.
     pub bias: Option<Param<(usize,), D>>,
+    /// A convolution's input shape, kernel size, stride and padding (None: a dense layer).
+    pub window: Option<Window>,
 }
 
 impl<D: Device<f32>> Dense<D> {
@@ -28,13 +35,34 @@ impl<D: Device<f32>> Dense<D> {
         &self,
         h: Matrix<D, T>,
     ) -> Matrix<D, T> {
-        self.add_bias(h.matmul(self.kernel.tensor.clone()))
+        match &self.window {
+            None => self.add_bias(h.matmul(self.kernel.tensor.clone())),
+            Some(w) => {
+                let batch = h.shape().0;
+                let z = conv::patches(h, w).matmul(self.kernel.tensor.clone());
+                self.images(self.add_bias(z), batch)
+            }
+        }
     }
 
     /// [`Dense::forward`] of an input that needs no gradient, starting the tape here: the
     /// backward pass computes the kernel's and the bias's gradients but not the input's.
     pub(super) fn forward_start_tape(&self, h: Matrix<D>) -> Matrix<D, OwnedTape<f32, D>> {
-        self.add_bias(cpu::matmul_kernel_grad(h, &self.kernel.tensor))
+        match &self.window {
+            None => self.add_bias(cpu::matmul_kernel_grad(h, &self.kernel.tensor)),
+            Some(w) => {
+                let batch = h.shape().0;
+                let z = cpu::matmul_kernel_grad(conv::patches(h, w), &self.kernel.tensor);
+                self.images(self.add_bias(z), batch)
+            }
+        }
+    }
+
+    /// A convolution's output, one row per output position, as one row per image (batch ×
+    /// oh·ow·c_out, channels last).
+    fn images<T: Tape<f32, D>>(&self, z: Matrix<D, T>, batch: usize) -> Matrix<D, T> {
+        let (rows, cols) = *z.shape();
+        z.reshape_like(&(batch, rows / batch.max(1) * cols))
     }
 
     pub(super) fn add_bias<T: Tape<f32, D> + Merge<T> + Default + 'static>(
@@ -69,9 +97,12 @@ pub enum Op<D: Device<f32>> {
     Activation {
         /// The function.
         activation: Activation,
-        /// prelu's α or learned swish's β, one per unit.
+        /// prelu's α or learned swish's β, one per unit (per position and channel after a
+        /// convolution, as Keras's `PReLU` without shared axes).
         param: Option<Param<(usize,), D>>,
     },
+    /// Max pooling over a window (a CNN's conv layers).
+    Pool(Window),
 }
 
 /// The network.
@@ -95,60 +126,96 @@ impl<D: Device<f32>> Mlp<D> {
         rng: &mut impl RngCore,
     ) -> Result<Self> {
         spec.check()?;
+        let mut net = Mlp {
+            ops: Vec::new(),
+            layer_of: Vec::new(),
+            frozen: vec![false; spec.hidden_layers() + 1],
+        };
+        let features = match spec.kind {
+            ModelKind::Mlp => {
+                if let Some(b) = spec.batch_norm.filter(|b| b.input) {
+                    net.push(0, Op::Norm(BatchNorm::new(dev, inputs, &b)));
+                }
+                inputs
+            }
+            ModelKind::Cnn => net.push_conv_layers(spec, inputs, dev, rng)?,
+        };
+        net.push_dense_layers(spec, spec.conv.len(), features, outputs, dev, rng);
+        Ok(net)
+    }
+
+    /// Pushes the dense layers: `spec.hidden` hidden ones then the output layer, numbered from
+    /// `first_layer`, on `inputs` features.
+    fn push_dense_layers(
+        &mut self,
+        spec: &ModelSpec,
+        first_layer: usize,
+        inputs: usize,
+        outputs: usize,
+        dev: &D,
+        rng: &mut impl RngCore,
+    ) {
         let mut sizes = vec![inputs];
         sizes.extend(&spec.hidden);
         sizes.push(outputs);
         let last = sizes.len() - 2;
         let bn = spec.batch_norm;
         let placement = bn.map(|b| b.placement);
-        let mut net = Mlp {
-            ops: Vec::new(),
-            layer_of: Vec::new(),
-            frozen: vec![false; last + 1],
-        };
-        for (layer, pair) in sizes.windows(2).enumerate() {
+        for (i, pair) in sizes.windows(2).enumerate() {
+            let layer = first_layer + i;
             let (fan_in, fan_out) = (pair[0], pair[1]);
-            let hidden = layer < last;
-            if let (0, Some(b)) = (layer, &bn) {
-                if b.input {
-                    net.push(layer, Op::Norm(BatchNorm::new(dev, fan_in, b)));
-                }
-            }
+            let hidden = i < last;
             if let Some(d) = spec.dropout {
-                net.push(layer, Op::Dropout(d));
+                self.push(layer, Op::Dropout(d));
             }
             let kernel = spec.initializer.kernel(fan_in, fan_out, rng);
             let norm_before = hidden && placement == Some(Placement::BeforeActivation);
-            net.push(
+            self.push(
                 layer,
                 Op::Dense(Dense {
                     kernel: Param::new(dev, kernel, (fan_in, fan_out), Kind::Kernel),
                     bias: (!norm_before)
                         .then(|| Param::new(dev, vec![0.0; fan_out], (fan_out,), Kind::Bias)),
+                    window: None,
                 }),
             );
             if !hidden {
                 break;
             }
-            if let (true, Some(b)) = (norm_before, &bn) {
-                net.push(layer, Op::Norm(BatchNorm::new(dev, fan_out, b)));
-            }
-            let param = spec
-                .activation
-                .learned_init()
-                .map(|v| Param::new(dev, vec![v as f32; fan_out], (fan_out,), Kind::Activation));
-            net.push(
-                layer,
-                Op::Activation {
-                    activation: spec.activation.clone(),
-                    param,
-                },
-            );
-            if let (Some(Placement::AfterActivation), Some(b)) = (placement, &bn) {
-                net.push(layer, Op::Norm(BatchNorm::new(dev, fan_out, b)));
-            }
+            self.push_activation(spec, layer, fan_out, fan_out, dev);
         }
-        Ok(net)
+    }
+
+    /// Pushes a hidden layer's [BN before] → activation → [BN after], on `units` values per
+    /// image in `channels` normalized groups (BN normalizes per channel; `units` = `channels`
+    /// for a dense layer).
+    pub(super) fn push_activation(
+        &mut self,
+        spec: &ModelSpec,
+        layer: usize,
+        units: usize,
+        channels: usize,
+        dev: &D,
+    ) {
+        let bn = spec.batch_norm;
+        let placement = bn.map(|b| b.placement);
+        if let (Some(Placement::BeforeActivation), Some(b)) = (placement, &bn) {
+            self.push(layer, Op::Norm(BatchNorm::new(dev, channels, b)));
+        }
+        let param = spec
+            .activation
+            .learned_init()
+            .map(|v| Param::new(dev, vec![v as f32; units], (units,), Kind::Activation));
+        self.push(
+            layer,
+            Op::Activation {
+                activation: spec.activation.clone(),
+                param,
+            },
+        );
+        if let (Some(Placement::AfterActivation), Some(b)) = (placement, &bn) {
+            self.push(layer, Op::Norm(BatchNorm::new(dev, channels, b)));
+        }
     }
 
     pub(super) fn push(&mut self, layer: usize, op: Op<D>) {

@@ -53,7 +53,9 @@ impl<D: Device<f32>> Mlp<D> {
                 (Op::Dense(a), Op::Dense(b)) => {
                     a.kernel.tensor.shape() == b.kernel.tensor.shape()
                         && a.bias.is_some() == b.bias.is_some()
+                        && a.window == b.window
                 }
+                (Op::Pool(a), Op::Pool(b)) => a == b,
                 (Op::Norm(a), Op::Norm(b)) => a.moving_mean.len() == b.moving_mean.len(),
                 (Op::Activation { param: a, .. }, Op::Activation { param: b, .. }) => {
                     a.as_ref().map(|p| p.host.len()) == b.as_ref().map(|p| p.host.len())

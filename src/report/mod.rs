@@ -9,6 +9,7 @@
 //! charts are drawn by [`crate::plot`] from those numbers.
 //! `report/` never trains and never reads the clock, so the same input gives the same files.
 
+pub mod across;
 pub mod comparison;
 pub mod html;
 pub mod inference;
@@ -46,6 +47,10 @@ pub struct ReportInput<'a> {
     pub seed: u64,
     /// A tuned study's tuning (none: no "Tuning" section).
     pub tuning: Option<&'a tuning::TuningSection>,
+    /// Each cell's workload and arm when the study has a workload axis (empty otherwise): each
+    /// cell is then compared with the baseline arm's cell on its own workload, and the report
+    /// adds the "Across workloads" section ([`across`]).
+    pub workloads: &'a [across::CellWorkload],
 }
 
 /// How a cell stands against the baseline.
@@ -132,13 +137,22 @@ fn analyze<'a>(input: &ReportInput<'a>) -> Vec<CellReport<'a>> {
             }
         })
         .collect();
-    let Some(b) = cells.iter().position(|c| c.id == input.baseline_cell_id) else {
-        return cells;
-    };
-    let (base_acc, base_loss) = (cells[b].scored_acc.clone(), cells[b].scored_loss.clone());
-    let base_runs = cells[b].runs.clone();
-    for (i, c) in cells.iter_mut().enumerate() {
-        if i == b || c.id == input.baseline_cell_id {
+    let bases: Vec<Option<usize>> = cells
+        .iter()
+        .map(|c| {
+            let id = across::baseline_of(input, c.id);
+            cells.iter().position(|b| b.id == id)
+        })
+        .collect();
+    for (i, b) in bases.into_iter().enumerate() {
+        let Some(b) = b else {
+            continue;
+        };
+        let (base_acc, base_loss) = (cells[b].scored_acc.clone(), cells[b].scored_loss.clone());
+        let base_runs = cells[b].runs.clone();
+        let is_baseline = i == b || cells[i].id == cells[b].id;
+        let c = &mut cells[i];
+        if is_baseline {
             c.acc_vs_baseline = VsBaseline::IsBaseline;
             c.loss_vs_baseline = VsBaseline::IsBaseline;
         } else {
@@ -243,7 +257,8 @@ pub fn write_report_linking(
     let cells = analyze(input);
     std::fs::create_dir_all(out_dir).map_err(|e| Error::io("creating", out_dir, e))?;
 
-    let md = markdown::report(input, &cells);
+    let mut md = markdown::report(input, &cells);
+    md.push_str(&across::section(out_dir, input)?);
     let report = out_dir.join("report.md");
     crate::atomic::write(&report, md.as_bytes())?;
 
@@ -446,6 +461,7 @@ mod tests {
             epochs: &epochs,
             seed: 1,
             tuning: None,
+            workloads: &[],
         };
         let table = write_report(&out, &input).unwrap();
         let md = std::fs::read_to_string(out.join("report.md")).unwrap();
@@ -549,6 +565,7 @@ mod tests {
             epochs: &epochs,
             seed: 1,
             tuning: None,
+            workloads: &[],
         };
         let table = write_report(dir.path(), &input).unwrap();
         let md = std::fs::read_to_string(dir.path().join("report.md")).unwrap();
@@ -587,6 +604,7 @@ mod tests {
             epochs: &[],
             seed: 1,
             tuning: None,
+            workloads: &[],
         };
         write_report(dir.path(), &input).unwrap();
         let md = std::fs::read_to_string(dir.path().join("report.md")).unwrap();
@@ -685,6 +703,7 @@ mod tests {
             epochs: &epochs,
             seed: 0,
             tuning: None,
+            workloads: &[],
         };
         let table = write_report(Path::new("/tmp/report_preview/report"), &input).unwrap();
         println!("{table}");

@@ -18,7 +18,7 @@ use super::inference::{InferenceError, Result};
 
 /// The median of `values` (the mean of the middle two for an even count); None when empty or
 /// when any value is NaN.
-fn median(values: &[f64]) -> Option<f64> {
+pub fn median(values: &[f64]) -> Option<f64> {
     if values.is_empty() || values.iter().any(|v| v.is_nan()) {
         return None;
     }

@@ -59,6 +59,21 @@ impl ArmTable {
     }
 }
 
+/// The axes that make a cell's workload (what it trains on, which network) rather than its
+/// technique: a study whose grid names one of them compares each cell with the baseline arm on
+/// the same workload and judges arms across workloads.
+pub const WORKLOAD_AXES: &[&str] = &["dataset", "model.kind"];
+
+/// A cell's (workload, arm) labels from its axes: the [`WORKLOAD_AXES`] pairs and the others,
+/// each as [`label_of_axes`] writes them.
+pub fn workload_and_arm(axes: &[(String, String)]) -> (String, String) {
+    let (workload, arm): (Vec<_>, Vec<_>) = axes
+        .iter()
+        .cloned()
+        .partition(|(axis, _)| WORKLOAD_AXES.contains(&axis.as_str()));
+    (label_of_axes(&workload), label_of_axes(&arm))
+}
+
 /// A cell's label: `axis=value` pairs joined by `, ` (or `base` for a grid without axes).
 pub fn label_of_axes(axes: &[(String, String)]) -> String {
     if axes.is_empty() {
@@ -158,6 +173,8 @@ pub fn resolve(
         .try_into()
         .map_err(|e: toml::de::Error| e.message().to_string())?;
     config.check().map_err(|e| e.to_string())?;
+    // The dataset's name is checked against the catalog here: the config sits beside the data.
+    crate::data::catalog::by_name(&config.dataset).map_err(|e| e.to_string())?;
     let config_json = serde_json::to_string(&config).expect("a RunConfig always serializes");
     Ok(Cell {
         id: cell_id(&config_json),
@@ -322,5 +339,30 @@ mod tests {
         assert!(AxisValues::of(&[]).matches(&cell));
         assert!(!AxisValues::of(&[("optimizer", "adam")]).matches(&cell));
         assert!(!AxisValues::of(&[("batch", "32"), ("seed", "1")]).matches(&cell));
+    }
+
+    /// A config without `dataset` means the catalog's default dataset, and a workload axis
+    /// splits a cell's axes into its workload and its arm.
+    #[test]
+    fn default_dataset_and_workload_split() {
+        assert_eq!(
+            crate::config::DEFAULT_DATASET,
+            crate::data::catalog::DEFAULT.name
+        );
+        let axes: Vec<(String, String)> = [
+            ("dataset", "mnist"),
+            ("optimizer", "adam"),
+            ("model.kind", "cnn"),
+        ]
+        .iter()
+        .map(|(a, v)| (a.to_string(), v.to_string()))
+        .collect();
+        assert_eq!(
+            workload_and_arm(&axes),
+            (
+                "dataset=mnist, model.kind=cnn".to_string(),
+                "optimizer=adam".to_string()
+            )
+        );
     }
 }

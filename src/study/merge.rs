@@ -38,15 +38,18 @@ pub fn merge(study: &Study, results: &Path) -> Result<MergeSummary> {
     let (mut runs, mut epochs) = store::load(&dir)?;
     let (added, duplicates) = absorb_parts(&dir, &mut runs, &mut epochs)?;
     check_configs(study, &runs, &dir)?;
-    if let Some(first) = runs.first() {
+    // One dataset name, one fingerprint (a study with a workload axis has several datasets).
+    for first in &runs {
         if let Some(other) = runs
             .iter()
-            .find(|r| r.dataset_sha256 != first.dataset_sha256)
+            .find(|r| r.dataset == first.dataset && r.dataset_sha256 != first.dataset_sha256)
         {
             return Err(Error::ResultsMismatch {
                 message: format!(
-                    "{} mixes runs made on two datasets ({} and {}); keep them apart",
+                    "{} mixes runs made on two versions of dataset {} ({} and {}); keep them \
+                     apart",
                     dir.display(),
+                    first.dataset,
                     first.dataset_sha256,
                     other.dataset_sha256
                 ),

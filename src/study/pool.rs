@@ -24,6 +24,8 @@ pub struct Task<'a> {
     pub config: &'a RunConfig,
     /// The seeds of its streams (a plain run's seed seeds them all).
     pub seeds: Seeds,
+    /// The data it trains on (its config's dataset).
+    pub data: DataView<'a>,
 }
 
 /// Who trains: how many runs at once, on which device.
@@ -66,7 +68,6 @@ pub enum Event {
 pub fn run_parallel<F>(
     tasks: &[Task],
     workers: &Workers,
-    view: DataView,
     stop: &AtomicBool,
     mut on_event: F,
 ) -> Result<()>
@@ -93,7 +94,11 @@ where
                     let Some(task) = queue.lock().expect("queue lock").pop_front() else {
                         break;
                     };
-                    let Task { config, seeds } = tasks[task];
+                    let Task {
+                        config,
+                        seeds,
+                        data: view,
+                    } = tasks[task];
                     let started_at = provenance::now_rfc3339();
                     let mut on_epoch = |m: &EpochMetrics| {
                         let _ = tx.send(Event::Epoch {

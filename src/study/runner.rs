@@ -17,7 +17,7 @@ use super::pool::{run_parallel, Event, Task, Workers};
 use super::shard::Shard;
 use super::spec::{Study, Undecided};
 use super::tune::choice;
-use crate::data::FashionMnist;
+use crate::data::{Datasets, FashionMnist};
 use crate::device::{kind_of, Compute};
 use crate::error::{Error, Result};
 use crate::provenance;
@@ -63,30 +63,34 @@ pub fn study_dir(results: &Path, study: &Study) -> PathBuf {
     results.join(&study.name)
 }
 
-/// Checks that recorded runs belong to this study as now defined and to this dataset; says what
-/// changed otherwise.
+/// Checks that recorded runs belong to this study as now defined and to these datasets; says
+/// what changed otherwise.
 pub fn check_compatible(
     study: &Study,
     runs: &[RunRecord],
-    fingerprint: &str,
+    data: &Datasets,
     dir: &Path,
 ) -> Result<()> {
     check_configs(study, runs, dir)?;
-    check_dataset(runs, fingerprint, dir)
+    check_dataset(runs, data, dir)
 }
 
-/// Checks that `runs` were made on the data with `fingerprint`.
-fn check_dataset(runs: &[RunRecord], fingerprint: &str, dir: &Path) -> Result<()> {
-    if let Some(run) = runs.iter().find(|r| r.dataset_sha256 != fingerprint) {
-        return Err(Error::ResultsMismatch {
-            message: format!(
-                "{} holds runs made on dataset {} ({}), but the data found now has \
-                 fingerprint {fingerprint}; pass --results to write elsewhere.",
-                dir.display(),
-                run.dataset,
-                run.dataset_sha256
-            ),
-        });
+/// Checks that each of `runs` was made on the data now loaded under its dataset's name.
+fn check_dataset(runs: &[RunRecord], data: &Datasets, dir: &Path) -> Result<()> {
+    for run in runs {
+        let found = data.recorded(&run.dataset).map(|d| d.fingerprint.as_str());
+        if found != Some(run.dataset_sha256.as_str()) {
+            return Err(Error::ResultsMismatch {
+                message: format!(
+                    "{} holds runs made on dataset {} ({}), but the data found now has \
+                     fingerprint {}; pass --results to write elsewhere.",
+                    dir.display(),
+                    run.dataset,
+                    run.dataset_sha256,
+                    found.unwrap_or("(none: that dataset is not loaded)")
+                ),
+            });
+        }
     }
     Ok(())
 }
@@ -319,12 +323,16 @@ fn undecided(study: &Study, dir: &Path, u: &Undecided) -> Error {
 /// Runs every run of `study` not yet recorded under `opts.results` (of `opts.shard` when set):
 /// a tuned study's tuning first, stage by stage (into `tuning.parquet`), then the evaluation
 /// runs of each arm's chosen setting. `stop` is set by Ctrl-C.
-pub fn run_study(
+/// `data` is the data of every dataset the study's cells name ([`Datasets`]; a plain
+/// `&FashionMnist` for a study on the default dataset).
+pub fn run_study<'a>(
     study: &Study,
-    data: &FashionMnist,
+    data: impl Into<Datasets<'a>>,
     opts: &RunnerOptions,
     stop: &AtomicBool,
 ) -> Result<RunSummary> {
+    let datasets = data.into();
+    let data = &datasets;
     let dir = study_dir(&opts.results, study);
     std::fs::create_dir_all(&dir).map_err(|e| Error::io("creating", &dir, e))?;
     // A shard writes only its own write-once part files, so shards need no lock; a whole-study
@@ -356,7 +364,7 @@ pub fn run_study(
 /// or Ctrl-C stopped it, which `summary` says).
 fn tune_arms(
     study: &Study,
-    data: &FashionMnist,
+    data: &Datasets,
     opts: &RunnerOptions,
     stop: &AtomicBool,
     dir: &Path,
@@ -365,7 +373,7 @@ fn tune_arms(
     let tuning = study.tuning.as_ref().expect("a tuned study");
     let (mut runs, mut epochs) = store::load_tables(dir, store::TUNING)?;
     check_tuning_configs(study, &runs, dir)?;
-    check_dataset(&runs, &data.fingerprint, dir)?;
+    check_dataset(&runs, data, dir)?;
     check_device(&runs, &opts.device, dir)?;
     summary.tuning_reused = runs.len();
     loop {
@@ -412,7 +420,7 @@ fn tune_arms(
 /// Trains the evaluation runs of `study` (its cells as evaluated) not yet recorded.
 fn evaluate(
     study: &Study,
-    data: &FashionMnist,
+    data: &Datasets,
     opts: &RunnerOptions,
     stop: &AtomicBool,
     dir: &Path,
@@ -429,7 +437,7 @@ fn evaluate(
         parts::remove_all(dir)?;
         recorded_runs = runs.clone();
     }
-    check_compatible(study, &recorded_runs, &data.fingerprint, dir)?;
+    check_compatible(study, &recorded_runs, data, dir)?;
     check_device(&recorded_runs, &opts.device, dir)?;
 
     let recorded: HashSet<(&str, u64)> = recorded_runs
@@ -503,7 +511,7 @@ struct Trained {
 fn train_all(
     study: &str,
     todo: &[Planned],
-    data: &FashionMnist,
+    data: &Datasets,
     opts: &RunnerOptions,
     stop: &AtomicBool,
     mut sink: Sink,
@@ -528,16 +536,22 @@ fn train_all(
     bar.enable_steady_tick(std::time::Duration::from_millis(250));
 
     let commit = provenance::git_commit();
-    let view = DataView {
-        train: &data.train,
-        val: &data.val,
-        test: &data.test,
-    };
+    // Each run on its own dataset's data; every dataset was loaded once, before.
+    let run_data: Vec<&FashionMnist> = todo
+        .iter()
+        .map(|p| data.get(&p.cell.config.dataset))
+        .collect::<Result<_>>()?;
     let tasks: Vec<Task> = todo
         .iter()
-        .map(|p| Task {
+        .zip(&run_data)
+        .map(|(p, data)| Task {
             config: &p.cell.config,
             seeds: p.seeds,
+            data: DataView {
+                train: &data.train,
+                val: &data.val,
+                test: &data.test,
+            },
         })
         .collect();
     let mut in_flight: Vec<Option<String>> = vec![None; opts.jobs.max(1)];
@@ -545,7 +559,7 @@ fn train_all(
         jobs: opts.jobs,
         device: opts.device.clone(),
     };
-    run_parallel(&tasks, &workers, view, stop, |event| {
+    run_parallel(&tasks, &workers, stop, |event| {
         match event {
             Event::Epoch {
                 worker,
@@ -587,8 +601,8 @@ fn train_all(
                             config_json: &cell.config_json,
                             seed,
                             seed_streams: &planned.seed_streams,
-                            dataset: dataset_name(data),
-                            dataset_sha256: &data.fingerprint,
+                            dataset: dataset_name(run_data[task]),
+                            dataset_sha256: &run_data[task].fingerprint,
                             commit: &commit,
                             started_at,
                             device: opts.device.label(),

@@ -194,6 +194,20 @@ impl Study {
         &self.cells[self.baseline]
     }
 
+    /// The datasets the cells train on, each once, in grid order (the default dataset's name
+    /// included when a cell uses it).
+    pub fn datasets(&self) -> Vec<&str> {
+        let mut names: Vec<&str> = Vec::new();
+        let arms = self.tuning.iter().flat_map(|t| &t.arms);
+        let tuned = arms.flat_map(|a| &a.candidates).flat_map(|c| &c.cells);
+        for cell in self.cells.iter().chain(tuned) {
+            if !names.contains(&cell.config.dataset.as_str()) {
+                names.push(&cell.config.dataset);
+            }
+        }
+        names
+    }
+
     /// The numerics version of every cell (a study has one: [`parse`] refuses a mix).
     pub fn numerics(&self) -> Numerics {
         self.cells[self.baseline].config.numerics

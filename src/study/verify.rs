@@ -13,7 +13,7 @@ use rand_chacha::ChaCha8Rng;
 use super::pool::{run_parallel, Event, Task, Workers};
 use super::runner::{records, RunMeta};
 use crate::config::RunConfig;
-use crate::data::FashionMnist;
+use crate::data::Datasets;
 use crate::device::kind_of;
 use crate::error::{Error, Result};
 use crate::results::compare::run_differences;
@@ -70,7 +70,7 @@ pub fn verify(
     runs: &[RunRecord],
     epochs: &[EpochRecord],
     chosen: &[usize],
-    data: &FashionMnist,
+    data: Datasets,
     workers: &Workers,
     stop: &AtomicBool,
     mut on_checked: impl FnMut(&Checked),
@@ -78,12 +78,17 @@ pub fn verify(
     let mut configs = Vec::with_capacity(chosen.len());
     for &i in chosen {
         let run = &runs[i];
-        if run.dataset_sha256 != data.fingerprint {
+        let found = data.recorded(&run.dataset).map(|d| d.fingerprint.as_str());
+        if found != Some(run.dataset_sha256.as_str()) {
             return Err(Error::ResultsMismatch {
                 message: format!(
-                    "run {} seed {} was made on dataset {}, but the data found now has \
+                    "run {} seed {} was made on dataset {} ({}), but the data found now has \
                      fingerprint {}",
-                    run.cell_label, run.seed, run.dataset_sha256, data.fingerprint
+                    run.cell_label,
+                    run.seed,
+                    run.dataset,
+                    run.dataset_sha256,
+                    found.unwrap_or("(not loaded)")
                 ),
             });
         }
@@ -106,21 +111,23 @@ pub fn verify(
         })?;
         configs.push(config);
     }
-    let tasks: Vec<Task> = chosen
-        .iter()
-        .zip(&configs)
-        .map(|(&i, config)| Task {
+    let mut tasks: Vec<Task> = Vec::with_capacity(chosen.len());
+    for (&i, config) in chosen.iter().zip(&configs) {
+        let data = data
+            .recorded(&runs[i].dataset)
+            .expect("checked above: every run's dataset is loaded");
+        tasks.push(Task {
             config,
             seeds: recorded_seeds(&runs[i]),
-        })
-        .collect();
-    let view = DataView {
-        train: &data.train,
-        val: &data.val,
-        test: &data.test,
-    };
+            data: DataView {
+                train: &data.train,
+                val: &data.val,
+                test: &data.test,
+            },
+        });
+    }
     let mut checked = Vec::new();
-    run_parallel(&tasks, workers, view, stop, |event| {
+    run_parallel(&tasks, workers, stop, |event| {
         let Event::Done {
             task,
             started_at,

@@ -121,6 +121,23 @@ impl Initializer {
     pub fn kernel(&self, fan_in: usize, fan_out: usize, rng: &mut impl RngCore) -> Vec<f32> {
         self.get().kernel(fan_in, fan_out, rng)
     }
+
+    /// Draws a convolution's `count` weights (kh·kw·c_in·c_out) with Keras's conv fans
+    /// (fan_in = kh·kw·c_in, fan_out = kh·kw·c_out), which the weight count is not the product
+    /// of. Every initializer draws its weights independently from one distribution set by the
+    /// fans, so the first `count` draws of a [fan_in, fan_out] kernel are such a kernel (the
+    /// rest of that draw is dropped).
+    pub fn conv_kernel(
+        &self,
+        fan_in: usize,
+        fan_out: usize,
+        count: usize,
+        rng: &mut impl RngCore,
+    ) -> Vec<f32> {
+        let mut weights = self.get().kernel(fan_in, fan_out, rng);
+        weights.truncate(count);
+        weights
+    }
 }
 
 #[cfg(test)]
