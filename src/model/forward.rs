@@ -184,7 +184,9 @@ impl<D: Device<f32>> Mlp<D> {
         };
         let version = kernels::numerics::current();
         let f = activation.fused()?;
-        let fusable = dense.bias.is_some() && param.is_none() && f.serves(version);
+        // A convolution's product goes through im2col (Dense::forward), not this plain matmul.
+        let fusable =
+            dense.window.is_none() && dense.bias.is_some() && param.is_none() && f.serves(version);
         (fusable && cpu::is_cpu::<D>()).then_some(f)
     }
 
