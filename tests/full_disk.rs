@@ -58,7 +58,7 @@ fn free_bytes(path: &Path) -> u64 {
 }
 
 /// Every regular file under `dir`, relative, with its bytes (`dir` itself, which the emitted
-/// script and the claims table name, replaced by `<root>`).
+/// script and the claims table and page name, replaced by `<root>`).
 fn files(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
     let mut out = Vec::new();
     let mut stack = vec![dir.to_path_buf()];
@@ -69,7 +69,10 @@ fn files(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
                 stack.push(path);
             } else {
                 let mut bytes = std::fs::read(&path).unwrap();
-                if path.extension().is_some_and(|e| e == "sh" || e == "md") {
+                if path
+                    .extension()
+                    .is_some_and(|e| e == "sh" || e == "md" || e == "html")
+                {
                     let text = String::from_utf8(bytes).unwrap();
                     bytes = text.replace(&*dir.to_string_lossy(), "<root>").into_bytes();
                 }
