@@ -18,36 +18,19 @@ use dfdx::prelude::*;
 use rand_chacha::ChaCha8Rng;
 use trainbench::model::{Matrix, Mlp};
 use trainbench::seed::{stream, Purpose};
+use trainbench::train::device_check;
 use trainbench::train::step::{Step, StepConfig};
 use trainbench::zoo::optim::OptimizerConfig;
 
 use super::{batch, criterion, data_rng, device, network};
 
-/// 784-300-100-10 ReLU, He normal: the chapter's MLP.
-const MLP: &str = r#"
-hidden = [300, 100]
-activation = "relu"
-initializer = "he_normal"
-"#;
-
-/// 20 hidden layers of 100 units with `activation` and `initializer`, plus `extra` spec lines.
-fn deep(activation: &str, initializer: &str, extra: &str) -> String {
-    format!(
-        "hidden = {:?}\nactivation = \"{activation}\"\ninitializer = \"{initializer}\"\n{extra}",
-        [100usize; 20]
-    )
-}
-
-/// (net id, model spec) in the PyTorch twin's `NETS` order.
+/// (net id, model spec) in the PyTorch twin's `NETS` order: the chapter's 784-300-100-10 ReLU
+/// MLP and the 20×100 nets, as `trainbench device-check` times them on any device.
 fn nets() -> Vec<(&'static str, String)> {
-    let bn = "batch_norm = { placement = \"before_activation\", input = false }";
-    vec![
-        ("mlp", MLP.to_string()),
-        ("deep20x100_relu", deep("relu", "he_normal", "")),
-        ("deep20x100_relu_bn", deep("relu", "he_normal", bn)),
-        ("deep20x100_selu", deep("selu", "lecun_normal", "")),
-        ("deep20x100_swish", deep("swish", "he_normal", "")),
-    ]
+    device_check::nets()
+        .into_iter()
+        .map(|net| (net.id, net.spec))
+        .collect()
 }
 
 /// (net, optimizer, batch) in the PyTorch twin's `TRAIN_ROWS` order (without its extra Adam
