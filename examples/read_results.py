@@ -7,7 +7,7 @@ with pandas (pyarrow reads the Parquet). The columns are described in examples/r
 Prints, per cell: the runs, how many diverged, the mean test accuracy with a diverged run counted
 at chance (as trainbench's reports count it), and the mean final validation loss of the runs that
 did not diverge; then each cell's mean paired difference from the first cell in runs.parquet, seed by
-seed. Both libraries compute the table and must agree (tests/read_results_example.rs compares
+seed. Both libraries compute the table and must agree (tests/it/read_results_example.rs compares
 the printed means with report.md).
 """
 

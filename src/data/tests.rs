@@ -1,7 +1,7 @@
 //! Unit tests of `data`: the order in which places are tried, what a miss or a corrupt file
 //! reports, fetching (with fake fetchers: no network), splitting, standardization and the
 //! synthetic data. Tiny fake files with injected checksums stand in for the real ones; the real
-//! data is tested in `tests/data_real.rs`.
+//! data is tested in `tests/it/data_real.rs`.
 
 use std::cell::Cell;
 use std::fs;

@@ -1147,7 +1147,7 @@ mod tests {
 
     /// Every activation with a fused op, through it under version 2, against Keras 3 on JAX
     /// (tests/reference/keras_activations.json's cases, z from −8 to 8 with the tails) with the
-    /// tolerances of tests/activation_conformance.rs: values to 2e-6, gradients to 5e-6,
+    /// tolerances of tests/it/activation_conformance.rs: values to 2e-6, gradients to 5e-6,
     /// relative above 1.
     #[test]
     fn under_version_2_every_fused_activation_matches_keras() {

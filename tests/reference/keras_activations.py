@@ -1,5 +1,5 @@
 """Reference values of the chapter's activations and their derivatives, for trainbench's
-tests/activation_conformance.rs: Keras 3's own activations where Keras has them (relu, sigmoid,
+tests/it/activation_conformance.rs: Keras 3's own activations where Keras has them (relu, sigmoid,
 tanh, leaky_relu, elu, selu, gelu_tanh = gelu with approximate=True, gelu = the exact z·Φ(z) with
 approximate=False, silu, mish, linear; prelu at its initial alpha as leaky_relu), the TECHNIQUES.md formulas in JAX where it has not (gelu_sigmoid
 z·σ(1.702z), swish(β) z·σ(βz)); derivatives by JAX autodiff of the same functions, all in float32.
@@ -49,7 +49,7 @@ CASES = [
     ("silu", {}, lambda x: A.silu(x)),
     ("mish", {}, lambda x: A.mish(x)),
     ("linear", {}, lambda x: A.linear(x)),
-    # PReLU before training, at its initial alpha (tests/learned_activation_conformance.rs checks
+    # PReLU before training, at its initial alpha (tests/it/learned_activation_conformance.rs checks
     # the learned alpha against Keras's PReLU layer): Keras's leaky_relu with that slope.
     ("prelu", {"alpha": 0.25}, lambda x: A.leaky_relu(x, negative_slope=0.25)),
 ]

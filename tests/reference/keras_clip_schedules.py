@@ -1,5 +1,5 @@
 """Reference values of Keras 3's gradient clipping and learning-rate schedules, for trainbench's
-tests/clip_schedule_conformance.rs.
+tests/it/clip_schedule_conformance.rs.
 
 Clipping: for each case, one SGD step with learning_rate 1.0 from zero-valued float32 variables,
 with the optimizer's `clipvalue`, `clipnorm` or `global_clipnorm`; the variables afterwards are

@@ -1,5 +1,5 @@
 """Reference values of Keras 3's Conv2D and MaxPooling2D layers for trainbench's convolution
-conformance tests (tests/conv_conformance.rs). All in float32, channels_last.
+conformance tests (tests/it/conv_conformance.rs). All in float32, channels_last.
 
 conv_cases: `keras.layers.Conv2D` with a fixed kernel [kh, kw, c_in, c_out] and bias on a fixed
 batch of 2 images, for valid and same padding at strides 1 and 2 (even and odd sizes, so

@@ -6,7 +6,7 @@ L = sum_i 0.5 * a_i * (theta_i - c_i)^2 over the 9 values (kernel row-major, the
 (closed loop) and applied with `optimizer.apply_gradients(zip(grads, variables))` to float32
 `keras.Variable`s. The values after every step, the hyperparameters in effect (read back from
 `optimizer.get_config()`) and the exact package versions are written to JSON.
-tests/optimizer_conformance.rs replays the same problem with trainbench's optimizers.
+tests/it/optimizer_conformance.rs replays the same problem with trainbench's optimizers.
 
 Regenerate (from the repository root):
     python3 -m venv /tmp/kerasenv

@@ -1,5 +1,5 @@
 """Reference values of Keras 3's weight regularization, for trainbench's
-tests/regularization_conformance.rs: the l1, l2 and l1_l2 kernel regularizers (penalty, and its
+tests/it/regularization_conformance.rs: the l1, l2 and l1_l2 kernel regularizers (penalty, and its
 gradient by JAX autodiff), the MaxNorm constraint, and the EarlyStopping callback driven by fixed
 validation-loss sequences (when it stops, which epoch's weights it restores).
 

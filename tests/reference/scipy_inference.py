@@ -1,6 +1,6 @@
 """Reference values for trainbench's inference functions (src/report/inference/), computed with
 scipy and statsmodels on fixed inputs, written to scipy_inference.json and read by
-tests/inference_reference.rs.
+tests/it/inference_reference.rs.
 
 Every sample is a list of paired differences stored as integers in millionths ("micro": 1250 is
 0.00125, a difference of 0.125 accuracy points) or the strings "inf" / "-inf" (a diverged run:

@@ -1,5 +1,5 @@
 """Reference values of rrelu (randomized leaky ReLU, Xu et al. 2015) in inference mode and its
-derivative, from PyTorch (Keras has no rrelu), for trainbench's tests/activation_conformance.rs.
+derivative, from PyTorch (Keras has no rrelu), for trainbench's tests/it/activation_conformance.rs.
 In inference mode rrelu is a leaky ReLU with slope (lower + upper)/2; in training mode its slopes
 are random, so the test checks their range and their use in the gradient instead.
 

@@ -9,14 +9,14 @@
 //! columns contiguous) with m·n ≤ 256. So [`gemm`] sends a product to gemm 0.19 only when
 //! [`takes_avx512_kernel`] says so (AVX-512 present, m and n ≥ 3, m·n ≥ 1024: a margin of 4 over
 //! the dot-product limit), and everything else to gemm 0.15's own f32 kernel, called the way
-//! gemm 0.15's `gemm` calls it. trainbench's tests/gemm_routes.rs checks the two routes bit for
+//! gemm 0.15's `gemm` calls it. trainbench's tests/it/gemm_routes.rs checks the two routes bit for
 //! bit over the shapes training uses and random others, and `trainbench verify` re-trains
 //! committed runs (made with gemm 0.15 alone) bit-identically.
 //!
 //! That is numerics version 1. Under version 2 (`kernels::numerics`, set by a training run for
 //! its thread) every product goes to trainbench's own kernel instead, `kernels::sgemm`, which
 //! sums each element as one chain of fused multiply-adds in k order and so gives the same bits
-//! on every instruction-set path and thread count (tests/kernels_sgemm.rs); the version is read
+//! on every instruction-set path and thread count (tests/it/kernels_sgemm.rs); the version is read
 //! here, on the calling thread, before any split between threads.
 //!
 //! Only f32 exists here: dfdx 0.13 without its `f16` feature calls gemm for f32 (and f64, which

@@ -23,7 +23,7 @@
 use crate::lanes::{self, Kernel, Lanes};
 
 /// The largest error, in units in the last place, against the correctly rounded erf (measured
-/// 1 over every 29th float of |x| ≤ 6, 75 million points, with tests/kernels_special.rs's
+/// 1 over every 29th float of |x| ≤ 6, 75 million points, with tests/it/kernels_special.rs's
 /// sweep; stated with a margin of one).
 pub const MAX_ULPS: u32 = 2;
 

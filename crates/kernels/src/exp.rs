@@ -10,7 +10,7 @@
 //! fused multiply-adds), and the result eʳ·2^⌊n/2⌋·2^(n−⌊n/2⌋): two exact powers of two, so
 //! results that underflow to subnormals are rounded once, in the last product. Every step is a
 //! correctly rounded IEEE operation (fma, add, mul, conversions of integers), computed in the
-//! same order on every path, so the bits do not depend on the path (tests/kernels_exp.rs checks
+//! same order on every path, so the bits do not depend on the path (tests/it/kernels_exp.rs checks
 //! that on a dense sweep).
 //!
 //! # Accuracy (stated, and tested over a dense sweep of the whole range)

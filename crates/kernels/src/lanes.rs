@@ -7,7 +7,7 @@
 //! ([`Lanes::mul_add`]), never left to the compiler.
 //!
 //! Also here: [`exp`], the exponential of `exp.rs` (the same operations in the same order, so
-//! the same bits; tests/kernels_special.rs checks it) for kernels that need one inside, and
+//! the same bits; tests/it/kernels_special.rs checks it) for kernels that need one inside, and
 //! [`map_in_place`], which runs a kernel over a slice on the calling thread's path.
 //!
 //! Not here: the kernels themselves (tanh.rs, erf.rs, sigmoid.rs).

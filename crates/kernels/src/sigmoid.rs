@@ -14,7 +14,7 @@ use crate::lanes::{self, Kernel, Lanes};
 
 /// The largest error, in units in the last place, against the correctly rounded σ for normal
 /// results (measured 2, at x = −2.68e-6, over every 29th float of |x| ≤ 104, 77 million points,
-/// with tests/kernels_special.rs's sweep; stated with a margin of one).
+/// with tests/it/kernels_special.rs's sweep; stated with a margin of one).
 pub const MAX_ULPS: u32 = 3;
 
 /// Replaces every x of `xs` with σ(x) (see the module header for the accuracy), on the calling

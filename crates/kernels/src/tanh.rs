@@ -22,7 +22,7 @@ use crate::lanes::{self, Kernel, Lanes};
 
 /// The largest error, in units in the last place, against the correctly rounded tanh (measured
 /// 1, at x = −0.000352, over every 29th float of |x| ≤ 12, 75 million points, on this crate's
-/// sweep in tests/kernels_special.rs; stated with a margin of one).
+/// sweep in tests/it/kernels_special.rs; stated with a margin of one).
 pub const MAX_ULPS: u32 = 2;
 
 /// Below this |x| the polynomial, from it on the exponential.

@@ -2,7 +2,7 @@
 tanh and erf): weighted least squares iterated toward minimax (Lawson's algorithm) on the relative
 error of the function, in f64 on Chebyshev nodes, printed rounded to f32 (as the Rust files hold them).
 Run: python3 crates/kernels/tools/fit_coefficients.py (needs numpy). The kernels' measured error in
-ulps (tests/kernels_special.rs) is what counts; the fit's own error printed here is far below an ulp.
+ulps (tests/it/kernels_special.rs) is what counts; the fit's own error printed here is far below an ulp.
 """
 import numpy as np, math
 def lawson(xs, basis, target, weight, iters=60):

@@ -5,7 +5,7 @@
 //!
 //! The special functions come from `libm` (erfc) and `statrs` (the inverse of erfc, Boost's
 //! algorithm; the regularized incomplete beta by its continued fraction and its inverse; ln Γ
-//! by Lanczos), and are checked against scipy in tests/inference_reference.rs.
+//! by Lanczos), and are checked against scipy in tests/it/inference_reference.rs.
 
 use statrs::function::{beta, erf, gamma};
 

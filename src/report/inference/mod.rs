@@ -37,7 +37,7 @@
 //! - **Determinism.** Resampling draws from a ChaCha8 stream of the caller's seed, never the
 //!   clock; the same input gives the same bits.
 //!
-//! Every function is checked against scipy/statsmodels by tests/inference_reference.rs, on the
+//! Every function is checked against scipy/statsmodels by tests/it/inference_reference.rs, on the
 //! values that tests/reference/scipy_inference.py computed (tests/reference/scipy_inference.json).
 
 pub mod bootstrap;

@@ -64,7 +64,7 @@ fn simpson_grid(c: f64, step: f64) -> (Vec<f64>, Vec<f64>) {
 /// fₖ₊₁(y) = ∫ fₖ(z)·φ((y − rz)/s)/s dz with r = √(tₖ/tₖ₊₁), s = √(1 − tₖ/tₖ₊₁), is carried
 /// forward by Simpson's rule (nodes at most min(0.004, s/40) apart) and cₖ₊₁ found by
 /// bisection on the crossing probability ∫ fₖ(z)[1 − Φ((c − rz)/s) + Φ((−c − rz)/s)] dz.
-/// Checked against scipy's multivariate normal CDF (Genz) in tests/inference_reference.rs.
+/// Checked against scipy's multivariate normal CDF (Genz) in tests/it/inference_reference.rs.
 /// At α = 0.05 with looks at 10, 20 and 30 seeds the boundaries are 3.395, 2.407 and 2.015
 /// (nominal p 0.00069, 0.0161, 0.0439).
 ///

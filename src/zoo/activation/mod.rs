@@ -2,7 +2,7 @@
 //! ([`ActivationFn`]) gives its scalar form f(z), f′(z), and may give a composition of dfdx ops
 //! ([`graph::TensorOps`]) for its tensor form; without one it runs through the generic
 //! element-wise op built from the scalar form, which works on any dfdx device. The built-ins keep
-//! their dfdx compositions, whose gradients are right (tests/activation_conformance.rs checks
+//! their dfdx compositions, whose gradients are right (tests/it/activation_conformance.rs checks
 //! forward values and gradients against Keras 3/JAX), and on the `Cpu` relu, elu, selu and
 //! fixed-β swish run as the fused ops of `model/cpu.rs` ([`Fused`]), as do tanh, sigmoid, gelu,
 //! gelu_tanh and mish under numerics version 2 (with `kernels`' vectorized tanh, erf, sigmoid). Each built-in is one file

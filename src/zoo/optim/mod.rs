@@ -2,7 +2,7 @@
 //! ([`OptimizerRule`]: η and its hyperparameters, Keras 3's defaults) builds its running state
 //! ([`OptimizerState`]), which updates each parameter tensor as plain f32 slices. The built-ins
 //! follow Keras 3's update rules in its float32 arithmetic order, so the conformance tests
-//! (tests/optimizer_conformance.rs) agree with Keras to ~1e-6; each is one file here, listed in
+//! (tests/it/optimizer_conformance.rs) agree with Keras to ~1e-6; each is one file here, listed in
 //! its family's `builtins()`. A user's crate adds its own through
 //! [`Registry::optimizer`](super::registry::Registry::optimizer).
 //!

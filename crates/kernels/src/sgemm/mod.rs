@@ -8,7 +8,7 @@
 //! never split between threads. So the result depends on nothing but the inputs: not on the
 //! instruction-set path (16 lanes, 8 lanes or scalar `f32::mul_add` give the same bits), not on
 //! the thread count, the blocking, the layout of the operands or the machine's cache sizes.
-//! `tests/kernels_sgemm.rs` checks that against a plain loop, bit for bit.
+//! `tests/it/kernels_sgemm.rs` checks that against a plain loop, bit for bit.
 //!
 //! # How
 //!

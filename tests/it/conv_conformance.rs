@@ -3,7 +3,7 @@
 //! `patches(x) · kernel + bias`, and MaxPooling2D, each forward and backward (the gradients of
 //! sum(y · u) with respect to the input, the kernel and the bias).
 
-mod common;
+use crate::common;
 
 use common::{floats32, reference};
 use dfdx::prelude::*;

@@ -4,7 +4,7 @@
 //! the variance each source explains, re-trains bit for bit, and refuses to mix its runs with a
 //! study whose `seed_axes` changed.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 

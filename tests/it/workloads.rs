@@ -4,7 +4,7 @@
 //! arm on its own workload, and reports across workloads (IQM of normalized scores with its
 //! interval, P(X > Y) with its interval, the performance-profile chart).
 
-mod common;
+use crate::common;
 
 use common::{text, trainbench};
 use polars::prelude::*;

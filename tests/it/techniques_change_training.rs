@@ -2,7 +2,7 @@
 //! same run without it (fast synthetic data), and the run's recorded learning rate follows the
 //! schedule.
 
-mod common;
+use crate::common;
 
 use common::synthetic_run;
 use dfdx::prelude::*;

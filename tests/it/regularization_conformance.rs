@@ -2,7 +2,7 @@
 //! tests/reference/keras_regularization.py recorded (its output is
 //! tests/reference/keras_regularization.json).
 
-mod common;
+use crate::common;
 
 use common::{floats, reference};
 use serde_json::Value;

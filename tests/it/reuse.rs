@@ -3,7 +3,7 @@
 //! frozen layers do not move while the others do, and that copying lower layers copies exactly
 //! those.
 
-mod common;
+use crate::common;
 
 use common::synthetic_run;
 use dfdx::prelude::*;

@@ -3,7 +3,7 @@
 //! Checked on the shapes training uses (dense layers' forward, kernel gradient and input
 //! gradient, the way dfdx lays them out) and on random shapes and layouts, on 1 and 2 threads.
 //! And its entry point routes by the thread's numerics version: version 1 keeps gemm 0.15's
-//! bits, version 2 gives `kernels::sgemm`'s one chain per element (tests/kernels_sgemm.rs checks
+//! bits, version 2 gives `kernels::sgemm`'s one chain per element (tests/it/kernels_sgemm.rs checks
 //! that kernel itself on every path).
 
 use gemm::{has_avx512, takes_avx512_kernel, F32Call, Parallelism};

@@ -3,7 +3,7 @@
 //! first look where every claim is decided, records where, and `trainbench claims` then judges
 //! that look. Bad combinations of options are refused before anything trains.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 

@@ -3,7 +3,7 @@
 //! they say: dead units made dead on purpose are counted, and the output layer's gradient norm
 //! equals ‖hᵀ(softmax(z) − y)‖/n computed by hand.
 
-mod common;
+use crate::common;
 
 use common::synthetic_run;
 use dfdx::prelude::*;

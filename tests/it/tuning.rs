@@ -4,7 +4,7 @@
 //! chosen setting, reports the tuning with a sensitivity chart per arm and the edge flag, reuses
 //! the recorded tuning when run again, and `verify --tuning` re-trains tuning runs bit for bit.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 

@@ -3,7 +3,7 @@
 //! versions, is tests/reference/scipy_inference.json). Each test states its tolerance and why.
 //! Samples are stored as integer millionths, so both sides hold the same doubles.
 
-mod common;
+use crate::common;
 
 use common::reference;
 use serde_json::Value;

@@ -3,7 +3,7 @@
 //! runs trainbench's command line; its study (examples/studies/custom_optimizer.toml) trains
 //! AdaBelief and Adam with `--quick`, and the runs and the report must hold both arms.
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

@@ -3,7 +3,7 @@
 //! with respect to the input and to the per-unit parameter, and small networks with them trained
 //! three `train_on_batch` steps by every optimizer, the learned α/β included in the comparison.
 
-mod common;
+use crate::common;
 
 use common::keras_net::{keras_model, replay};
 use common::{floats32, reference};

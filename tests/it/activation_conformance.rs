@@ -2,7 +2,7 @@
 //! tests/reference/keras_activations.py recorded (tests/reference/keras_activations.json).
 //! Gradients come from dfdx's backward pass through trainbench's composition of the activation.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeSet;
 

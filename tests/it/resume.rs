@@ -2,7 +2,7 @@
 //! SIGKILL, or stopped with Ctrl-C, mid-way keeps every finished run readable, and resuming it
 //! gives exactly the tables of an uninterrupted run (whatever the number of jobs).
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 use std::process::{Child, Stdio};

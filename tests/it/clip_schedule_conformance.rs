@@ -2,7 +2,7 @@
 //! tests/reference/keras_clip_schedules.py recorded (its output, with the package versions, is
 //! tests/reference/keras_clip_schedules.json).
 
-mod common;
+use crate::common;
 
 use common::{floats, reference};
 use trainbench::zoo::clip::{ClipNorm, ClipValue, Clipping, GlobalClipNorm};

@@ -4,7 +4,7 @@
 //! missing, when those are absent or incomplete; the trained figures run on synthetic data; the
 //! same inputs give byte-identical files; `--strict` alone turns a skip into a failure.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 use std::sync::Arc;

@@ -2,9 +2,9 @@
 //! keras_batchnorm.json): one layer's training output, moving statistics, inference output and
 //! gradients; and two small networks (BN after the activation with an input BN; BN before the
 //! activation with bias-free dense layers) trained three `train_on_batch` steps with SGD and Adam.
-//! Folding is checked on real data in tests/batch_norm_folding.rs.
+//! Folding is checked on real data in tests/it/batch_norm_folding.rs.
 
-mod common;
+use crate::common;
 
 use common::keras_net::{batch, keras_model, replay};
 use common::{floats32, reference};

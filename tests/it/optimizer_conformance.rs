@@ -2,7 +2,7 @@
 //! problem, compared with the trajectories that tests/reference/keras_optimizers.py recorded from
 //! Keras (its output, with the exact package versions, is tests/reference/keras_optimizers.json).
 
-mod common;
+use crate::common;
 
 use common::{floats32, optimizer_from_keras, reference};
 use serde_json::Value;

@@ -2,7 +2,7 @@
 //! or TRAINBENCH_DATA_DIR, as .ci/run arranges): the README's `study optimizers --quick` through
 //! the binary, then the Parquet tables read back with polars and the report checked.
 
-mod common;
+use crate::common;
 
 use common::trainbench;
 

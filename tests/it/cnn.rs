@@ -3,7 +3,7 @@
 //! do not yet are clear errors, and on the real Fashion-MNIST a LeNet-5 learns (test accuracy
 //! far above chance) and survives a save/load round trip bit for bit.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 

@@ -4,7 +4,7 @@
 //! time (act-3, bn-1), and activation statistics with dropout active (act-4); and, on synthetic
 //! data, that measuring them changes no trained number.
 
-mod common;
+use crate::common;
 
 use common::{synthetic_run, text, trainbench};
 use polars::prelude::*;

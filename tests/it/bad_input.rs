@@ -2,7 +2,7 @@
 //! run, a recorded outcome shown in the report); never a panic. Data-file problems (missing,
 //! wrong checksum, truncated) are covered next to the code, in src/data/tests.rs.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 

@@ -5,7 +5,7 @@
 //! temporary file is left. Needs `mount -t tmpfs` (root, as here and in CI); elsewhere it says why
 //! it is skipped.
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

@@ -238,7 +238,7 @@ fn every_import_points_down_a_layer() {
         }
         let Some(allowed) = layers.get(top) else {
             wrong.push(format!(
-                "{}: module `{top}` has no layer; add it to MAY_IMPORT in tests/layers.rs",
+                "{}: module `{top}` has no layer; add it to MAY_IMPORT in tests/it/layers.rs",
                 file.display()
             ));
             continue;
