@@ -197,6 +197,28 @@ mod tests {
     use crate::results::store::tests::run;
 
     #[test]
+    fn a_recorded_config_reads_back_to_the_same_numbers() {
+        // A tuned learning rate recorded by the re-run of mc_dropout: the JSON parser without
+        // float_roundtrip read it one ulp off, so `verify` re-trained with another η and the
+        // epochs' learning_rate column differed from the record.
+        let eta = 0.0036170540848218876_f64;
+        let json = format!(
+            r#"{{"epochs":60,"model":{{"hidden":[300,100]}},"optimizer":{{"name":"nesterov","learning_rate":{eta},"momentum":0.9}},"numerics":2}}"#
+        );
+        assert!(json.contains("0.0036170540848218876"), "{json}");
+        let config: RunConfig = serde_json::from_str(&json).unwrap();
+        let back = serde_json::to_string(&config).unwrap();
+        assert!(
+            back.contains("\"learning_rate\":0.0036170540848218876"),
+            "{back}"
+        );
+        assert_eq!(
+            serde_json::from_str::<f64>("0.0036170540848218876").unwrap(),
+            eta
+        );
+    }
+
+    #[test]
     fn the_draw_is_seeded_and_ignores_row_order() {
         let mut runs: Vec<RunRecord> = (0..20).map(|s| run(s, false)).collect();
         let a = choose(&runs, Some(5), 7);
