@@ -23,7 +23,8 @@
 //! rows of height × width × channels values.
 //!
 //! Where each concern lives: `spec.rs` (the study file's description), `network.rs` (the ops and
-//! parameters), `cnn.rs` (a CNN's conv layers), `forward.rs` (the passes), `reuse.rs` (freezing, copying lower layers), `fold.rs`
+//! parameters), `cnn.rs` (a CNN's conv layers), `shape.rs` (the sizes
+//! a spec implies, for estimates), `forward.rs` (the passes), `reuse.rs` (freezing, copying lower layers), `fold.rs`
 //! (batch-norm folding), `norm.rs` (batch norm), `param.rs` (one parameter), `io.rs`
 //! (safetensors), `cpu.rs` (the `Cpu` fast paths).
 
@@ -37,11 +38,13 @@ mod network;
 mod norm;
 mod param;
 mod reuse;
+mod shape;
 mod spec;
 
 pub use network::{Dense, Mlp, Op};
 pub use norm::{BatchNorm, BatchNormSpec, BatchStats, Placement};
 pub use param::{Kind, Param, Trainable};
+pub use shape::LayerShape;
 pub use spec::{lenet5_conv, ConvLayer, ModelKind, ModelSpec, ModelSpecFile};
 
 /// Numerics version 2's softmax cross-entropy on the `Cpu`, one op forward and backward.

@@ -13,7 +13,8 @@
 //!   backward pass makes a gradient of the same size: `2 × batch_size × Σ units × ops per
 //!   layer` (dense, activation, and batch norm's normalized and scaled outputs, dropout's mask),
 //!   plus the input batch.
-//! - **evaluation**: batches of 1,000 images, forward only: two buffers of the widest layer.
+//! - **evaluation**: batches of 1,000 images, forward only: two buffers of the widest layer (a
+//!   convolution's: its patch matrix and its output).
 //! - **the run's own data copies**: a standardized run copies the three splits, a run on some
 //!   classes copies their images (counted as all of them), a drawn training subset copies it.
 //! - **once per process**: the dataset as the runs read it (70,000 images of 784 f32 pixels,
@@ -25,8 +26,9 @@
 //! probabilities) is small next to these for the chapter's networks or no larger than the run's
 //! own model.
 //!
-//! A model kind is one arm of [`model_terms`]: the MLP is the only kind the configs hold today;
-//! a new kind (a CNN) adds its own function there, listing its layers' terms the same way.
+//! A CNN's layers are counted the same way from the sizes its spec implies
+//! ([`crate::model::ModelSpec::layer_shapes`]): its convolutions' kernels and biases, and among
+//! the activations each convolution's output, its im2col patch matrix and its pooled output.
 
 use crate::config::RunConfig;
 use crate::error::{Error, Result};
@@ -117,16 +119,13 @@ pub fn estimate_run(config: &RunConfig) -> RunEstimate {
     RunEstimate { terms }
 }
 
-/// The model's terms. One arm per model kind; today every config holds an MLP
-/// ([`crate::model::ModelSpec`]), so this is the MLP's arm. A new kind adds its function here.
+/// The model's terms, for either kind: its layers with weights come from
+/// [`crate::model::ModelSpec::layer_shapes`] (a CNN's convolutions first, with their im2col
+/// patch matrices and pooled outputs among the activations).
 fn model_terms(config: &RunConfig) -> Vec<Term> {
-    mlp_terms(config)
-}
-
-/// An MLP's layers, activations and evaluation buffers (see the module doc).
-fn mlp_terms(config: &RunConfig) -> Vec<Term> {
     let spec = &config.model;
-    let classes = config.classes.as_ref().map_or(CLASSES, Vec::len) as u64;
+    let classes = config.classes.as_ref().map_or(CLASSES, Vec::len);
+    let layers = spec.layer_shapes(INPUTS, classes);
     let slots = optimizer_slots(config);
     let keeps_best = config
         .early_stopping
@@ -146,25 +145,15 @@ fn mlp_terms(config: &RunConfig) -> Vec<Term> {
             ""
         }
     );
-    let mut sizes: Vec<u64> = vec![INPUTS as u64];
-    sizes.extend(spec.hidden.iter().map(|&h| h as u64));
-    sizes.push(classes);
     let mut terms = Vec::new();
-    let last = sizes.len() - 2;
-    for (layer, pair) in sizes.windows(2).enumerate() {
-        let (fan_in, units) = (pair[0], pair[1]);
-        let mut params = fan_in.saturating_add(1).saturating_mul(units);
-        if spec.batch_norm.is_some() && layer < last {
-            params = params.saturating_add(4 * units);
+    for layer in &layers {
+        let mut params = layer.parameters as u64;
+        if spec.batch_norm.is_some() && !layer.is_output {
+            params = params.saturating_add(4 * layer.channels as u64);
         }
-        let setting = if layer < last {
-            format!("layer {} (hidden = {units})", layer + 1)
-        } else {
-            format!("the output layer ({fan_in} → {units})")
-        };
         terms.push(Term {
             what: format!("{what} of {params} parameters"),
-            setting,
+            setting: layer.name.clone(),
             bytes: params.saturating_mul(copies).saturating_mul(F32),
         });
     }
@@ -178,20 +167,39 @@ fn mlp_terms(config: &RunConfig) -> Vec<Term> {
             bytes: largest.bytes / copies,
         });
     }
-    // Outputs kept per unit of a hidden layer: the dense output and the activation's, batch
-    // norm's normalized and scaled outputs, dropout's mask of the layer's input.
+    // Outputs kept per value of a hidden layer: the product's output and the activation's,
+    // batch norm's normalized and scaled outputs; a convolution also keeps its im2col patches
+    // and its pooled output. Dropout keeps a mask of each dense layer's input.
     let per_unit = 2 + if spec.batch_norm.is_some() { 2 } else { 0 };
     let dropout = u64::from(spec.dropout.is_some());
-    let hidden: u64 = spec.hidden.iter().map(|&h| h as u64).sum();
-    let units = hidden
-        .saturating_mul(per_unit + dropout)
-        .saturating_add(classes)
-        .saturating_add(INPUTS as u64 * (1 + dropout));
+    let hidden = layers.iter().filter(|l| !l.is_output);
+    let kept: u64 = hidden
+        .clone()
+        .map(|l| {
+            let pooled = if l.pooled != l.outputs { l.pooled } else { 0 };
+            (l.outputs as u64 * per_unit).saturating_add((l.patches + pooled) as u64)
+        })
+        .sum();
+    let dense_inputs: u64 = layers
+        .iter()
+        .filter(|l| l.patches == 0)
+        .map(|l| l.inputs as u64)
+        .sum();
+    let units = kept
+        .saturating_add(dense_inputs.saturating_mul(dropout))
+        .saturating_add(classes as u64)
+        .saturating_add(INPUTS as u64);
     let batch = config.batch_size as u64;
     // The layer that makes activations and evaluation buffers large: the widest one.
-    let widest = sizes.iter().copied().max().unwrap_or(0);
-    let widest_setting = match sizes[1..sizes.len() - 1].iter().position(|&w| w == widest) {
-        Some(k) => format!("layer {} (hidden = {widest})", k + 1),
+    let width = |l: &crate::model::LayerShape| l.outputs.max(l.patches) as u64;
+    let widest = layers
+        .iter()
+        .map(width)
+        .chain([INPUTS as u64])
+        .max()
+        .unwrap_or(0);
+    let widest_setting = match hidden.clone().find(|l| width(l) == widest) {
+        Some(l) => l.name.clone(),
         None if widest == INPUTS as u64 => format!("the {widest} inputs"),
         None => format!("the output layer ({widest} classes)"),
     };
@@ -203,12 +211,24 @@ fn mlp_terms(config: &RunConfig) -> Vec<Term> {
             .saturating_mul(2)
             .saturating_mul(F32),
     });
+    // Evaluation holds an op's input and output at once: two buffers of the widest layer, or
+    // a convolution's patch matrix and its product.
+    let widest_output = layers
+        .iter()
+        .map(|l| l.outputs as u64)
+        .chain([INPUTS as u64])
+        .max()
+        .unwrap_or(0);
+    let conv_pair = layers
+        .iter()
+        .map(|l| (l.patches + if l.patches > 0 { l.outputs } else { 0 }) as u64)
+        .max()
+        .unwrap_or(0);
     terms.push(Term {
         what: format!("evaluation batches of {EVAL_BATCH} images (forward only)"),
         setting: widest_setting,
         bytes: EVAL_BATCH
-            .saturating_mul(widest)
-            .saturating_mul(2)
+            .saturating_mul(widest_output.saturating_mul(2).max(conv_pair))
             .saturating_mul(F32),
     });
     terms
@@ -512,6 +532,55 @@ mod tests {
         // The chapter's network fits easily in the same limit, at any sensible --jobs.
         let chapter = estimate_study(&study(r#"{ hidden = [300, 100] }"#, "adam"), 16);
         check("chapter", &chapter, limit).unwrap();
+    }
+
+    #[test]
+    fn a_cnn_counts_its_convolutions_patches_and_pooled_maps() {
+        let s = study(r#"{ kind = "cnn" }"#, "sgd");
+        let run = &estimate_study(&s, 1).runs[0].1;
+        let settings: Vec<&str> = run.terms.iter().map(|t| t.setting.as_str()).collect();
+        assert_eq!(settings[0], "conv layer 1 (filters = 6, kernel = 5)");
+        assert_eq!(settings[2], "layer 3 (hidden = 120)");
+        // Conv 1's kernel and bias (26 × 6 values) twice (values, gradients) in f32.
+        assert_eq!(run.terms[0].bytes, 26 * 6 * 2 * 4);
+        // Per image: conv 1 keeps 4,704 outputs twice, 19,600 patch values and 1,176 pooled;
+        // conv 2 1,600 twice, 15,000 and 400; the dense layers 120 and 84 twice; 10 logits
+        // and 784 pixels. At batch 32, with their gradients.
+        let kept = 4704 * 2 + 19_600 + 1176 + 1600 * 2 + 15_000 + 400 + (120 + 84) * 2 + 10 + 784;
+        let activations = run
+            .terms
+            .iter()
+            .find(|t| t.what.starts_with("activations"))
+            .unwrap();
+        assert_eq!(activations.bytes, 32 * kept * 2 * 4);
+        // The widest buffer is conv 1's patch matrix (784 positions × 25 values).
+        assert_eq!(
+            activations.setting,
+            "batch_size = 32 through conv layer 1 (filters = 6, kernel = 5)"
+        );
+        // Evaluation: conv 1's patch matrix and output for 1,000 images.
+        let eval = run
+            .terms
+            .iter()
+            .find(|t| t.what.starts_with("evaluation"))
+            .unwrap();
+        assert_eq!(eval.bytes, 1000 * (19_600 + 4704) * 4);
+        // A CNN too wide to fit is refused naming its convolution.
+        let wide = study(
+            r#"{ kind = "cnn", conv = [{ filters = 10000000 }] }"#,
+            "sgd",
+        );
+        let limit = Limit {
+            bytes: 128 << 30,
+            from_option: true,
+        };
+        let e = check("wide", &estimate_study(&wide, 1), limit)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("conv layer 1 (filters = 10000000, kernel = 5)"),
+            "{e}"
+        );
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! What a study costs before it runs (`--dry-run`): the tuning runs of each stage (runs an
 //! earlier stage of the same length already trained are not counted again), and core-hours
 //! estimated from the seconds per epoch that recorded runs took, scaled to each run's training
-//! images and parameters (each run is single-threaded: one core), plus what a run trains or
+//! images and multiply-adds per image (each run is single-threaded: one core), plus what a run trains or
 //! evaluates besides its own epochs: a pretraining stage (model A's epochs on its images and
 //! weights) and MC dropout's passes over the test set. No IO here: the caller reads the
 //! recorded runs.
@@ -23,10 +23,11 @@ const VALIDATION_IMAGES: usize = 5_000;
 pub const DEFAULT_SECONDS_PER_EPOCH: f64 = 1.2;
 const DEFAULT_PARAMETERS: f64 = 266_610.0;
 
-/// Seconds per epoch, training image and parameter: the unit run costs are scaled by.
+/// Seconds per epoch, training image and multiply-add per image (a dense layer's weights and
+/// biases; a convolution's at every position): the unit run costs are scaled by.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Rate {
-    /// Seconds per epoch × image × parameter.
+    /// Seconds per epoch × image × multiply-add.
     pub seconds: f64,
     /// How many recorded runs it is the median of (0: the default).
     pub from_runs: usize,
@@ -43,15 +44,15 @@ impl Rate {
     }
 
     /// The median over `runs` (those with a readable config, epochs and a wall time) of their
-    /// seconds per epoch, image and parameter; `None` when there is none.
+    /// seconds per epoch, image and multiply-add; `None` when there is none.
     pub fn from_runs(runs: &[RunRecord]) -> Option<Rate> {
         let mut rates: Vec<f64> = runs
             .iter()
             .filter(|r| r.epochs_run > 0 && r.wall_seconds.is_finite() && r.wall_seconds > 0.0)
             .filter_map(|r| {
                 let config: RunConfig = serde_json::from_str(&r.config_json).ok()?;
-                let (images, parameters) = size(&config);
-                let work = f64::from(r.epochs_run) * images * parameters + extra_work(&config);
+                let (images, work_per_image) = size(&config);
+                let work = f64::from(r.epochs_run) * images * work_per_image + extra_work(&config);
                 Some(r.wall_seconds / work)
             })
             .collect();
@@ -74,8 +75,8 @@ impl Rate {
     /// Estimated seconds of one run of `config`: all its epochs (an early-stopping run is
     /// costed at its cap: an upper bound), its pretraining stage and its MC dropout passes.
     pub fn run_seconds(&self, config: &RunConfig) -> f64 {
-        let (images, parameters) = size(config);
-        self.seconds * (f64::from(config.epochs) * images * parameters + extra_work(config))
+        let (images, work_per_image) = size(config);
+        self.seconds * (f64::from(config.epochs) * images * work_per_image + extra_work(config))
     }
 
     /// Seconds per epoch of the chapter's MLP on 55,000 images at this rate (for messages).
@@ -90,27 +91,29 @@ fn chapter_images() -> f64 {
 }
 
 /// A run's images per epoch, counting each validation image (a forward pass) as a third of a
-/// training image (forward and backward), and its network's weights and biases (batch norm and
-/// learned activations left out). Training images are its subset, or its classes' share.
+/// training image (forward and backward), and its network's multiply-adds per image
+/// ([`crate::model::ModelSpec::layer_shapes`]: a dense layer's weights and biases, a
+/// convolution's at each of its positions; batch norm and learned activations left out).
+/// Training images are its subset, or its classes' share.
 pub fn size(config: &RunConfig) -> (f64, f64) {
     let classes = config.classes.as_ref().map_or(10, Vec::len);
     let available = TRAIN_IMAGES * classes / 10;
     let validation = VALIDATION_IMAGES * classes / 10;
     let images = config.train_subset.map_or(available, |n| n.min(available)) as f64
         + validation as f64 / 3.0;
-    let mut parameters = 0usize;
-    let mut fan_in = 784;
-    for &units in config.model.hidden.iter().chain(std::iter::once(&classes)) {
-        parameters += (fan_in + 1) * units;
-        fan_in = units;
-    }
-    (images, parameters as f64)
+    let work: usize = config
+        .model
+        .layer_shapes(784, classes)
+        .iter()
+        .map(|l| l.multiply_adds)
+        .sum();
+    (images, work as f64)
 }
 
 /// Test images, evaluated once (MC dropout: once per pass).
 const TEST_IMAGES: usize = 10_000;
 
-/// Work (images × parameters, in [`size`]'s units) a run does besides its own epochs: model A's
+/// Work (images × multiply-adds, in [`size`]'s units) a run does besides its own epochs: model A's
 /// epochs of a pretraining stage (its images: its subset or its classes' share; its weights: the
 /// run's hidden layers with A's head, or an autoencoder's mirrored decoder), and MC dropout's
 /// forward passes over the test set (each image a third of a training image, as validation).
@@ -136,8 +139,8 @@ pub fn extra_work(config: &RunConfig) -> f64 {
         work += f64::from(p.epochs) * images * weights(&layers);
     }
     if let Some(mc) = &config.mc_dropout {
-        let (_, parameters) = size(config);
-        work += f64::from(mc.samples + 1) * TEST_IMAGES as f64 / 3.0 * parameters;
+        let (_, work_per_image) = size(config);
+        work += f64::from(mc.samples + 1) * TEST_IMAGES as f64 / 3.0 * work_per_image;
     }
     work
 }
@@ -221,6 +224,11 @@ mod tests {
             size(&small),
             (5000.0 + 1000.0 / 3.0, (785.0 * 8.0 + 9.0 * 2.0))
         );
+        // A CNN is costed by its multiply-adds, not its weights: LeNet-5's two convolutions
+        // reuse 2,572 weights at every position, 363,904 multiply-adds per image (see
+        // model::shape's test), 4× the 105,214 its dense layers would count from 784 pixels.
+        let lenet = config("epochs = 2\noptimizer = \"sgd\"\nmodel = { kind = \"cnn\" }");
+        assert_eq!(size(&lenet).1, 423_038.0);
         let rate = Rate::default_rate();
         assert!((rate.run_seconds(&mlp) - 2.0 * DEFAULT_SECONDS_PER_EPOCH).abs() < 1e-9);
         assert!((rate.chapter_epoch_seconds() - DEFAULT_SECONDS_PER_EPOCH).abs() < 1e-12);
