@@ -483,6 +483,16 @@ fn a_study_round_trips_through_a_real_mlflow_server_without_duplicates() {
         "experiments/get-by-name",
         &[("experiment_name", "trainbench/mlflow_tiny")],
     );
+    let experiment_tags: BTreeMap<String, Value> = experiment["experiment"]["tags"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|t| (t["key"].as_str().unwrap().to_string(), t["value"].clone()))
+        .collect();
+    assert_eq!(
+        experiment_tags["mlflow.experimentKind"], "custom_model_development",
+        "a model-training experiment"
+    );
     let experiment_id = experiment["experiment"]["experiment_id"]
         .as_str()
         .unwrap()

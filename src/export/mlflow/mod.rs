@@ -102,7 +102,18 @@ pub fn export(
     let (experiment_id, experiment_created) = match client.experiment_by_name(experiment)? {
         Some(id) => (id, false),
         None => {
-            let tags = vec![("trainbench.study".to_string(), export.study.to_string())];
+            let tags = vec![
+                ("trainbench.study".to_string(), export.study.to_string()),
+                // MLflow 3's kind of experiment: model training (its UI also has GenAI ones).
+                (
+                    "mlflow.experimentKind".to_string(),
+                    "custom_model_development".to_string(),
+                ),
+                (
+                    "mlflow.note.content".to_string(),
+                    export.description.to_string(),
+                ),
+            ];
             (client.create_experiment(experiment, &tags)?, true)
         }
     };
