@@ -605,3 +605,70 @@ fn a_study_round_trips_through_a_real_mlflow_server_without_duplicates() {
     check_run(&server, redone, record, &epochs, study_run_id);
     println!("the whole test: {:.1} s", started.elapsed().as_secs_f64());
 }
+
+/// Without a server or without results, the export says what is wrong (no MLflow needed).
+#[test]
+fn an_export_without_results_or_without_a_server_says_which() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = common::trainbench()
+        .args(["export", "mlflow", "optimizers", "--no-progress"])
+        .args(["--tracking-uri", "http://127.0.0.1:9", "--results"])
+        .arg(tmp.path())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(
+        stderr.contains(&format!(
+            "no recorded runs in {}: nothing to export",
+            tmp.path().join("optimizers").display()
+        )),
+        "{stderr}"
+    );
+
+    // The committed optimizers results, to a port nothing listens on.
+    let closed = {
+        let port = TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        format!("http://127.0.0.1:{port}")
+    };
+    let out = common::trainbench()
+        .args([
+            "export",
+            "mlflow",
+            "optimizers",
+            "--no-progress",
+            "--tracking-uri",
+        ])
+        .arg(&closed)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(
+        stderr.contains(&format!(
+            "exporting study 'optimizers': MLflow server at {closed} is unreachable"
+        )),
+        "{stderr}"
+    );
+
+    let out = common::trainbench()
+        .args([
+            "export",
+            "mlflow",
+            "optimizers",
+            "--tracking-uri",
+            "localhost:5000",
+        ])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(
+        stderr.contains("tracking URI 'localhost:5000' is not an http:// or https:// URL"),
+        "{stderr}"
+    );
+}
