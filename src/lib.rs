@@ -20,6 +20,7 @@
 //! results, report, plot             beside them, the output side: records and their tables,
 //!                                   statistics and reports, charts; they import none of
 //!                                   model, config, train, study, claims or figures
+//! export                            a study's records sent to MLflow (beside them, like report)
 //! ```
 //!
 //! Nothing below `study` imports `study`, `report` or `figures`; `model` and `zoo` import
@@ -34,6 +35,7 @@ pub mod config;
 pub mod data;
 pub mod device;
 pub mod error;
+pub mod export;
 pub mod figures;
 pub mod model;
 pub mod plot;

@@ -60,6 +60,12 @@ pub enum Command {
     /// (a CUDA device), and samples/s of the bench rows (the chapter MLP and the 20×100 nets).
     /// Part of the GPU check (.ci/gpu-check.sh), where there is no Rust toolchain for cargo bench.
     DeviceCheck(DeviceCheckArgs),
+    /// Send a study's recorded runs to another tool: `export mlflow NAME --tracking-uri URI`.
+    Export {
+        /// Where to.
+        #[command(subcommand)]
+        target: ExportTarget,
+    },
     /// Find, fetch and check a dataset's files (Fashion-MNIST unless --dataset names another).
     Data {
         /// The dataset: fashion-mnist or mnist (the table in data::catalog).
@@ -337,6 +343,35 @@ pub struct ReportArgs {
     /// Results root.
     #[arg(long, default_value = "results")]
     pub results: PathBuf,
+}
+
+/// Where `export` sends a study.
+#[derive(Debug, Subcommand)]
+pub enum ExportTarget {
+    /// Log every recorded run of a study to an MLflow tracking server (its REST API): one
+    /// experiment per study, a parent run with the report as artifacts, one child run per
+    /// trainbench run with its config as parameters, its metrics per epoch and its provenance as
+    /// tags. Exporting again adds only what is missing.
+    Mlflow(MlflowArgs),
+}
+
+/// Options of `export mlflow`.
+#[derive(Debug, Args)]
+pub struct MlflowArgs {
+    /// Study name (a file studies/<name>.toml) or a path to a study file.
+    pub name: String,
+    /// The tracking server, e.g. http://127.0.0.1:5000 (`mlflow server --serve-artifacts`).
+    #[arg(long, env = "MLFLOW_TRACKING_URI", value_name = "URI")]
+    pub tracking_uri: String,
+    /// The MLflow experiment (default: trainbench/<study>); made if it does not exist.
+    #[arg(long, value_name = "NAME")]
+    pub experiment: Option<String>,
+    /// Results root (the study's results in <DIR>/<study>/).
+    #[arg(long, default_value = "results")]
+    pub results: PathBuf,
+    /// Do not draw progress bars.
+    #[arg(long)]
+    pub no_progress: bool,
 }
 
 /// `data` subcommands.

@@ -58,6 +58,9 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Merge(args) => merge_command(&cli, args),
         Command::Emit(args) => emit_command(&cli, args),
         Command::LrFind(args) => lr_find_command(&cli, args),
+        Command::Export { target } => match target {
+            super::args::ExportTarget::Mlflow(args) => super::export::mlflow_command(&cli, args),
+        },
         Command::Compare { first, second } => {
             let a = store::load(first)?;
             let b = store::load(second)?;

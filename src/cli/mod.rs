@@ -1,11 +1,12 @@
 //! The command line: [`main_with`] parses it and runs it with a registry of techniques (the
 //! `trainbench` binary's built-ins, or a user's crate's own added to them). The clap types are in
 //! [`args`], what each command does in [`commands`]; `pages` has the commands' HTML pages
-//! (`report --all`, the index, claims.html).
+//! (`report --all`, the index, claims.html), `export` the `export` command.
 
 pub mod args;
 pub mod commands;
 pub mod device_check;
+mod export;
 mod pages;
 
 use std::process::ExitCode;

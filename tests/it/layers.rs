@@ -33,6 +33,8 @@ const MAY_IMPORT: &[(&str, &[&str])] = &[
     ("results", &["error", "atomic"]),
     ("plot", &["error", "atomic"]),
     ("report", &["error", "atomic", "results", "plot"]),
+    // Exports send recorded results to other tools (MLflow); they read records only.
+    ("export", &["error", "provenance", "results"]),
     // Studies parse and schedule; they call train and write results.
     (
         "study",
@@ -85,6 +87,7 @@ const MAY_IMPORT: &[(&str, &[&str])] = &[
             "study",
             "claims",
             "figures",
+            "export",
         ],
     ),
 ];

@@ -25,6 +25,7 @@ mod kernels_sgemm;
 mod kernels_special;
 mod layers;
 mod learned_activation_conformance;
+mod mlflow_export;
 mod optimizer_conformance;
 mod read_results_example;
 mod real_data_end_to_end;
