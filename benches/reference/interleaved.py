@@ -44,7 +44,8 @@ runs/hour of wall time: trainbench's whole command (its data read and report inc
 PyTorch's training only (from its workers' start; not the start of Python and torch nor the data
 read, which favours PyTorch, more so the shorter the runs).
 
-Writes OUT.json and OUT.md (default benches/reference/runs/<UTC date-time>-interleaved).
+Writes OUT.json and OUT.md (default benches/reference/runs/<UTC date-time>-interleaved);
+--render OUT.json rewrites OUT.md from the JSON alone.
 
 Usage (from the repository root, after `cargo bench --bench bench_main --no-run` and
 `cargo build --release`):
@@ -495,6 +496,8 @@ def markdown(doc):
         rng, iqr, ci = spread(r["ratio"])
         g = r.get("gflops") or {}
         pct = r.get("percent_of_peak") or {}
+        if r["row"] == PEAK_ROW and r["trainbench_per_second"] and r["pytorch_per_second"]:
+            g = {side: r[f"{side}_per_second"]["median"] / 1e9 for side in ("trainbench", "pytorch")}
         gcell = f"{fmt(g.get('trainbench'), 1)} / {fmt(g.get('pytorch'), 1)}" if g else "—"
         pcell = f"{fmt(pct.get('trainbench'), 0)} / {fmt(pct.get('pytorch'), 0)}" if pct else "—"
         tb = r["trainbench_per_second"]["median"] if r["trainbench_per_second"] else None
@@ -518,8 +521,10 @@ def markdown(doc):
         tb = study["trainbench_per_second"]["median"] * 3600 if study["trainbench_per_second"] else None
         pt = study["pytorch_per_second"]["median"] * 3600 if study["pytorch_per_second"] else None
         lines.append(
-            f"Study: {s['study_runs']} runs of {s['study_epochs']} epochs of the optimizers study's SGD cell on the real "
-            "Fashion-MNIST; trainbench `study --jobs 2` (numerics version 2) against pytorch_study.py (2 processes of 1 thread)."
+            f"Study: {s['study_runs']} runs × {s['study_epochs']} epoch(s) of the optimizers study's SGD cell on the real "
+            + (f"Fashion-MNIST (the first {s['study_train_subset']:,} training images only)" if s.get("study_train_subset") else "Fashion-MNIST")
+            + "; trainbench `study --jobs 2` (numerics version 2, the whole command) against pytorch_study.py "
+            "(2 processes of 1 thread, training only)."
         )
         lines.append("")
         lines.append("| comparison | undisturbed / pairs | trainbench runs/h | PyTorch runs/h | ratio (median) | min–max | IQR | interval of the median |")
@@ -583,8 +588,16 @@ def main(argv=None):
     parser.add_argument("--trainbench", default=os.path.join(REPO_ROOT, "target", "release", "trainbench"), help="the trainbench binary for --study")
     parser.add_argument("--python", default=os.environ.get("TORCH_PYTHON", "/tmp/torch-venv/bin/python"), help="Python with torch (default $TORCH_PYTHON or /tmp/torch-venv/bin/python)")
     parser.add_argument("--label", default=None, help="a line for the report's head (e.g. 'smoke run on a loaded machine')")
+    parser.add_argument("--render", default=None, metavar="JSON", help="only print the Markdown of a JSON this script wrote (and write it beside, as .md)")
     parser.add_argument("--out", default=None, help="output prefix (default benches/reference/runs/<UTC date-time>-interleaved): writes PREFIX.json and PREFIX.md")
     settings = parser.parse_args(argv)
+    if settings.render:
+        with open(settings.render) as f:
+            text = markdown(json.load(f))
+        with open(os.path.splitext(settings.render)[0] + ".md", "w") as f:
+            f.write(text)
+        print(text)
+        return 0
     if settings.pairs < 1 or settings.samples < 10 or settings.measure <= 0 or settings.warmup < 0:
         parser.error("--pairs >= 1, --samples >= 10 (criterion's least), --measure > 0, --warmup >= 0")
     if settings.study and (settings.study_runs < 1 or settings.study_epochs < 1):
