@@ -77,6 +77,7 @@ GENERATOR = "benches/reference/interleaved.py"
 CPU_STATES = ("user", "nice", "system", "idle", "iowait", "irq", "softirq", "steal", "guest", "guest_nice")
 PEAK_ROW = "peak/sgemm_2048"
 DEFAULT_ROWS = r"^(train_step|peak)/"
+STUDY_TRAIN_IMAGES = 55_000
 COVERAGE = 0.95
 
 # The study-level comparison: the optimizers study's SGD cell, under numerics version 2.
@@ -445,6 +446,30 @@ def add_flops(records, flops):
     return peak
 
 
+def add_study_flops(study, flops, peak, settings):
+    """The study's training FLOPs (its steps' products: every training image once per epoch per
+    run, at the chapter MLP's FLOPs per sample from `train_step/mlp/sgd/32`; the validation and
+    test passes not counted), each side's GFLOP/s over its wall time (median over the pairs
+    used) and, with a peak measured in this run, the % of it: how far the whole study is from
+    its steps run at the machine's matrix-product peak."""
+    per_step = flops.get("train_step/mlp/sgd/32")
+    if per_step is None:
+        return
+    images = settings.study_train_subset or STUDY_TRAIN_IMAGES
+    count = per_step / 32 * images * settings.study_epochs * settings.study_runs
+    used = [p for p in study["pairs"] if p["pair"] in study["used_pairs"]]
+    gflops = {
+        side: statistics.median(count / p[side]["load"]["wall_seconds"] / 1e9 for p in used)
+        if side == "trainbench"
+        else statistics.median(count / p[side]["figure"]["script_wall_seconds"] / 1e9 for p in used)
+        for side in ("trainbench", "pytorch")
+    }
+    study["flops"] = count
+    study["gflops"] = gflops
+    if peak:
+        study["percent_of_peak"] = {side: 100 * v / peak["gflops"] for side, v in gflops.items()}
+
+
 # --------------------------------------------------------------------------------------------
 # Output
 
@@ -534,6 +559,18 @@ def markdown(doc):
             f"{fmt(study['ratio']['median'] if study['ratio'] else None, 3)} | {rng} | {iqr} | {ci} |"
         )
         lines.append("")
+        if study.get("gflops"):
+            g, pct = study["gflops"], study.get("percent_of_peak") or {}
+            lines.append(
+                f"The study's training steps compute {study['flops'] / 1e12:.2f} TFLOP (products only; evaluation not "
+                f"counted): {g['trainbench']:.1f} GFLOP/s over trainbench's wall time, {g['pytorch']:.1f} over PyTorch's"
+                + (
+                    f"; {pct['trainbench']:.0f}% and {pct['pytorch']:.0f}% of the peak (2 jobs of 1 thread against a 2-thread peak)."
+                    if pct
+                    else "."
+                )
+            )
+            lines.append("")
     lines.append("## Every pair")
     lines.append("")
     lines.append("| row | pair | first | trainbench /s | PyTorch /s | ratio | tb steal % | tb others % | PT steal % | PT others % | disturbed |")
@@ -644,6 +681,8 @@ def main(argv=None):
                 lambda: pytorch_study_half(settings, workdir),
                 settings,
             )
+    if study is not None:
+        add_study_flops(study, flops, peak, settings)
     torch_version = subprocess.run([settings.python, "-c", "import torch; print(torch.__version__)"], capture_output=True, text=True).stdout.strip()
     doc = {
         "generator": GENERATOR,
