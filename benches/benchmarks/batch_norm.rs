@@ -12,9 +12,10 @@ use criterion::{criterion_group, Criterion, SamplingMode, Throughput};
 use dfdx::prelude::*;
 use trainbench::model::{BatchNorm, BatchNormSpec, Placement};
 
-use super::{criterion, data_rng, device, normal, ACT_ELEMENTS, ACT_SHAPE};
+use super::{check_numerics, criterion, data_rng, device, normal, ACT_ELEMENTS, ACT_SHAPE};
 
 fn batch_norm(c: &mut Criterion) {
+    check_numerics("batch_norm");
     let dev = device();
     let spec = BatchNormSpec {
         placement: Placement::BeforeActivation,

@@ -15,7 +15,7 @@ use trainbench::model::{Kind, Mlp};
 use trainbench::seed::{stream, Purpose};
 use trainbench::train::INPUTS;
 
-use super::{criterion, data_rng, device, network, normal};
+use super::{check_numerics, criterion, data_rng, device, network, normal};
 
 /// Images per forward pass (trainbench's evaluation batch).
 const BATCH: usize = 1000;
@@ -52,6 +52,7 @@ fn bn_network(dev: &Cpu) -> Mlp<Cpu> {
 }
 
 fn inference(c: &mut Criterion) {
+    check_numerics("inference");
     let dev = device();
     let bn = bn_network(&dev);
     let folded = bn.folded();

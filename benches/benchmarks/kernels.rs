@@ -20,7 +20,7 @@ use criterion::{criterion_group, BatchSize, Criterion, Throughput};
 use rand_distr::{Distribution, StandardNormal};
 use trainbench::zoo::optim::{decay, OptimizerConfig};
 
-use super::{criterion, data_rng, ACT_ELEMENTS};
+use super::{check_numerics, criterion, data_rng, ACT_ELEMENTS};
 
 /// Standard normal values, `n` of them, from the inputs of the bench called `name`.
 fn normal_values(name: &str, n: usize) -> Vec<f32> {
@@ -48,6 +48,7 @@ fn glibc_sigmoid(xs: &mut [f32]) {
 }
 
 fn element_wise(c: &mut Criterion) {
+    check_numerics("kernels");
     let mut group = c.benchmark_group("kernels");
     group.throughput(Throughput::Elements(ACT_ELEMENTS));
     let rows: [(&str, InPlace); 6] = [
@@ -68,6 +69,7 @@ fn element_wise(c: &mut Criterion) {
 }
 
 fn update(c: &mut Criterion) {
+    check_numerics("update");
     let mut group = c.benchmark_group("update");
     let n = 784 * 300;
     group.throughput(Throughput::Elements(n as u64));

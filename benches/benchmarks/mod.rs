@@ -2,12 +2,17 @@
 //! random inputs and building a network from a model spec written as in a study file.
 //!
 //! Every input is made once, before timing, from a fixed seed, so no data generation is timed.
+//!
+//! Every row computes under numerics version 2 ([`NUMERICS`], entered once by
+//! [`enter_numerics`] on the thread that runs all the benches), the version new studies train
+//! under: its matrix products (crates/kernels' sgemm), its fused activations and loss.
 
 pub mod activation;
 pub mod batch_norm;
 pub mod epoch;
 pub mod inference;
 pub mod kernels;
+pub mod peak;
 pub mod train_step;
 
 use std::sync::Once;
@@ -17,6 +22,7 @@ use dfdx::prelude::*;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, StandardNormal, Uniform};
+use trainbench::config::Numerics;
 use trainbench::model::{Matrix, Mlp, ModelSpec};
 use trainbench::seed::{stream, Purpose};
 use trainbench::train::{CLASSES, INPUTS};
@@ -30,6 +36,50 @@ pub const ACT_SHAPE: (usize, usize) = (256, 300);
 
 /// Elements of an [`ACT_SHAPE`] tensor: the throughput of the activation and batch norm rows.
 pub const ACT_ELEMENTS: u64 = (ACT_SHAPE.0 * ACT_SHAPE.1) as u64;
+
+/// The numerics version every row computes under: version 2, which new studies train under
+/// (studies/next names it; it becomes the default of new studies).
+pub const NUMERICS: Numerics = Numerics::V2;
+
+/// Makes the calling thread compute under [`NUMERICS`] until the scope is dropped. The version
+/// is thread-local and criterion runs every bench closure on the thread that called it, so
+/// `bench_main` enters it once, on the rayon worker that runs all the groups (inside
+/// `rayon::scope`); a matrix product split over the pool decides its version on that thread.
+pub fn enter_numerics() -> ::kernels::numerics::Scope {
+    NUMERICS.enter()
+}
+
+/// Panics unless the calling thread computes under [`NUMERICS`]: every group checks this
+/// before it times anything, so that a bench run from elsewhere cannot time version 1 silently.
+pub fn check_numerics(group: &str) {
+    let current = ::kernels::numerics::current();
+    assert_eq!(
+        current,
+        NUMERICS.get(),
+        "bench group {group} would run under numerics version {current}, not {}: run it from \
+         bench_main, which enters the version (benchmarks::enter_numerics)",
+        NUMERICS.get()
+    );
+}
+
+/// The floating-point operations of one iteration of each `train_step` row (its matrix
+/// products, as `trainbench::train::device_check::step_flops` counts them) and of the `peak` row,
+/// as a JSON object from `group/id` to the count (what `bench_main --flops` prints).
+pub fn flops_json() -> String {
+    let nets = trainbench::train::device_check::nets();
+    let mut flops = serde_json::Map::new();
+    for (net, opt, batch) in train_step::rows() {
+        let spec = nets
+            .iter()
+            .find(|n| n.id == net)
+            .unwrap_or_else(|| panic!("no bench net called {net}"));
+        let count = trainbench::train::device_check::step_flops(spec, batch)
+            .unwrap_or_else(|e| panic!("{e}"));
+        flops.insert(format!("train_step/{net}/{opt}/{batch}"), count.into());
+    }
+    flops.insert("peak/sgemm_2048".into(), peak::FLOPS.into());
+    serde_json::Value::Object(flops).to_string()
+}
 
 /// The seed of every random input.
 const DATA_SEED: u64 = 20_240_601;

@@ -1,9 +1,11 @@
 //! Group `train_step`, ids `{net}/{opt}/{batch}`: one training step exactly as
-//! `trainbench::train::train_run` takes it — `forward_train_params` (the tape starts at the
-//! parameters, so no gradient is computed for the batch), mean softmax cross-entropy from the
-//! logits, backward, `Step::apply` with the optimizer at its Keras defaults (SGD
-//! η = 0.01, Adam η = 0.001) — on a fixed random batch made once, with the allocator tuned as
-//! `train_run` tunes it. Throughput: samples (the batch size) per iteration.
+//! `trainbench::train::train_run` takes it under numerics version 2 — `minibatch_loss`
+//! (`forward_train_params`: the tape starts at the parameters, so no gradient is computed for
+//! the batch; then version 2's fused softmax cross-entropy, the mean over the batch), backward,
+//! `Step::apply` with the optimizer at its Keras defaults (SGD η = 0.01, Adam η = 0.001) — on a
+//! fixed random batch made once, with the allocator tuned as `train_run` tunes it. Throughput:
+//! samples (the batch size) per iteration. `bench_main --flops` prints each row's FLOPs per
+//! step (`device_check::step_flops`).
 //!
 //! Rows and ids match `train_step` in benches/reference/pytorch_bench.py (compare.py pairs
 //! `{net}/adam/{batch}` with the fastest of PyTorch's three Adam variants).
@@ -19,10 +21,10 @@ use rand_chacha::ChaCha8Rng;
 use trainbench::model::{Matrix, Mlp};
 use trainbench::seed::{stream, Purpose};
 use trainbench::train::device_check;
-use trainbench::train::step::{Step, StepConfig};
+use trainbench::train::step::{minibatch_loss, Step, StepConfig};
 use trainbench::zoo::optim::OptimizerConfig;
 
-use super::{batch, criterion, data_rng, device, network};
+use super::{batch, check_numerics, criterion, data_rng, device, network};
 
 /// (net id, model spec) in the PyTorch twin's `NETS` order: the chapter's 784-300-100-10 ReLU
 /// MLP and the 20×100 nets, as `trainbench device-check` times them on any device.
@@ -35,7 +37,7 @@ fn nets() -> Vec<(&'static str, String)> {
 
 /// (net, optimizer, batch) in the PyTorch twin's `TRAIN_ROWS` order (without its extra Adam
 /// variants, which are PyTorch implementations of the same `adam`).
-fn rows() -> Vec<(&'static str, &'static str, usize)> {
+pub fn rows() -> Vec<(&'static str, &'static str, usize)> {
     let mut rows = Vec::new();
     for batch in [32, 256] {
         for opt in ["sgd", "adam"] {
@@ -84,16 +86,20 @@ impl Trainer {
 
     /// One step, as `train_run` takes it.
     fn step(&mut self) {
-        let logits = self
-            .model
-            .forward_train_params(self.x.clone(), &mut self.noise);
-        let loss = cross_entropy_with_logits_loss(logits, self.y.clone());
+        let (loss, _) = minibatch_loss(
+            &mut self.model,
+            self.x.clone(),
+            Some(self.y.clone()),
+            &mut self.noise,
+            false,
+        );
         let grads = loss.backward();
         self.step.apply(&mut self.model, grads, self.learning_rate);
     }
 }
 
 fn train_step(c: &mut Criterion) {
+    check_numerics("train_step");
     let dev = device();
     let nets = nets();
     let mut group = c.benchmark_group("train_step");

@@ -13,6 +13,10 @@ criterion benches time, and writes one JSON document (see README.md beside this 
   inference/bn, inference/folded  784-300-100-10 with batch norm before each hidden activation in
                                   eval mode, and the same net with the batch norm folded into the
                                   dense layers, batch 1000 (samples/s)
+  peak/sgemm_2048                 torch.mm of two 2048 x 2048 float32 matrices into a
+                                  preallocated output: the machine's single-precision
+                                  matrix-product peak as PyTorch reaches it (FLOP/s, 2 * 2048^3
+                                  per product)
 
 Each row is warmed up, then timed over a number of windows (9 by default) of about the same wall
 time each; the row's figure is the median window's. Data are random float32 tensors made once
@@ -299,6 +303,27 @@ def inference_case(kind):
 
 
 # --------------------------------------------------------------------------------------------
+# The matrix-product peak
+
+PEAK_SIDE = 2048
+
+
+def peak_case():
+    a = torch.randn(PEAK_SIDE, PEAK_SIDE)
+    b = torch.randn(PEAK_SIDE, PEAK_SIDE)
+    out = torch.empty(PEAK_SIDE, PEAK_SIDE)
+
+    def step():
+        torch.mm(a, b, out=out)
+
+    what = (
+        f"torch.mm of two {PEAK_SIDE} x {PEAK_SIDE} float32 matrices of standard normal values "
+        "into a preallocated output (out=)"
+    )
+    return step, 2 * PEAK_SIDE**3, "FLOP/s", what
+
+
+# --------------------------------------------------------------------------------------------
 # The row list
 
 
@@ -312,6 +337,7 @@ def all_rows():
     rows.append(("batch_norm", "train_step", batch_norm_case))
     for kind in ("bn", "folded"):
         rows.append(("inference", kind, lambda k=kind: inference_case(k)))
+    rows.append(("peak", "sgemm_2048", peak_case))
     return rows
 
 

@@ -8,6 +8,7 @@ use dfdx::prelude::*;
 use rand::RngCore;
 
 use super::{conv, cpu, BatchStats, Matrix, Mlp, Op};
+use crate::zoo::activation::{Activation, Fused};
 use crate::zoo::dropout::Dropout;
 
 /// How a forward pass runs, and what it collects on the way.
@@ -182,12 +183,10 @@ impl<D: Device<f32>> Mlp<D> {
         else {
             return None;
         };
-        let version = kernels::numerics::current();
-        let f = activation.fused()?;
+        let f = fused_activation::<D>(activation)?;
         // A convolution's product goes through im2col (Dense::forward), not this plain matmul.
-        let fusable =
-            dense.window.is_none() && dense.bias.is_some() && param.is_none() && f.serves(version);
-        (fusable && cpu::is_cpu::<D>()).then_some(f)
+        let fusable = dense.window.is_none() && dense.bias.is_some() && param.is_none();
+        fusable.then_some(f)
     }
 
     /// z + b and the activation `f` of the layer after `dense`, z being `dense`'s matmul output.
@@ -235,10 +234,7 @@ impl<D: Device<f32>> Mlp<D> {
             Op::Activation { activation, param } => {
                 // One op on an op's (contiguous) output: under version 1 the same values and
                 // gradients as the composition; some exist only under version 2.
-                let version = kernels::numerics::current();
-                let fast = activation
-                    .fused()
-                    .filter(|f| cpu::is_cpu::<D>() && f.serves(version));
+                let fast = fused_activation::<D>(activation);
                 let out = match (param, fast, pass.train, pass.noise.as_deref_mut()) {
                     (Some(p), ..) => activation.apply_learned(h, &p.tensor),
                     (None, Some(f), ..) => cpu::activation(h, f),
@@ -251,6 +247,33 @@ impl<D: Device<f32>> Mlp<D> {
                 out
             }
         }
+    }
+}
+
+/// The fused `Cpu` op (`cpu::activation`, or `cpu::bias_activation` right after a dense
+/// layer with a bias) that a forward pass on device `D` runs for `activation` under the calling
+/// thread's numerics version; `None` where it runs the activation's dfdx composition instead
+/// (another device, an activation without a fused op, or one whose fused op serves only a later
+/// version). Learned activations (prelu, learned swish) always take the composition.
+pub fn fused_activation<D: 'static>(activation: &Activation) -> Option<Fused> {
+    let version = kernels::numerics::current();
+    activation
+        .fused()
+        .filter(|f| cpu::is_cpu::<D>() && f.serves(version))
+}
+
+/// `activation` (one without a learned parameter) applied to `z` as a training step applies it
+/// where it does not follow a dense layer with a bias (after batch norm, say): the fused op of
+/// [`fused_activation`] when there is one, else the dfdx composition ([`Activation::apply`]).
+/// Not rrelu's random slopes (a training pass draws them from its noise stream). The benches
+/// time the activations through this.
+pub fn apply_activation<D: Device<f32>, T: Tape<f32, D> + Merge<T> + Default + 'static>(
+    activation: &Activation,
+    z: Matrix<D, T>,
+) -> Matrix<D, T> {
+    match fused_activation::<D>(activation) {
+        Some(f) => cpu::activation(z, f),
+        None => activation.apply(z),
     }
 }
 
@@ -284,5 +307,51 @@ fn apply_dropout<D: Device<f32>, T: Tape<f32, D> + Merge<T> + Default>(
     match mask.shift {
         Some(shift) => h + dev.tensor_from_vec(shift, shape),
         None => h,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use dfdx::prelude::*;
+    use kernels::numerics::{with, V1, V2};
+
+    use super::*;
+    use crate::zoo::activation::{LeakyRelu, Relu, Tanh};
+
+    #[test]
+    fn the_fused_activation_follows_the_numerics_version() {
+        let (relu, tanh) = (Activation::new(Relu {}), Activation::new(Tanh {}));
+        let leaky = Activation::new(LeakyRelu { alpha: 0.2 });
+        for version in [V1, V2] {
+            with(version, || {
+                assert_eq!(fused_activation::<Cpu>(&relu), Some(Fused::Relu));
+                assert_eq!(fused_activation::<Cpu>(&leaky), None, "no fused leaky relu");
+            });
+        }
+        // tanh's fused op exists only under version 2.
+        assert_eq!(with(V1, || fused_activation::<Cpu>(&tanh)), None);
+        assert_eq!(
+            with(V2, || fused_activation::<Cpu>(&tanh)),
+            Some(Fused::Tanh)
+        );
+    }
+
+    #[test]
+    fn apply_activation_takes_the_fused_op_or_the_composition() {
+        let dev = Cpu::default();
+        let z = dev.tensor_from_vec(vec![-1.5f32, -0.25, 0.0, 0.5, 2.0, 3.0], (2usize, 3usize));
+        // relu is fused under both versions and exact either way.
+        let relu = Activation::new(Relu {});
+        let out = with(V2, || apply_activation(&relu, z.clone()).as_vec());
+        assert_eq!(out, vec![0.0, 0.0, 0.0, 0.5, 2.0, 3.0]);
+        // tanh: the composition under version 1 is dfdx's tanh; version 2's fused one is
+        // within its stated error of it but is a different op.
+        let tanh = Activation::new(Tanh {});
+        let v1 = with(V1, || apply_activation(&tanh, z.clone()).as_vec());
+        let v2 = with(V2, || apply_activation(&tanh, z.clone()).as_vec());
+        assert_eq!(v1, tanh.apply(z.clone()).as_vec());
+        for (a, b) in v1.iter().zip(&v2) {
+            assert!((a - b).abs() < 1e-5, "{a} vs {b}");
+        }
     }
 }

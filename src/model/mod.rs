@@ -49,6 +49,8 @@ pub use spec::{lenet5_conv, ConvLayer, ModelKind, ModelSpec, ModelSpecFile};
 
 /// Numerics version 2's softmax cross-entropy on the `Cpu`, one op forward and backward.
 pub use cpu::{is_cpu, softmax_cross_entropy};
+/// The activation op a pass takes on a device (the benches time activations through these).
+pub use forward::{apply_activation, fused_activation};
 
 #[cfg(test)]
 pub(crate) use cpu::with_dfdx_only;

@@ -13,6 +13,9 @@
 //!   Each step reads its loss back to the host, as the training loop does for its metrics, which
 //!   also waits for an asynchronous device to finish the step.
 //!
+//! - **FLOPs** ([`step_flops`]): the floating-point operations of the matrix products of one
+//!   training step of a bench row's net, for the benches' GFLOP/s and % of the machine's peak.
+//!
 //! Not here: whole runs (the GPU check runs a `--quick` study on both devices for runs/hour and
 //! the accuracy comparison) and seed batching.
 
@@ -23,7 +26,7 @@ use serde::Serialize;
 
 use crate::data::Split;
 use crate::error::{Error, Result};
-use crate::model::{Matrix, Mlp, ModelSpec};
+use crate::model::{Matrix, Mlp, ModelSpec, Op};
 use crate::seed::{stream, Purpose};
 use crate::train::step::{minibatch_loss, StepConfig};
 use crate::zoo::optim::OptimizerConfig;
@@ -72,6 +75,34 @@ pub fn nets() -> Vec<Net> {
             spec: deep("swish", "he_normal", ""),
         },
     ]
+}
+
+/// The floating-point operations of the matrix products of one training step of `net` at
+/// `batch` samples, as the bench rows count them (2 per multiply-add): for each dense layer of
+/// fan-in i and fan-out o, the forward product (2·batch·i·o), the kernel's gradient
+/// (2·batch·i·o) and the input's gradient (2·batch·i·o), except the first layer's input
+/// gradient, which a training step does not compute (nor does PyTorch's, the batch needing no
+/// gradient). Element-wise work (bias, activations, batch norm, the loss, the optimizer's
+/// update) is not counted: it is a few FLOPs per element against hundreds per sample in the
+/// products. Convolutions are refused (none of the bench rows has one).
+pub fn step_flops(net: &Net, batch: usize) -> Result<u64> {
+    let model = network(&Cpu::default(), net)?;
+    let mut flops = 0u64;
+    let mut first = true;
+    for op in model.ops() {
+        let Op::Dense(dense) = op else { continue };
+        if dense.window.is_some() {
+            return Err(Error::invalid(
+                format!("net {}", net.id),
+                "step_flops counts dense layers only, not convolutions",
+            ));
+        }
+        let (fan_in, fan_out) = *dense.kernel.tensor.shape();
+        let products = if first { 2 } else { 3 };
+        flops += products * 2 * (batch * fan_in * fan_out) as u64;
+        first = false;
+    }
+    Ok(flops)
 }
 
 /// One step's loss and gradients on the CPU and on the device, compared.
@@ -274,6 +305,27 @@ mod tests {
             assert_eq!(a.gradient_relative, 0.0, "{}", net.id);
             assert!(a.loss_cpu.is_finite() && a.loss_cpu > 0.0);
             assert!(a.parameters >= 6, "{}: {} parameters", net.id, a.parameters);
+        }
+    }
+
+    #[test]
+    fn step_flops_count_the_products_of_forward_and_backward() {
+        let net = |id: &str| nets().into_iter().find(|n| n.id == id).unwrap();
+        // The chapter MLP 784-300-100-10 at batch 32, by hand: forward 2·32·(784·300 + 300·100
+        // + 100·10) = 17,036,800; kernel gradients the same; input gradients of the two upper
+        // layers 2·32·(300·100 + 100·10) = 1,984,000 (none for the first layer).
+        assert_eq!(
+            step_flops(&net("mlp"), 32).unwrap(),
+            17_036_800 + 17_036_800 + 1_984_000
+        );
+        // Linear in the batch.
+        assert_eq!(step_flops(&net("mlp"), 256).unwrap(), 8 * 36_057_600);
+        // 784-100×20-10: products 784·100, 19 × 100·100 and 100·10 (batch norm's dense layers
+        // have no bias, the same products).
+        let (first, rest) = (784 * 100u64, 19 * 100 * 100 + 100 * 10u64);
+        let deep = 2 * 256 * (2 * first + 3 * rest);
+        for id in ["deep20x100_relu", "deep20x100_relu_bn", "deep20x100_selu"] {
+            assert_eq!(step_flops(&net(id), 256).unwrap(), deep, "{id}");
         }
     }
 

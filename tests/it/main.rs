@@ -20,6 +20,7 @@ mod full_disk;
 mod gemm_routes;
 mod html_browser;
 mod inference_reference;
+mod interleaved_stats;
 mod kernels_exp;
 mod kernels_sgemm;
 mod kernels_special;
