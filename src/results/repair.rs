@@ -283,3 +283,121 @@ fn of_run(epochs: &[EpochRecord], run: &RunRecord) -> Vec<EpochRecord> {
         .cloned()
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::results::store::tests::{epoch, run};
+    use crate::results::store::{EVALUATION, TUNING};
+
+    /// Runs `seeds` of cell `abc`, one epoch row each.
+    fn recorded(seeds: std::ops::Range<u64>) -> (Vec<RunRecord>, Vec<EpochRecord>) {
+        seeds.map(|s| (run(s, false), epoch("abc", s))).unzip()
+    }
+
+    fn truncate(path: &Path) {
+        let bytes = std::fs::read(path).unwrap();
+        std::fs::write(path, &bytes[..bytes.len() / 2]).unwrap();
+    }
+
+    fn names(dir: &Path) -> Vec<String> {
+        let mut v: Vec<String> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        v.sort();
+        v
+    }
+
+    #[test]
+    fn readable_tables_are_not_touched() {
+        let dir = tempfile::tempdir().unwrap();
+        let (runs, epochs) = recorded(0..2);
+        store::save(dir.path(), &runs, &epochs).unwrap();
+        let before = std::fs::read(store::runs_path(dir.path())).unwrap();
+        let repaired = repair(dir.path(), EVALUATION, true, "t").unwrap();
+        assert!(!repaired.was_damaged());
+        assert_eq!(names(dir.path()), ["epochs.parquet", "runs.parquet"]);
+        assert_eq!(std::fs::read(store::runs_path(dir.path())).unwrap(), before);
+    }
+
+    #[test]
+    fn damaged_tuning_epochs_drop_their_runs_and_keep_both_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let (runs, epochs) = recorded(0..3);
+        store::save_tables(dir.path(), TUNING, &runs, &epochs).unwrap();
+        truncate(&dir.path().join(TUNING.epochs));
+        let repaired = repair(dir.path(), TUNING, false, "t").unwrap();
+        assert_eq!((repaired.from_tables, repaired.from_parts), (0, 0));
+        let lost: Vec<u64> = repaired.lost.iter().map(|(_, s, _)| *s).collect();
+        assert_eq!(lost, [0, 1, 2]);
+        assert!(repaired.lost[0].2.contains("tuning_epochs.parquet"));
+        assert_eq!(
+            names(dir.path()),
+            [
+                "tuning.parquet",
+                "tuning.parquet.before-repair-t",
+                "tuning_epochs.parquet",
+                "tuning_epochs.parquet.damaged-t"
+            ]
+        );
+        assert_eq!(
+            store::load_tables(dir.path(), TUNING).unwrap(),
+            (vec![], vec![])
+        );
+        let kept = store::read_runs(&dir.path().join("tuning.parquet.before-repair-t"))
+            .unwrap()
+            .unwrap();
+        assert_eq!(kept, runs, "the old table is kept whole");
+    }
+
+    #[test]
+    fn both_tables_damaged_keep_the_parts_and_say_the_rest_is_unknown() {
+        let dir = tempfile::tempdir().unwrap();
+        let (runs, epochs) = recorded(0..2);
+        store::save(dir.path(), &runs, &epochs).unwrap();
+        let (part_run, part_epoch) = (run(5, false), epoch("abc", 5));
+        parts::save(dir.path(), &part_run, std::slice::from_ref(&part_epoch)).unwrap();
+        truncate(&store::runs_path(dir.path()));
+        truncate(&store::epochs_path(dir.path()));
+        let repaired = repair(dir.path(), EVALUATION, true, "t").unwrap();
+        assert_eq!((repaired.from_tables, repaired.from_parts), (0, 1));
+        assert!(repaired.lost.is_empty() && repaired.lost_unknown);
+        assert_eq!(repaired.damaged.len(), 2);
+        assert_eq!(
+            store::load(dir.path()).unwrap(),
+            (vec![part_run], vec![part_epoch])
+        );
+        // A second repair on the same stamp finds nothing damaged, and a third damage gets
+        // a name of its own.
+        assert!(!repair(dir.path(), EVALUATION, true, "t")
+            .unwrap()
+            .was_damaged());
+        truncate(&store::runs_path(dir.path()));
+        repair(dir.path(), EVALUATION, true, "t").unwrap();
+        assert!(dir.path().join("runs.parquet.damaged-t-2").exists());
+    }
+
+    #[test]
+    fn a_damaged_part_is_moved_out_of_parts_and_its_run_is_lost_unless_recorded() {
+        let dir = tempfile::tempdir().unwrap();
+        let (runs, epochs) = recorded(0..2);
+        store::save(dir.path(), &runs, &epochs).unwrap();
+        for seed in [1, 7] {
+            parts::save(dir.path(), &run(seed, false), &[epoch("abc", seed)]).unwrap();
+        }
+        let broken = parts::parts_dir(dir.path()).join("abc-s7");
+        truncate(&broken.join("epochs.parquet"));
+        let repaired = repair(dir.path(), EVALUATION, true, "t").unwrap();
+        assert_eq!(repaired.damaged.len(), 1);
+        assert_eq!(repaired.damaged[0].0, broken);
+        assert!(dir
+            .path()
+            .join("parts.damaged-t/abc-s7/epochs.parquet")
+            .exists());
+        // The tables' runs stay; the readable part's run was already recorded.
+        assert_eq!((repaired.from_tables, repaired.from_parts), (2, 0));
+        assert_eq!(store::load(dir.path()).unwrap(), (runs, epochs));
+        assert_eq!(parts::load(dir.path()).unwrap().len(), 1);
+    }
+}
