@@ -136,7 +136,12 @@ fn a_truncated_table_is_rebuilt_from_the_run_files_and_the_study_completes() {
             )) && stdout.contains(
                 "evaluation runs recovered: 0 from the intact tables, 3 from run files; \
                      3 lost:"
-            ) && stdout.contains("3 runs recorded, 3 missing; `trainbench study tiny`"),
+            ) && stdout.contains(&format!(
+                "3 runs recorded, 3 missing; `trainbench --studies {} study tiny --results {}` \
+                 trains",
+                studies.display(),
+                results.display()
+            )),
             "{stdout}"
         );
         let why = if damaged == "runs.parquet" {

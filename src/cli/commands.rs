@@ -417,6 +417,28 @@ fn repair_command(cli: &Cli, args: &RepairArgs) -> anyhow::Result<ExitCode> {
     let done = repair::repair(&study, results, &stamp)?;
     let dir = runner::study_dir(results, &study);
     let evaluated = runner::evaluated_study(&study, &dir).unwrap_or_else(|_| study.clone());
+    // The study command that trains what is missing, with the options that name this result set.
+    let selection = &args.selection;
+    let mut again = String::from("trainbench");
+    if cli.studies != Path::new("studies") {
+        again.push_str(&format!(" --studies {}", cli.studies.display()));
+    }
+    again.push_str(&format!(" study {}", selection.name));
+    if let Some(seeds) = selection.seeds {
+        again.push_str(&format!(" --seeds {seeds}"));
+    }
+    if let Some(epochs) = selection.epochs {
+        again.push_str(&format!(" --epochs {epochs}"));
+    }
+    if selection.quick {
+        again.push_str(" --quick");
+    }
+    if let Some(numerics) = selection.numerics {
+        again.push_str(&format!(" --numerics {numerics}"));
+    }
+    if results != Path::new("results") {
+        again.push_str(&format!(" --results {}", results.display()));
+    }
     for path in &done.swept {
         println!(
             "removed {}, left by a writer that was killed",
@@ -474,16 +496,14 @@ fn repair_command(cli: &Cli, args: &RepairArgs) -> anyhow::Result<ExitCode> {
             println!("all {} runs recorded: the study is complete", done.recorded)
         }
         Some(missing) => println!(
-            "{} runs recorded, {} missing; `trainbench study {}` trains the missing ones (bit \
-             for bit as the lost ones were)",
+            "{} runs recorded, {} missing; `{again}` trains the missing ones (bit for bit as \
+             the lost ones were)",
             done.recorded,
             missing.len(),
-            study.name
         ),
         None => println!(
-            "the tuning is not complete; `trainbench study {}` trains what it lacks, then the \
-             evaluation runs",
-            study.name
+            "the tuning is not complete; `{again}` trains what it lacks, then the evaluation \
+             runs"
         ),
     }
     Ok(ExitCode::SUCCESS)
