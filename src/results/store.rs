@@ -3,7 +3,7 @@
 //! atomically ([`crate::atomic`]: temp file, fsync, rename; epochs first), so a crash at any moment leaves the previous
 //! complete pair or the new one, and a reader never sees half a file. A table damaged from
 //! outside (truncated, not Parquet) is refused with a message naming `trainbench repair`
-//! ([`super::repair`]).
+//! (`repair.rs`).
 
 use std::fs::File;
 use std::path::{Path, PathBuf};
@@ -75,7 +75,7 @@ pub fn save(dir: &Path, runs: &[RunRecord], epochs: &[EpochRecord]) -> Result<()
 
 /// Reads the pair of tables `tables` from `dir`, as [`load`] does. A damaged table (not
 /// Parquet, truncated, a column missing or of the wrong type) is an error that says so and names
-/// `trainbench repair`, which rebuilds what it can ([`super::repair`]).
+/// `trainbench repair`, which rebuilds what it can (`repair.rs`).
 pub fn load_tables(dir: &Path, tables: Tables) -> Result<(Vec<RunRecord>, Vec<EpochRecord>)> {
     let runs_file = dir.join(tables.runs);
     let runs = read_runs(&runs_file)
