@@ -54,6 +54,39 @@ pub fn is_temporary(name: &str) -> bool {
     name.starts_with('.') && name.contains(".partial-")
 }
 
+/// Whether the process `pid` is running on this machine.
+pub fn is_running(pid: u32) -> bool {
+    pid == std::process::id() || Path::new(&format!("/proc/{pid}")).exists()
+}
+
+/// Removes the temporary files ([`temporary`]) in `dir` whose writer is no longer running (a
+/// process killed while writing); returns them. A live writer's are left alone.
+pub fn sweep(dir: &Path) -> Result<Vec<PathBuf>> {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Ok(Vec::new());
+    };
+    let mut removed = Vec::new();
+    for entry in entries {
+        let entry = entry.map_err(|e| Error::io("listing", dir, e))?;
+        let name = entry.file_name().to_string_lossy().into_owned();
+        // `.{stem}.partial-{pid}-{n}{ext}`
+        let Some(pid) = name
+            .split_once(".partial-")
+            .filter(|_| is_temporary(&name))
+            .and_then(|(_, rest)| rest.split('-').next())
+            .and_then(|pid| pid.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        if !is_running(pid) {
+            let path = entry.path();
+            std::fs::remove_file(&path).map_err(|e| Error::io("removing", &path, e))?;
+            removed.push(path);
+        }
+    }
+    Ok(removed)
+}
+
 /// Makes the finished file `tmp` durable, renames it to `path` and syncs the directory, so the
 /// new name survives a crash too. On failure `tmp` is removed and `path` is left as it was.
 pub fn commit(tmp: &Path, path: &Path) -> Result<()> {
@@ -131,5 +164,19 @@ mod tests {
         );
         assert!(is_temporary(&name));
         assert!(!is_temporary("chart.png"));
+    }
+
+    #[test]
+    fn a_sweep_removes_only_temporaries_of_writers_that_are_gone() {
+        let dir = tempfile::tempdir().unwrap();
+        // No process has this id (Linux's pid_max is at most 2^22).
+        let dead = dir.path().join(".runs.partial-999999999-0.parquet");
+        std::fs::write(&dead, b"half").unwrap();
+        let live = temporary(&dir.path().join("report.md"));
+        std::fs::write(&live, b"being written").unwrap();
+        std::fs::write(dir.path().join("report.md"), b"done").unwrap();
+        assert_eq!(sweep(dir.path()).unwrap(), [dead]);
+        assert_eq!(names(dir.path()).len(), 2, "{:?}", names(dir.path()));
+        assert!(live.exists());
     }
 }

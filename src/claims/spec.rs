@@ -661,19 +661,77 @@ impl ClaimsFile {
                 message: e.message().to_string(),
             }
         })?;
+        // A rule's error says where its claim and check are, as a TOML error does.
+        let headers = Headers::of(text);
+        let at = |claim: usize, check: Option<usize>, e: Error| -> Error {
+            let (line, column) = line_and_column(text, headers.offset(claim, check));
+            let message = match e {
+                Error::InvalidConfig { what, message } => format!("{what}: {message}"),
+                other => other.to_string(),
+            };
+            Error::StudyFile {
+                path: path.to_path_buf(),
+                line,
+                column,
+                message,
+            }
+        };
         let mut ids = std::collections::BTreeSet::new();
-        for claim in &file.claim {
+        for (c, claim) in file.claim.iter().enumerate() {
             if !ids.insert(claim.id.as_str()) {
-                return Err(Error::invalid(
-                    format!("claim {}", claim.id),
-                    "the id is used twice".to_string(),
+                return Err(at(
+                    c,
+                    None,
+                    Error::invalid(
+                        format!("claim {}", claim.id),
+                        "the id is used twice".to_string(),
+                    ),
                 ));
             }
-            for check in &claim.check {
-                check.validate(&claim.id)?;
+            for (k, check) in claim.check.iter().enumerate() {
+                check.validate(&claim.id).map_err(|e| at(c, Some(k), e))?;
             }
         }
         Ok(file)
+    }
+}
+
+/// Where the `[[claim]]` and `[[claim.check]]` tables of a claims file start (byte offsets),
+/// to place an error of a claim's rules.
+struct Headers {
+    /// Each claim's header, with its checks' headers.
+    claims: Vec<(usize, Vec<usize>)>,
+}
+
+impl Headers {
+    fn of(text: &str) -> Headers {
+        let mut claims: Vec<(usize, Vec<usize>)> = Vec::new();
+        let mut offset = 0;
+        for line in text.split_inclusive('\n') {
+            let start = offset + (line.len() - line.trim_start().len());
+            match line.trim() {
+                "[[claim]]" => claims.push((start, Vec::new())),
+                "[[claim.check]]" => {
+                    if let Some((_, checks)) = claims.last_mut() {
+                        checks.push(start);
+                    }
+                }
+                _ => {}
+            }
+            offset += line.len();
+        }
+        Headers { claims }
+    }
+
+    /// The check's header, else its claim's, else the file's start.
+    fn offset(&self, claim: usize, check: Option<usize>) -> usize {
+        let Some((header, checks)) = self.claims.get(claim) else {
+            return 0;
+        };
+        check
+            .and_then(|k| checks.get(k))
+            .copied()
+            .unwrap_or(*header)
     }
 }
 
@@ -932,5 +990,35 @@ mod tests {
         .unwrap_err()
         .to_string();
         assert!(e.contains("unknown arms `both`"), "{e}");
+    }
+
+    #[test]
+    fn a_rule_error_names_the_file_line_and_column_of_its_check() {
+        // Seen while writing tests/it/fuzz_parsers.rs, whose property asks every rejection for
+        // its place: a check's rule error said none.
+        let second = "[[claim.check]]\nwhat = \"v\"\na = {}\nmetric = \"test_acc\"\n\
+                      expect = \"higher\"\ngates = {}\n";
+        let text = format!(
+            "{HEAD}a = {{}}\nmetric = \"test_acc\"\nexpect = \"above\"\nbound = 0.5\n\
+             gates = {{}}\n  {second}"
+        );
+        let e = ClaimsFile::parse(&text, Path::new("c.toml"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.starts_with("c.toml:12:3: claim x-1: v: higher/lower/equal compare a with b"),
+            "{e}"
+        );
+        let twice = format!(
+            "{HEAD}a = {{}}\nmetric = \"test_acc\"\nexpect = \"above\"\n\
+                             bound = 0.5\ngates = {{}}\n"
+        );
+        let e = ClaimsFile::parse(&format!("{twice}\n{twice}"), Path::new("c.toml"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.starts_with("c.toml:13:1: claim x-1: the id is used twice"),
+            "{e}"
+        );
     }
 }

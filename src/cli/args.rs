@@ -33,6 +33,10 @@ pub enum Command {
     Verify(VerifyArgs),
     /// Fold the shards' run files into the study's tables; list and fail on missing runs.
     Merge(MergeArgs),
+    /// Recover a study's damaged tables (runs.parquet, epochs.parquet, the tuning tables, run
+    /// files): move each damaged file aside (never deleted), rebuild every run still whole in
+    /// the other table or in a shard's run file, and list the runs lost (`study` retrains them).
+    Repair(RepairArgs),
     /// Print the scheduler files that run a study as shards: a Slurm array script or a Kubernetes
     /// Indexed Job.
     Emit(EmitArgs),
@@ -288,6 +292,14 @@ pub struct MergeArgs {
     /// Succeed even when runs are missing (they are still listed).
     #[arg(long)]
     pub allow_missing: bool,
+}
+
+/// Options of `repair`.
+#[derive(Debug, Args)]
+pub struct RepairArgs {
+    /// The study and the result set to repair.
+    #[command(flatten)]
+    pub selection: Selection,
 }
 
 /// The schedulers `emit` writes for.

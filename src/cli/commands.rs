@@ -10,7 +10,7 @@ use anyhow::Context;
 
 use super::args::{
     claims_file, ClaimsArgs, Cli, Command, DataAction, DeviceArg, EmitArgs, FiguresArgs,
-    LrFindArgs, MergeArgs, Scheduler, Selection, StudyArgs, VerifyArgs,
+    LrFindArgs, MergeArgs, RepairArgs, Scheduler, Selection, StudyArgs, VerifyArgs,
 };
 use crate::claims::sequential::{self, Design};
 use crate::data::{self, DataOptions};
@@ -24,7 +24,7 @@ use crate::study::pool::Workers;
 use crate::study::runner::{self, RunnerOptions};
 use crate::study::shard::Shard;
 use crate::study::tune::{budget, choice, Arm, Tuning};
-use crate::study::{grid, memory, merge, spec, verify, Overrides, Study};
+use crate::study::{grid, memory, merge, repair, spec, verify, Overrides, Study};
 
 /// The bootstrap seed of every report, fixed so a report is a pure function of its results.
 pub const REPORT_SEED: u64 = 20_170_825;
@@ -56,6 +56,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::DeviceCheck(args) => super::device_check::device_check_command(&cli, args),
         Command::Verify(args) => verify_command(&cli, args),
         Command::Merge(args) => merge_command(&cli, args),
+        Command::Repair(args) => repair_command(&cli, args),
         Command::Emit(args) => emit_command(&cli, args),
         Command::LrFind(args) => lr_find_command(&cli, args),
         Command::Export { target } => match target {
@@ -409,6 +410,106 @@ fn merge_command(cli: &Cli, args: &MergeArgs) -> anyhow::Result<ExitCode> {
         eprintln!("re-run the failed shards (or `trainbench study` here), then merge again");
         Ok(ExitCode::FAILURE)
     }
+}
+
+/// `trainbench repair`: what was damaged, where it went, what came back and what is lost.
+fn repair_command(cli: &Cli, args: &RepairArgs) -> anyhow::Result<ExitCode> {
+    let study = load_study(cli, &args.selection)?;
+    let results = &args.selection.results;
+    let stamp = crate::provenance::now_rfc3339().replace(':', "");
+    let done = repair::repair(&study, results, &stamp)?;
+    let dir = runner::study_dir(results, &study);
+    let evaluated = runner::evaluated_study(&study, &dir).unwrap_or_else(|_| study.clone());
+    // The study command that trains what is missing, with the options that name this result set.
+    let selection = &args.selection;
+    let mut again = String::from("trainbench");
+    if cli.studies != Path::new("studies") {
+        again.push_str(&format!(" --studies {}", cli.studies.display()));
+    }
+    again.push_str(&format!(" study {}", selection.name));
+    if let Some(seeds) = selection.seeds {
+        again.push_str(&format!(" --seeds {seeds}"));
+    }
+    if let Some(epochs) = selection.epochs {
+        again.push_str(&format!(" --epochs {epochs}"));
+    }
+    if selection.quick {
+        again.push_str(" --quick");
+    }
+    if let Some(numerics) = selection.numerics {
+        again.push_str(&format!(" --numerics {numerics}"));
+    }
+    if results != Path::new("results") {
+        again.push_str(&format!(" --results {}", results.display()));
+    }
+    for path in &done.swept {
+        println!(
+            "removed {}, left by a writer that was killed",
+            path.display()
+        );
+    }
+    let mut damaged = false;
+    for (what, repaired) in [("tuning", &done.tuning), ("evaluation", &done.evaluation)] {
+        if !repaired.was_damaged() {
+            continue;
+        }
+        damaged = true;
+        for (path, to, cause) in &repaired.damaged {
+            println!(
+                "{} is damaged ({cause}); moved to {}",
+                path.display(),
+                to.display()
+            );
+        }
+        for (path, copy) in &repaired.kept {
+            println!(
+                "{} loses the rows of lost runs; as it was, it is kept in {}",
+                path.display(),
+                copy.display()
+            );
+        }
+        println!(
+            "{what} runs recovered: {} from the intact tables, {} from run files; {} lost{}",
+            repaired.from_tables,
+            repaired.from_parts,
+            repaired.lost.len(),
+            if repaired.lost.is_empty() { "" } else { ":" }
+        );
+        for (cell, seed, why) in &repaired.lost {
+            println!(
+                "  {} seed {seed}: {why}",
+                repair::cell_label(&evaluated, cell)
+            );
+        }
+        if repaired.lost_unknown {
+            println!(
+                "  (both tables were damaged: which runs they held is unknown; the runs missing \
+                 below include them)"
+            );
+        }
+    }
+    if !damaged {
+        println!(
+            "nothing to repair in {}: every table and run file is readable",
+            dir.display()
+        );
+    }
+    match &done.missing {
+        Some(missing) if missing.is_empty() => {
+            println!("all {} runs recorded: the study is complete", done.recorded)
+        }
+        Some(missing) => println!(
+            "{} runs recorded, {} missing; `{again}` trains the missing ones (bit for bit as \
+             the lost ones were)",
+            done.recorded,
+            missing.len(),
+        ),
+        None => println!(
+            "the tuning is not complete; `{again}` trains what it lacks, then the evaluation \
+             runs"
+        ),
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 fn emit_command(cli: &Cli, args: &EmitArgs) -> anyhow::Result<ExitCode> {

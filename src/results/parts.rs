@@ -57,8 +57,8 @@ pub fn save(dir: &Path, run: &RunRecord, epochs: &[EpochRecord]) -> Result<bool>
 /// One part as read back: its directory, its run row(s) and their epoch rows.
 pub type Part = (PathBuf, Vec<RunRecord>, Vec<EpochRecord>);
 
-/// Every finished part under `dir`, in file-name order.
-pub fn load(dir: &Path) -> Result<Vec<Part>> {
+/// The directories of every finished part under `dir`, in file-name order.
+pub fn finished(dir: &Path) -> Result<Vec<PathBuf>> {
     let parts = parts_dir(dir);
     if !parts.exists() {
         return Ok(Vec::new());
@@ -72,24 +72,85 @@ pub fn load(dir: &Path) -> Result<Vec<Part>> {
         }
     }
     names.sort();
-    names
+    Ok(names.into_iter().map(|name| parts.join(name)).collect())
+}
+
+/// Every finished part under `dir`, in file-name order.
+pub fn load(dir: &Path) -> Result<Vec<Part>> {
+    finished(dir)?
         .into_iter()
-        .map(|name| {
-            let path = parts.join(name);
+        .map(|path| {
             let (runs, epochs) = store::load(&path)?;
             Ok((path, runs, epochs))
         })
         .collect()
 }
 
-/// Removes `dir/parts` once its runs are safely in the study's tables.
+/// Removes the temporary part directories that writers which are no longer running left under
+/// `dir/parts` (a shard killed while writing a part); returns them. Call it only under the
+/// study's lock, on the machine that ran the writers: a process id says nothing of another
+/// machine's processes.
+pub fn sweep(dir: &Path) -> Result<Vec<PathBuf>> {
+    let mut removed = Vec::new();
+    // A parts directory that a killed merge was removing.
+    if let Ok(entries) = std::fs::read_dir(dir) {
+        for entry in entries {
+            let entry = entry.map_err(|e| Error::io("listing", dir, e))?;
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let Some(pid) = name
+                .strip_prefix(".parts.removing-")
+                .and_then(|pid| pid.parse::<u32>().ok())
+            else {
+                continue;
+            };
+            if !crate::atomic::is_running(pid) {
+                let path = entry.path();
+                std::fs::remove_dir_all(&path).map_err(|e| Error::io("removing", &path, e))?;
+                removed.push(path);
+            }
+        }
+    }
+    let parts = parts_dir(dir);
+    let Ok(entries) = std::fs::read_dir(&parts) else {
+        return Ok(removed);
+    };
+    for entry in entries {
+        let entry = entry.map_err(|e| Error::io("listing", &parts, e))?;
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let Some(pid) = name
+            .strip_prefix(".tmp-")
+            .and_then(|rest| rest.rsplit('-').next())
+            .and_then(|pid| pid.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        if !crate::atomic::is_running(pid) {
+            let path = entry.path();
+            std::fs::remove_dir_all(&path).map_err(|e| Error::io("removing", &path, e))?;
+            removed.push(path);
+        }
+    }
+    Ok(removed)
+}
+
+/// The name `dir/parts` is renamed to before it is removed.
+fn removing_dir(dir: &Path, pid: u32) -> PathBuf {
+    dir.join(format!(".parts.removing-{pid}"))
+}
+
+/// Removes `dir/parts` once its runs are safely in the study's tables. It is renamed away first,
+/// in one step, so a process killed while removing it never leaves a part with its runs row
+/// but without its epochs (which the next merge would take for a conflicting copy); what is
+/// left under the other name is swept ([`sweep`]).
 pub fn remove_all(dir: &Path) -> Result<()> {
     let parts = parts_dir(dir);
-    match std::fs::remove_dir_all(&parts) {
-        Ok(()) => Ok(()),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
-        Err(e) => Err(Error::io("removing", &parts, e)),
+    let removing = removing_dir(dir, std::process::id());
+    match std::fs::rename(&parts, &removing) {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(Error::io("renaming", &parts, e)),
     }
+    std::fs::remove_dir_all(&removing).map_err(|e| Error::io("removing", &removing, e))
 }
 
 #[cfg(test)]
@@ -113,9 +174,23 @@ mod tests {
         assert_eq!(parts[0].1, vec![r]);
         assert_eq!(parts[0].2, e);
         // A temporary directory left by a killed writer is ignored.
-        std::fs::create_dir(parts_dir(dir.path()).join(".tmp-x-s1-9")).unwrap();
+        // (No process has this id: Linux's pid_max is at most 2^22.)
+        let dead = parts_dir(dir.path()).join(".tmp-x-s1-999999999");
+        std::fs::create_dir(&dead).unwrap();
         assert_eq!(load(dir.path()).unwrap().len(), 1);
+        // It is swept once its writer is gone, and a live writer's is not.
+        let live = parts_dir(dir.path()).join(format!(".tmp-y-s2-{}", std::process::id()));
+        std::fs::create_dir(&live).unwrap();
+        std::fs::write(dead.join("runs.parquet"), b"half").unwrap();
+        assert_eq!(sweep(dir.path()).unwrap(), [dead]);
+        assert!(live.exists());
+        // What a merge killed while removing the parts left is swept too.
+        let half_removed = removing_dir(dir.path(), 999_999_999);
+        std::fs::create_dir(&half_removed).unwrap();
+        assert_eq!(sweep(dir.path()).unwrap(), [half_removed]);
         remove_all(dir.path()).unwrap();
+        assert!(!parts_dir(dir.path()).exists());
+        assert!(!removing_dir(dir.path(), std::process::id()).exists());
         assert!(load(dir.path()).unwrap().is_empty());
     }
 }

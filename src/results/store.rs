@@ -1,7 +1,9 @@
 //! The Parquet store of a study's results: `<dir>/runs.parquet` (one row per run) and
 //! `<dir>/epochs.parquet` (one row per run and epoch), via polars. Each save rewrites both tables
 //! atomically ([`crate::atomic`]: temp file, fsync, rename; epochs first), so a crash at any moment leaves the previous
-//! complete pair or the new one, and a reader never sees half a file.
+//! complete pair or the new one, and a reader never sees half a file. A table damaged from
+//! outside (truncated, not Parquet) is refused with a message naming `trainbench repair`
+//! (`repair.rs`).
 
 use std::fs::File;
 use std::path::{Path, PathBuf};
@@ -71,24 +73,97 @@ pub fn save(dir: &Path, runs: &[RunRecord], epochs: &[EpochRecord]) -> Result<()
     save_tables(dir, EVALUATION, runs, epochs)
 }
 
-/// Reads the pair of tables `tables` from `dir`, as [`load`] does.
+/// Reads the pair of tables `tables` from `dir`, as [`load`] does. A damaged table (not
+/// Parquet, truncated, a column missing or of the wrong type) is an error that says so and names
+/// `trainbench repair`, which rebuilds what it can (`repair.rs`).
 pub fn load_tables(dir: &Path, tables: Tables) -> Result<(Vec<RunRecord>, Vec<EpochRecord>)> {
     let runs_file = dir.join(tables.runs);
-    let runs = if runs_file.exists() {
-        runs_from_frame(&read(&runs_file)?).map_err(|e| err(&runs_file, e))?
-    } else {
-        Vec::new()
-    };
+    let runs = read_runs(&runs_file)
+        .map_err(|e| e.into_error(&runs_file))?
+        .unwrap_or_default();
     let epochs_file = dir.join(tables.epochs);
-    let mut epochs = if epochs_file.exists() {
-        epochs_from_frame(&read(&epochs_file)?).map_err(|e| err(&epochs_file, e))?
-    } else {
-        Vec::new()
-    };
+    let mut epochs = read_epochs(&epochs_file)
+        .map_err(|e| e.into_error(&epochs_file))?
+        .unwrap_or_default();
     let recorded: std::collections::HashSet<(&str, u64)> =
         runs.iter().map(|r| (r.cell_id.as_str(), r.seed)).collect();
     epochs.retain(|e| recorded.contains(&(e.cell_id.as_str(), e.seed)));
     Ok((runs, epochs))
+}
+
+/// Why a table file could not be read.
+#[derive(Debug)]
+pub enum Unreadable {
+    /// The file is damaged: not Parquet, truncated, or a column missing or of the wrong type.
+    /// What can be rebuilt is rebuilt by `trainbench repair`.
+    Damaged(String),
+    /// Anything else (no permission, another schema version): not a matter for repair.
+    Other(Error),
+}
+
+impl Unreadable {
+    /// The error a command that needs the table stops with.
+    pub fn into_error(self, path: &Path) -> Error {
+        match self {
+            Unreadable::Damaged(cause) => {
+                err(path, format!("damaged ({cause}); {}", repair_hint(path)))
+            }
+            Unreadable::Other(e) => e,
+        }
+    }
+}
+
+/// "run `trainbench repair NAME`" for a table of the study directory `NAME` (or of one of its
+/// parts), with `--results` when the results root is not the default.
+fn repair_hint(path: &Path) -> String {
+    let mut study_dir = path.parent().unwrap_or(Path::new(""));
+    if study_dir.parent().and_then(Path::file_name) == Some("parts".as_ref()) {
+        study_dir = study_dir
+            .parent()
+            .and_then(Path::parent)
+            .unwrap_or(study_dir);
+    }
+    let name = study_dir
+        .file_name()
+        .map_or("NAME".into(), |n| n.to_string_lossy());
+    let root = study_dir.parent().unwrap_or(Path::new(""));
+    let results = if root == Path::new("results") {
+        String::new()
+    } else {
+        format!(" --results {}", root.display())
+    };
+    format!(
+        "run `trainbench repair {name}{results}` to move it aside and rebuild what the other \
+         table and the run files still hold"
+    )
+}
+
+/// The runs table at `path`: `None` when there is no such file.
+pub fn read_runs(path: &Path) -> std::result::Result<Option<Vec<RunRecord>>, Unreadable> {
+    read_table(path, runs_from_frame)
+}
+
+/// The epochs table at `path`: `None` when there is no such file.
+pub fn read_epochs(path: &Path) -> std::result::Result<Option<Vec<EpochRecord>>, Unreadable> {
+    read_table(path, epochs_from_frame)
+}
+
+fn read_table<T>(
+    path: &Path,
+    rows: fn(&DataFrame) -> PolarsResult<Vec<T>>,
+) -> std::result::Result<Option<Vec<T>>, Unreadable> {
+    let file = match File::open(path) {
+        Ok(file) => file,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(Unreadable::Other(Error::io("opening", path, e))),
+    };
+    let frame = ParquetReader::new(file)
+        .finish()
+        .map_err(|e| Unreadable::Damaged(format!("not a readable Parquet table: {e}")))?;
+    check_version(&frame).map_err(|e| Unreadable::Other(err(path, e)))?;
+    rows(&frame)
+        .map(Some)
+        .map_err(|e| Unreadable::Damaged(format!("not a results table: {e}")))
 }
 
 /// Writes the pair of tables `tables` to `dir` atomically (creating `dir`), as [`save`] does.
@@ -111,14 +186,10 @@ pub fn save_tables(
     )
 }
 
+#[cfg(test)]
 fn read(path: &Path) -> Result<DataFrame> {
     let file = File::open(path).map_err(|e| Error::io("opening", path, e))?;
-    ParquetReader::new(file).finish().map_err(|e| {
-        err(
-            path,
-            format!("not a readable Parquet table ({e}); move it away and re-run the study"),
-        )
-    })
+    ParquetReader::new(file).finish().map_err(|e| err(path, e))
 }
 
 fn write_atomic(path: &Path, frame: &mut DataFrame) -> Result<()> {
@@ -376,7 +447,6 @@ fn prefixed<T>(
 }
 
 fn runs_from_frame(df: &DataFrame) -> PolarsResult<Vec<RunRecord>> {
-    check_version(df)?;
     let axis_columns = prefixed(df, AXIS_PREFIX, strings)?;
     let metric_columns = prefixed(df, METRIC_PREFIX, floats)?;
     let tuned_columns = prefixed(df, TUNED_PREFIX, floats)?;
@@ -468,7 +538,6 @@ fn runs_from_frame(df: &DataFrame) -> PolarsResult<Vec<RunRecord>> {
 }
 
 fn epochs_from_frame(df: &DataFrame) -> PolarsResult<Vec<EpochRecord>> {
-    check_version(df)?;
     let study = strings(df, "study")?;
     let cell_id = strings(df, "cell_id")?;
     let seed = u64s(df, "seed")?;
@@ -674,8 +743,49 @@ pub(crate) mod tests {
         let message = load(dir.path()).unwrap_err().to_string();
         assert!(message.contains("runs.parquet"), "{message}");
         assert!(
-            message.contains("not a readable Parquet table"),
+            message.contains("damaged (not a readable Parquet table"),
             "{message}"
         );
+        let name = dir.path().file_name().unwrap().to_string_lossy();
+        let root = dir.path().parent().unwrap().display();
+        assert!(
+            message.contains(&format!("run `trainbench repair {name} --results {root}`")),
+            "{message}"
+        );
+    }
+
+    #[test]
+    fn the_repair_hint_names_the_study_of_a_table_or_of_its_part() {
+        let hint = repair_hint(Path::new("results/optimizers/runs.parquet"));
+        assert!(
+            hint.starts_with("run `trainbench repair optimizers` "),
+            "{hint}"
+        );
+        let hint = repair_hint(Path::new("/tmp/r/tiny/parts/abc-s1/epochs.parquet"));
+        assert!(
+            hint.starts_with("run `trainbench repair tiny --results /tmp/r` "),
+            "{hint}"
+        );
+    }
+
+    #[test]
+    fn a_table_without_its_columns_is_damaged_and_another_schema_is_not() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = runs_path(dir.path());
+        let mut frame =
+            DataFrame::new(1, vec![col("schema_version", vec![SCHEMA_VERSION])]).unwrap();
+        write_atomic(&path, &mut frame).unwrap();
+        assert!(matches!(read_runs(&path), Err(Unreadable::Damaged(_))));
+        let mut frame =
+            DataFrame::new(1, vec![col("schema_version", vec![SCHEMA_VERSION + 1])]).unwrap();
+        write_atomic(&path, &mut frame).unwrap();
+        match read_runs(&path) {
+            Err(Unreadable::Other(e)) => assert!(e.to_string().contains("schema"), "{e}"),
+            other => panic!("{other:?}"),
+        }
+        assert!(matches!(
+            read_runs(&dir.path().join("none.parquet")),
+            Ok(None)
+        ));
     }
 }

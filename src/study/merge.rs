@@ -5,7 +5,9 @@
 
 use std::path::Path;
 
-use super::runner::{absorb_parts, check_configs, evaluated_study, run_list, study_dir, Lock};
+use super::runner::{
+    absorb_parts, check_configs, evaluated_study, run_list, study_dir, sweep_leftovers, Lock,
+};
 use super::spec::Study;
 use crate::error::{Error, Result};
 use crate::results::{parts, store};
@@ -35,6 +37,7 @@ pub fn merge(study: &Study, results: &Path) -> Result<MergeSummary> {
     // A tuned study's evaluation cells follow from its recorded tuning.
     let study = &evaluated_study(study, &dir)?;
     let _lock = Lock::acquire(&dir)?;
+    sweep_leftovers(&dir)?;
     let (mut runs, mut epochs) = store::load(&dir)?;
     let (added, duplicates) = absorb_parts(&dir, &mut runs, &mut epochs)?;
     check_configs(study, &runs, &dir)?;

@@ -8,6 +8,7 @@ pub mod grid;
 pub mod memory;
 pub mod merge;
 pub mod pool;
+pub mod repair;
 pub mod runner;
 pub mod shard;
 pub mod spec;

@@ -339,7 +339,11 @@ pub fn run_study<'a>(
     // run first folds any parts into the tables, under the lock.
     let _lock = match opts.shard {
         Some(_) => None,
-        None => Some(Lock::acquire(&dir)?),
+        None => {
+            let lock = Lock::acquire(&dir)?;
+            sweep_leftovers(&dir)?;
+            Some(lock)
+        }
     };
     let mut summary = RunSummary::default();
     let evaluation = match &study.tuning {
@@ -816,6 +820,14 @@ pub fn records(meta: &RunMeta, outcome: &RunOutcome) -> (RunRecord, Vec<EpochRec
 /// The dataset's name as recorded.
 pub fn dataset_name(data: &FashionMnist) -> &'static str {
     data.dataset
+}
+
+/// Removes what writers killed mid-write left in the study directory `dir`: their temporary
+/// files and part directories; returns them. Only under the lock (see [`parts::sweep`]).
+pub(crate) fn sweep_leftovers(dir: &Path) -> Result<Vec<PathBuf>> {
+    let mut swept = crate::atomic::sweep(dir)?;
+    swept.extend(parts::sweep(dir)?);
+    Ok(swept)
 }
 
 /// A lock file that stops two processes writing the same study's results. It holds the owner's

@@ -341,6 +341,13 @@ pub fn parse(path: &Path, text: &str, overrides: Overrides) -> Result<Study> {
             "seeds must be at least 1".into(),
         ));
     }
+    // The seeds are listed one by one: a huge count would not fit in memory.
+    if seeds > MAX_RUNS_PER_CELL {
+        return Err(at(
+            Some(file.seeds.span()),
+            format!("seeds = {seeds} is more than {MAX_RUNS_PER_CELL} runs per cell"),
+        ));
+    }
     let seed_axes: Vec<Source> = file
         .seed_axes
         .as_ref()
@@ -389,9 +396,8 @@ pub fn parse(path: &Path, text: &str, overrides: Overrides) -> Result<Study> {
             continue;
         }
         let values = value.as_array().filter(|v| !v.is_empty()).ok_or_else(|| {
-            let key = name.rsplit('.').next().unwrap_or(&name);
             at(
-                find_key_span(text, "grid", key),
+                find_grid_key_span(text, &name),
                 format!("grid axis '{name}' must be a non-empty list of values"),
             )
         })?;
@@ -410,7 +416,7 @@ pub fn parse(path: &Path, text: &str, overrides: Overrides) -> Result<Study> {
     };
     let cells = grid::expand(&base, &axes, &adjust).map_err(|(axis, index, message)| {
         at(
-            find_value_span(text, &axis, index),
+            find_value_span(text, &axis, index).or_else(|| find_grid_key_span(text, &axis)),
             format!("grid axis '{axis}', value {}: {message}", index + 1),
         )
     })?;
@@ -421,7 +427,7 @@ pub fn parse(path: &Path, text: &str, overrides: Overrides) -> Result<Study> {
         .find(|c| c.config.numerics != cells[0].config.numerics)
     {
         return Err(at(
-            find_key_span(text, "grid", "numerics"),
+            find_key_span(text, "grid", "numerics").or_else(|| find_table_span(text, "grid")),
             format!(
                 "cells {} and {} have numerics versions {} and {}: results of different \
                  versions never mix; run the study once per version (--numerics N) into \
@@ -448,7 +454,7 @@ pub fn parse(path: &Path, text: &str, overrides: Overrides) -> Result<Study> {
         Some(tune_file) => {
             let arms = grid::arms(&base, &axes, &adjust).map_err(|(axis, index, message)| {
                 at(
-                    find_value_span(text, &axis, index),
+                    find_value_span(text, &axis, index).or_else(|| find_grid_key_span(text, &axis)),
                     format!("grid axis '{axis}', value {}: {message}", index + 1),
                 )
             })?;
@@ -481,7 +487,7 @@ pub fn parse(path: &Path, text: &str, overrides: Overrides) -> Result<Study> {
                 .map(|i| (name.clone(), i))
         }) {
             return Err(at(
-                find_value_span(text, &axis, index),
+                find_value_span(text, &axis, index).or_else(|| find_grid_key_span(text, &axis)),
                 format!(
                     "grid axis '{axis}', value {}: a variant's `tune` adds keys to the study's \
                      [tune] table, which this study has not",
@@ -539,6 +545,20 @@ fn find_tune_key_span(text: &str, key: &str) -> Option<Range<usize>> {
                 .map(|i| i..i + key.len() + 2)
         })
         .or_else(|| find_table_span(text, "tune"))
+}
+
+/// Where the grid axis `name` (`optimizer` or a dotted `optimizer.learning_rate`) is written:
+/// as a quoted dotted key, else its last part as a key of `[grid]` (or a `[grid.…]` table),
+/// else the `[grid]` table itself, so that an error always has a place.
+fn find_grid_key_span(text: &str, name: &str) -> Option<Range<usize>> {
+    let last = name.rsplit('.').next().unwrap_or(name);
+    let quoted = format!("\"{name}\"");
+    let grid = find_table_span(text, "grid");
+    grid.as_ref()
+        .and_then(|g| text[g.start..].find(&quoted).map(|i| g.start + i))
+        .map(|i| i..i + quoted.len())
+        .or_else(|| find_key_span(text, "grid", last))
+        .or(grid)
 }
 
 /// Where the table header `[name]` (or `[name.…]`) is written.
@@ -691,6 +711,47 @@ optimizer = ["sgd", { name = "adam", learning_rate = 0.01 }]
 
     fn parse_str(text: &str) -> Result<Study> {
         parse(Path::new("studies/t.toml"), text, Overrides::default())
+    }
+
+    #[test]
+    fn a_dotted_grid_axis_that_is_not_a_list_is_placed_at_its_key() {
+        // Found by tests/it/fuzz_parsers.rs: the error had no place (0:0).
+        let text = GOOD.replace(
+            r#"optimizer = ["sgd", { name = "adam", learning_rate = 0.01 }]"#,
+            r#""optimizer.learning_rate" = 4294967296"#,
+        );
+        let e = parse_str(&text).unwrap_err().to_string();
+        assert!(
+            e.starts_with(
+                "studies/t.toml:12:1: grid axis 'optimizer.learning_rate' must be a \
+                           non-empty list"
+            ),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn a_huge_seed_count_is_an_error_not_an_allocation_failure() {
+        // Found by tests/it/fuzz_parsers.rs: `seeds = 9223372036854775807` panicked (capacity
+        // overflow) and `seeds = 4294967296` asked for 32 GiB of seed list.
+        for huge in ["4294967296", "9223372036854775807", "100001"] {
+            let e = parse_str(&GOOD.replace("seeds = 2", &format!("seeds = {huge}")))
+                .unwrap_err()
+                .to_string();
+            assert!(
+                e.starts_with(&format!(
+                    "studies/t.toml:3:9: seeds = {huge} is more than 100000 runs per cell"
+                )),
+                "{e}"
+            );
+        }
+        assert_eq!(
+            parse_str(&GOOD.replace("seeds = 2", "seeds = 100000"))
+                .unwrap()
+                .seeds
+                .len(),
+            100_000
+        );
     }
 
     #[test]
