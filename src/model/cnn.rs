@@ -9,7 +9,6 @@
 use dfdx::prelude::*;
 use rand::RngCore;
 
-use super::conv::Window;
 use super::spec::IMAGE_28X28;
 use super::{BatchNorm, Dense, Kind, Mlp, ModelSpec, Op, Param, Placement};
 use crate::error::{Error, Result};
@@ -25,7 +24,7 @@ impl<D: Device<f32>> Mlp<D> {
         dev: &D,
         rng: &mut impl RngCore,
     ) -> Result<usize> {
-        let [mut height, mut width, mut channels] = spec.input_shape.unwrap_or(IMAGE_28X28);
+        let [height, width, channels] = spec.input_shape.unwrap_or(IMAGE_28X28);
         if height * width * channels != inputs {
             return Err(Error::invalid(
                 "model.input_shape",
@@ -39,21 +38,15 @@ impl<D: Device<f32>> Mlp<D> {
             self.push(0, Op::Norm(BatchNorm::new(dev, channels, &b)));
         }
         let before = spec.batch_norm.map(|b| b.placement) == Some(Placement::BeforeActivation);
-        for (layer, c) in spec.conv.iter().enumerate() {
-            let window = Window {
-                height,
-                width,
-                channels,
-                size: (c.kernel, c.kernel),
-                stride: c.stride,
-                padding: c.padding,
-            };
-            let (rows, cols) = (window.patch_len(), c.filters);
-            let receptive = c.kernel * c.kernel;
+        let mut features = inputs;
+        for (layer, g) in spec.conv_geometry().into_iter().enumerate() {
+            let window = g.conv;
+            let (rows, cols) = (window.patch_len(), g.filters);
+            let receptive = window.size.0 * window.size.1;
             // Keras's fans for a conv kernel: receptive field × input or output channels.
             let kernel = spec.initializer.conv_kernel(
-                receptive * channels,
-                receptive * c.filters,
+                receptive * window.channels,
+                receptive * g.filters,
                 rows * cols,
                 rng,
             );
@@ -65,23 +58,14 @@ impl<D: Device<f32>> Mlp<D> {
                     window: Some(window),
                 }),
             );
-            (height, width) = window.out();
-            channels = c.filters;
-            self.push_activation(spec, layer, height * width * channels, channels, dev);
-            if c.pool > 1 {
-                let pool = Window {
-                    height,
-                    width,
-                    channels,
-                    size: (c.pool, c.pool),
-                    stride: c.pool,
-                    padding: super::conv::Padding::Valid,
-                };
+            let (out_rows, out_cols) = window.out();
+            self.push_activation(spec, layer, out_rows * out_cols * g.filters, g.filters, dev);
+            if let Some(pool) = g.pool {
                 self.push(layer, Op::Pool(pool));
-                (height, width) = pool.out();
             }
+            features = g.features_out();
         }
-        Ok(height * width * channels)
+        Ok(features)
     }
 }
 

@@ -36,7 +36,67 @@ pub struct LayerShape {
     pub pooled: usize,
 }
 
+/// One convolutional layer's geometry: its convolution's window over the map it gets and,
+/// when it pools, its pooling window over the convolution's output. The one walk through a
+/// CNN's layers that both the network (`cnn.rs`) and the sizes above follow.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct ConvGeometry {
+    /// The convolution: input map, kernel size, stride, padding.
+    pub conv: Window,
+    /// Its filters (output channels).
+    pub filters: usize,
+    /// Max pooling after the activation (window and stride `pool`, valid), if `pool` > 1.
+    pub pool: Option<Window>,
+}
+
+impl ConvGeometry {
+    /// Values per image the layer passes on (after pooling).
+    pub fn features_out(&self) -> usize {
+        let (rows, cols) = match self.pool {
+            Some(pool) => pool.out(),
+            None => self.conv.out(),
+        };
+        rows * cols * self.filters
+    }
+}
+
 impl ModelSpec {
+    /// The geometry of each conv layer, bottom to top, from the input shape (28×28×1 unless
+    /// told); empty for an MLP.
+    pub(super) fn conv_geometry(&self) -> Vec<ConvGeometry> {
+        let [mut height, mut width, mut channels] = self.input_shape.unwrap_or(IMAGE_28X28);
+        let mut layers = Vec::with_capacity(self.conv.len());
+        for c in &self.conv {
+            let conv = Window {
+                height,
+                width,
+                channels,
+                size: (c.kernel, c.kernel),
+                stride: c.stride,
+                padding: c.padding,
+            };
+            (height, width) = conv.out();
+            channels = c.filters;
+            let pool = (c.pool > 1).then_some(Window {
+                height,
+                width,
+                channels,
+                size: (c.pool, c.pool),
+                stride: c.pool,
+                padding: super::conv::Padding::Valid,
+            });
+            if let Some(p) = pool {
+                (height, width) = p.out();
+            }
+            layers.push(ConvGeometry {
+                conv,
+                filters: c.filters,
+                pool,
+            });
+        }
+        layers
+    }
+
     /// Every layer with weights, bottom to top, for images of `inputs` values and `classes`
     /// outputs. A CNN whose input shape does not hold `inputs` values is sized by its input
     /// shape (building it is what reports that error).
@@ -44,51 +104,28 @@ impl ModelSpec {
         let mut layers = Vec::new();
         let mut features = inputs;
         if self.kind == ModelKind::Cnn {
-            let [mut height, mut width, mut channels] = self.input_shape.unwrap_or(IMAGE_28X28);
-            for (k, c) in self.conv.iter().enumerate() {
-                let window = Window {
-                    height,
-                    width,
-                    channels,
-                    size: (c.kernel, c.kernel),
-                    stride: c.stride,
-                    padding: c.padding,
-                };
-                let (rows, cols) = window.out();
+            for (k, g) in self.conv_geometry().iter().enumerate() {
+                let (rows, cols) = g.conv.out();
                 let positions = rows * cols;
-                let patch = window.patch_len();
-                let outputs = positions * c.filters;
-                let inputs = height * width * channels;
-                (height, width, channels) = (rows, cols, c.filters);
-                if c.pool > 1 {
-                    let pool = Window {
-                        height,
-                        width,
-                        channels,
-                        size: (c.pool, c.pool),
-                        stride: c.pool,
-                        padding: super::conv::Padding::Valid,
-                    };
-                    (height, width) = pool.out();
-                }
+                let patch = g.conv.patch_len();
                 layers.push(LayerShape {
                     name: format!(
                         "conv layer {} (filters = {}, kernel = {})",
                         k + 1,
-                        c.filters,
-                        c.kernel
+                        g.filters,
+                        g.conv.size.0
                     ),
                     is_output: false,
-                    inputs,
-                    parameters: (patch + 1) * c.filters,
-                    channels: c.filters,
-                    multiply_adds: (patch + 1) * c.filters * positions,
-                    outputs,
+                    inputs: g.conv.in_len(),
+                    parameters: (patch + 1) * g.filters,
+                    channels: g.filters,
+                    multiply_adds: (patch + 1) * g.filters * positions,
+                    outputs: positions * g.filters,
                     patches: patch * positions,
-                    pooled: height * width * channels,
+                    pooled: g.features_out(),
                 });
+                features = g.features_out();
             }
-            features = height * width * channels;
         }
         let first_dense = layers.len();
         for (k, &units) in self
