@@ -193,3 +193,64 @@ fn frozen_layers_stay_put_and_copied_layers_are_copies() {
         "layer 1's BN updates"
     );
 }
+
+/// Layer reuse on a CNN (issue 13): LeNet-5's two conv layers (kernels, biases and their
+/// windows) are copied into a network with another head, a network whose convolutions differ is
+/// refused, and a frozen conv layer stays put through a training step while the rest moves.
+#[test]
+fn a_cnn_reuses_and_freezes_its_conv_layers() {
+    let dev = Cpu::default();
+    let spec: ModelSpec = toml::from_str(r#"kind = "cnn""#).unwrap();
+    let a = Mlp::new(&spec, 784, 10, &dev, &mut stream(1, Purpose::Init)).unwrap();
+    let mut b = Mlp::new(&spec, 784, 4, &dev, &mut stream(2, Purpose::Init)).unwrap();
+    b.copy_lower_layers(&a, 2).unwrap();
+    let params = |m: &Mlp<Cpu>| -> Vec<(usize, Vec<f32>)> {
+        m.params()
+            .iter()
+            .map(|(l, p)| (*l, p.values().to_vec()))
+            .collect()
+    };
+    let (pa, pb) = (params(&a), params(&b));
+    assert_eq!(pa.len(), pb.len());
+    for ((la, va), (lb, vb)) in pa.iter().zip(&pb) {
+        assert_eq!(la, lb);
+        if *lb < 2 {
+            assert_eq!(va, vb, "conv layer {lb} is A's");
+        } else if *lb < 4 && va.iter().any(|&v| v != 0.0) {
+            // (Biases start at zero in both.)
+            assert_ne!(va, vb, "dense layer {lb} keeps B's own kernel");
+        }
+    }
+    let other: ModelSpec =
+        toml::from_str("kind = \"cnn\"\nconv = [{ filters = 6, kernel = 3 }, { filters = 16 }]")
+            .unwrap();
+    let c = Mlp::new(&other, 784, 10, &dev, &mut stream(3, Purpose::Init)).unwrap();
+    assert!(b.copy_lower_layers(&c, 1).is_err(), "another kernel size");
+
+    // One SGD step with conv layer 0 frozen.
+    b.set_frozen(0, true).unwrap();
+    let before = params(&b);
+    let config = OptimizerConfig::default_for("sgd").unwrap();
+    let mut step = StepConfig::plain(config).build(&b).unwrap();
+    let x = dev.tensor_from_vec(
+        (0..4 * 784).map(|i| (i % 13) as f32 / 13.0).collect(),
+        (4, 784),
+    );
+    let y = dev.tensor_from_vec(
+        (0..16)
+            .map(|i| if i % 5 == 0 { 1.0 } else { 0.0 })
+            .collect(),
+        (4, 4),
+    );
+    let mut noise = stream(0, Purpose::Noise);
+    let logits = b.forward_train(x.traced(Gradients::leaky()), &mut noise);
+    let grads = cross_entropy_with_logits_loss(logits, y).backward();
+    step.apply(&mut b, grads, 0.1);
+    for ((layer, old), (_, new)) in before.iter().zip(params(&b)) {
+        if *layer == 0 {
+            assert_eq!(*old, new, "a frozen conv parameter moved");
+        } else {
+            assert_ne!(*old, new, "a parameter of layer {layer} did not move");
+        }
+    }
+}
