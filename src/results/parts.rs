@@ -93,44 +93,37 @@ pub fn load(dir: &Path) -> Result<Vec<Part>> {
 pub fn sweep(dir: &Path) -> Result<Vec<PathBuf>> {
     let mut removed = Vec::new();
     // A parts directory that a killed merge was removing.
-    if let Ok(entries) = std::fs::read_dir(dir) {
-        for entry in entries {
-            let entry = entry.map_err(|e| Error::io("listing", dir, e))?;
-            let name = entry.file_name().to_string_lossy().into_owned();
-            let Some(pid) = name
-                .strip_prefix(".parts.removing-")
-                .and_then(|pid| pid.parse::<u32>().ok())
-            else {
-                continue;
-            };
-            if !crate::atomic::is_running(pid) {
-                let path = entry.path();
-                std::fs::remove_dir_all(&path).map_err(|e| Error::io("removing", &path, e))?;
-                removed.push(path);
-            }
-        }
-    }
-    let parts = parts_dir(dir);
-    let Ok(entries) = std::fs::read_dir(&parts) else {
-        return Ok(removed);
+    remove_dead_writers(dir, &mut removed, |name| {
+        name.strip_prefix(".parts.removing-")?.parse().ok()
+    })?;
+    // A part a killed shard was writing.
+    remove_dead_writers(&parts_dir(dir), &mut removed, |name| {
+        name.strip_prefix(".tmp-")?.rsplit('-').next()?.parse().ok()
+    })?;
+    Ok(removed)
+}
+
+/// Removes each directory in `dir` whose name `writer` reads a process id from, when that
+/// process is no longer running; adds them to `removed`. A missing `dir` holds nothing.
+fn remove_dead_writers(
+    dir: &Path,
+    removed: &mut Vec<PathBuf>,
+    writer: impl Fn(&str) -> Option<u32>,
+) -> Result<()> {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Ok(());
     };
     for entry in entries {
-        let entry = entry.map_err(|e| Error::io("listing", &parts, e))?;
+        let entry = entry.map_err(|e| Error::io("listing", dir, e))?;
         let name = entry.file_name().to_string_lossy().into_owned();
-        let Some(pid) = name
-            .strip_prefix(".tmp-")
-            .and_then(|rest| rest.rsplit('-').next())
-            .and_then(|pid| pid.parse::<u32>().ok())
-        else {
-            continue;
-        };
+        let Some(pid) = writer(&name) else { continue };
         if !crate::atomic::is_running(pid) {
             let path = entry.path();
             std::fs::remove_dir_all(&path).map_err(|e| Error::io("removing", &path, e))?;
             removed.push(path);
         }
     }
-    Ok(removed)
+    Ok(())
 }
 
 /// The name `dir/parts` is renamed to before it is removed.
