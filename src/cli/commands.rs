@@ -1154,6 +1154,8 @@ fn tuning_section(tuning: &Tuning, tuning_runs: &[RunRecord]) -> TuningSection {
                         .iter()
                         .find(|c| c.cells.iter().any(|cell| cell.id == run.cell_id))?;
                     Some(crate::plot::TuningPoint {
+                        cell_id: run.cell_id.clone(),
+                        seed: run.seed,
                         values: candidate.values.iter().map(|(_, v)| *v).collect(),
                         score: metric.of(run, arm.chance),
                         diverged: run.diverged,
@@ -1196,5 +1198,6 @@ fn tuning_section(tuning: &Tuning, tuning_runs: &[RunRecord]) -> TuningSection {
             .map(|k| tuning.stage_text(k))
             .collect(),
         arms,
+        runs: tuning_runs.to_vec(),
     }
 }

@@ -10,7 +10,8 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
-use super::output::{write, Draw, DrawResult};
+use super::hits::{Hit, HitRecorder};
+use super::output::{svg_string, write, Draw, DrawResult};
 use super::panel::{draw_panel, Panel};
 use super::style::{FONT, GREY};
 use super::text::fitting_font;
@@ -76,10 +77,24 @@ impl Figure {
     pub fn write(&self, dir: &Path, name: &str) -> Result<[PathBuf; 2]> {
         write(&dir.join(name), self.size, self)
     }
-}
 
-impl Draw for Figure {
-    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult
+    /// The figure as SVG text (the bytes of its `.svg` file) with where each panel's targets
+    /// were drawn: a [`Hit`] per target inside its frame, `series` the panel's index.
+    pub fn svg_with_hits(&self) -> Result<(String, Vec<Hit>)> {
+        let recording = Recording {
+            figure: self,
+            hits: HitRecorder::recording(),
+        };
+        let svg = svg_string(self.size, &recording)?;
+        Ok((svg, recording.hits.take()))
+    }
+
+    /// Draws the figure, its panels' targets going to `hits`.
+    fn draw_recording<DB: DrawingBackend>(
+        &self,
+        root: &DrawingArea<DB, Shift>,
+        hits: &HitRecorder,
+    ) -> DrawResult
     where
         DB::ErrorType: 'static,
     {
@@ -108,9 +123,34 @@ impl Draw for Figure {
         let body = root.margin(top, bottom, 0, 0);
         let (rows, cols) = self.grid;
         let cells = body.split_evenly((rows.max(1), cols.max(1)));
-        for (panel, area) in self.panels.iter().zip(&cells) {
-            draw_panel(area, panel)?;
+        for (series, (panel, area)) in self.panels.iter().zip(&cells).enumerate() {
+            draw_panel(area, panel, series, hits)?;
         }
         Ok(())
+    }
+}
+
+impl Draw for Figure {
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult
+    where
+        DB::ErrorType: 'static,
+    {
+        self.draw_recording(root, &HitRecorder::default())
+    }
+}
+
+/// A figure drawn once with its hits recorded.
+struct Recording<'a> {
+    figure: &'a Figure,
+    hits: HitRecorder,
+}
+
+impl Draw for Recording<'_> {
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult
+    where
+        DB::ErrorType: 'static,
+    {
+        self.hits.clear();
+        self.figure.draw_recording(root, &self.hits)
     }
 }

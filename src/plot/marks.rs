@@ -156,6 +156,24 @@ impl Frame<'_> {
     }
 }
 
+/// Where `at` (in the units of axes `x` and `y`) is drawn, in pixels of the whole drawing; none
+/// outside the frame (where no mark draws it).
+pub fn pixel<DB: DrawingBackend>(
+    chart: &Chart<'_, DB>,
+    at: &(f64, f64),
+    x: &Axis,
+    y: &Axis,
+) -> Option<(i32, i32)> {
+    let frame = Frame {
+        x,
+        y,
+        xr: x.range(),
+        yr: y.range(),
+    };
+    let p = frame.map(at);
+    frame.inside(&p).then(|| chart.backend_coord(&p))
+}
+
 /// Draws `mark` on a panel with axes `x` and `y`; what lies outside the frame is not drawn.
 pub fn draw<DB: DrawingBackend>(
     chart: &mut Chart<'_, DB>,

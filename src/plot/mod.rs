@@ -55,7 +55,7 @@ pub use panel::Panel;
 pub use performance_profile::performance_profile;
 pub use reliability::{reliability, ReliabilityCurve};
 pub use seed_points::{seed_points, seed_points_svg, MeanInterval, SeedColumn};
-pub use sensitivity::{sensitivity, TunedKey, TuningPoint};
+pub use sensitivity::{sensitivity, sensitivity_svg, TunedKey, TuningPoint};
 pub use style::{colour, Stroke, DIVERGED, GREY};
 pub use ticks::{compact, plain, significant};
 

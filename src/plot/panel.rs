@@ -7,6 +7,7 @@ use plotters::prelude::*;
 use plotters::style::RGBColor;
 
 use super::axis::{Axis, Ticks};
+use super::hits::HitRecorder;
 use super::legend::{self, LegendAt, Swatch, PANEL_LEGEND};
 use super::marks::{self, Anchor, Mark};
 use super::output::DrawResult;
@@ -32,6 +33,20 @@ pub struct Panel {
     pub legend_at: LegendAt,
     /// A picture beside the plot: (pixels, width, height).
     pub image: Option<(Vec<f32>, usize, usize)>,
+    /// Points whose pixels are recorded as hits when a drawing asks for them (nothing is
+    /// drawn for them: a mark draws the point itself).
+    pub targets: Vec<Target>,
+}
+
+/// A point of a panel that a page can make interactive: member `member` (an index into what
+/// the panel's maker drew) at `at`, in the axes' units. Recorded as a [`super::Hit`] whose
+/// series is the panel's index in its figure.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Target {
+    /// What the point is, for the maker of the panel.
+    pub member: usize,
+    /// Where it was drawn.
+    pub at: (f64, f64),
 }
 
 impl Panel {
@@ -45,6 +60,7 @@ impl Panel {
             legend: Vec::new(),
             legend_at: LegendAt::Auto,
             image: None,
+            targets: Vec::new(),
         }
     }
 
@@ -57,6 +73,12 @@ impl Panel {
     /// Adds a line.
     pub fn line(&mut self, points: Vec<(f64, f64)>, stroke: Stroke) -> &mut Self {
         self.mark(Mark::Line { points, stroke })
+    }
+
+    /// Adds a target: member `member` drawn at `at` (see [`Target`]).
+    pub fn target(&mut self, member: usize, at: (f64, f64)) -> &mut Self {
+        self.targets.push(Target { member, at });
+        self
     }
 
     /// Adds a legend entry.
@@ -137,8 +159,14 @@ where
 }
 
 /// Draws `panel` into `area`: the picture, the frame with its title, axes and grid, the marks in
-/// order, the legend.
-pub fn draw_panel<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, panel: &Panel) -> DrawResult
+/// order, the legend. Where each of its targets falls inside the frame goes to `hits` as a hit of
+/// series `series`.
+pub fn draw_panel<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    panel: &Panel,
+    series: usize,
+    hits: &HitRecorder,
+) -> DrawResult
 where
     DB::ErrorType: 'static,
 {
@@ -182,6 +210,11 @@ where
 
     for mark in &panel.marks {
         marks::draw(&mut chart, mark, &panel.x, &panel.y)?;
+    }
+    for target in &panel.targets {
+        if let Some(at) = marks::pixel(&chart, &target.at, &panel.x, &panel.y) {
+            hits.push(series, target.member, vec![vec![at]]);
+        }
     }
 
     if panel.legend.is_empty() {

@@ -3,11 +3,13 @@
 //! point, the mean over seeds of each value joined by a line (one key only), the chosen value
 //! marked and, where the choice is at the edge of the searched range, said so. Runs of a
 //! shortened stage (successive halving's rungs) and diverged runs (scored as chance) are drawn
-//! apart. Plain data in, PNG and SVG out; the choice itself is made in `study::tune`.
+//! apart. Plain data in, PNG and SVG out (or SVG text with where each run was drawn, for the
+//! HTML report); the choice itself is made in `study::tune`.
 
 use std::path::Path;
 
 use super::axis::{padded, sorted_finite, Axis};
+use super::hits::Hit;
 use super::layout::Figure;
 use super::legend::Swatch;
 use super::marks::Mark;
@@ -32,6 +34,10 @@ pub struct TunedKey {
 /// One tuning run.
 #[derive(Debug, Clone, PartialEq)]
 pub struct TuningPoint {
+    /// Its (tuning) cell's id.
+    pub cell_id: String,
+    /// Its seed.
+    pub seed: u64,
     /// Its value of each key, in the keys' order.
     pub values: Vec<f64>,
     /// What it scored (a diverged run: chance accuracy or an infinite loss).
@@ -52,6 +58,35 @@ pub fn sensitivity(
     points: &[TuningPoint],
     chance: Option<f64>,
 ) -> Result<()> {
+    let dir = stem.parent().unwrap_or(Path::new("."));
+    let name = stem
+        .file_name()
+        .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
+    figure(title, metric, keys, points, chance).write(dir, &name)?;
+    Ok(())
+}
+
+/// The same chart as [`sensitivity`] as SVG text (the bytes of its `.svg` file), with where each
+/// run was drawn: a [`Hit`] per run per key's panel, `series` the key's index and `member` the
+/// run's index in `points`.
+pub fn sensitivity_svg(
+    title: &str,
+    metric: &str,
+    keys: &[TunedKey],
+    points: &[TuningPoint],
+    chance: Option<f64>,
+) -> Result<(String, Vec<Hit>)> {
+    figure(title, metric, keys, points, chance).svg_with_hits()
+}
+
+/// The chart: a panel per key, side by side.
+fn figure(
+    title: &str,
+    metric: &str,
+    keys: &[TunedKey],
+    points: &[TuningPoint],
+    chance: Option<f64>,
+) -> Figure {
     let scores = sorted_finite(points.iter().map(|p| p.score).chain(chance));
     let (y0, y1) = match (scores.first(), scores.last()) {
         (Some(&lo), Some(&hi)) => padded(lo, hi),
@@ -63,7 +98,7 @@ pub fn sensitivity(
         .map(|(k, key)| panel(k, key, keys.len() == 1, metric, points, chance, (y0, y1)))
         .collect();
     let n = panels.len().max(1);
-    let figure = Figure {
+    Figure {
         title: title.to_string(),
         size: (
             if n == 1 {
@@ -78,13 +113,7 @@ pub fn sensitivity(
         note: "every tuning run a point; a diverged run scores chance accuracy (an infinite \
                loss, drawn at the top edge)"
             .to_string(),
-    };
-    let dir = stem.parent().unwrap_or(Path::new("."));
-    let name = stem
-        .file_name()
-        .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
-    figure.write(dir, &name)?;
-    Ok(())
+    }
 }
 
 /// The panel of key `k`.
@@ -186,6 +215,9 @@ fn panel(
     if !diverged.is_empty() {
         panel.entry("diverged", Swatch::Cross(DIVERGED));
     }
+    for (member, p) in points.iter().enumerate() {
+        panel.target(member, shown(p));
+    }
     if let Some(c) = key.chosen {
         let stroke = Stroke::dashed(colour(2), 2);
         panel.mark(Mark::VLine { x: c, stroke });
@@ -225,6 +257,8 @@ mod tests {
             .enumerate()
             .flat_map(|(i, &eta)| {
                 (0..2).map(move |s| TuningPoint {
+                    cell_id: format!("c{i}"),
+                    seed: 1000 + s,
                     values: vec![eta],
                     score: if i == 3 {
                         0.1
@@ -248,6 +282,29 @@ mod tests {
         .unwrap();
         let svg = std::fs::read_to_string(stem.with_extension("svg")).unwrap();
         assert!(svg.contains("chosen learning_rate = 0.100"), "{svg}");
+        // The page's copy is the file's bytes, with a hit per run where its dot was drawn.
+        let (inline, hits) = sensitivity_svg(
+            "arm: best_val_acc by learning rate",
+            "best_val_acc",
+            std::slice::from_ref(&key),
+            &points,
+            Some(0.1),
+        )
+        .unwrap();
+        assert_eq!(inline, svg);
+        assert_eq!(hits.len(), points.len(), "a hit per run, diverged ones too");
+        let at = |member: usize| hits.iter().find(|h| h.member == member).unwrap().lines[0][0];
+        assert!(hits.iter().all(|h| h.series == 0 && h.lines.len() == 1));
+        assert!(
+            at(0).0 < at(2).0 && at(2).0 < at(4).0,
+            "larger η further right"
+        );
+        assert_eq!(at(0).0, at(1).0, "seeds of one η share their x");
+        assert!(at(1).1 < at(0).1, "a higher score is drawn higher");
+        assert!(
+            at(6).1 > at(0).1,
+            "a diverged run at chance, below the rest"
+        );
         assert!(svg.contains("edge of the range"));
         assert!(svg.contains("diverged") && svg.contains("mean over seeds"));
         assert!(svg.contains("\nchance\n"), "the chance line's legend entry");
@@ -264,6 +321,8 @@ mod tests {
         ];
         let points: Vec<TuningPoint> = (0..6)
             .map(|i| TuningPoint {
+                cell_id: format!("c{i}"),
+                seed: 1000,
                 values: vec![10f64.powi(-(i % 3)), 0.001 * i as f64],
                 score: if i == 5 {
                     f64::INFINITY
@@ -276,6 +335,23 @@ mod tests {
             .collect();
         sensitivity(&stem, "two keys", "best_val_loss", &two, &points, None).unwrap();
         let svg = std::fs::read_to_string(stem.with_extension("svg")).unwrap();
+        let (_, hits) = sensitivity_svg("two keys", "best_val_loss", &two, &points, None).unwrap();
+        assert_eq!(hits.len(), 12, "every run in both panels");
+        let x = |series: usize, member: usize| {
+            hits.iter()
+                .find(|h| h.series == series && h.member == member)
+                .unwrap()
+                .lines[0][0]
+        };
+        assert!(
+            x(1, 0).0 > x(0, 5).0,
+            "the second key's panel is right of the first's"
+        );
+        assert_eq!(
+            x(0, 5).1,
+            x(1, 5).1,
+            "the infinite loss at the top edge of both"
+        );
         assert!(svg.contains("weight_decay") && svg.contains("shortened stage"));
         assert!(!svg.contains("\nchance\n"), "no chance line for a loss");
     }

@@ -321,6 +321,7 @@ pub fn write_report_linking(
         curves: &curves,
         curves_title: &curves_title,
         study_file,
+        tuning: input.tuning,
     };
     let html = html::report_page(&page, &md)?;
     html::write_page(&out_dir.join("report.html"), &html)?;
@@ -445,6 +446,71 @@ mod tests {
             .map(|c| (format!("id{c}"), format!("optimizer=o{c}")))
             .collect();
         (runs, epochs, cells)
+    }
+
+    fn run_anchor_of_tuning(cell_id: &str) -> String {
+        html::runs::tuning_anchor(cell_id, 1000)
+    }
+
+    #[test]
+    fn a_tuned_report_page_links_every_tuning_point_to_its_row() {
+        let (runs, epochs, cells) = study();
+        let mut section = tuning::tests::section();
+        // A tuning run per point of the fixture, recording its candidate's η.
+        section.runs = section
+            .arms
+            .iter()
+            .flat_map(|arm| &arm.points)
+            .map(|p| {
+                let mut r = run(0, p.seed, p.score, false);
+                r.cell_id = p.cell_id.clone();
+                r.tuned = vec![("optimizer.learning_rate".into(), p.values[0])];
+                r
+            })
+            .collect();
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("study");
+        let input = ReportInput {
+            study: "t",
+            description: "a tuned test",
+            cells: &cells,
+            baseline_cell_id: "id0",
+            runs: &runs,
+            epochs: &epochs,
+            seed: 1,
+            tuning: Some(&section),
+            workloads: &[],
+        };
+        write_report(&out, &input).unwrap();
+        let html = std::fs::read_to_string(out.join("report.html")).unwrap();
+        // Two arms × four candidates: eight points, each naming its arm, seed and η and
+        // linking to a row of the tuning runs' table.
+        let tips: Vec<&str> = html
+            .split("data-tip=\"")
+            .skip(1)
+            .filter_map(|s| s.split('"').next())
+            .filter(|t| t.contains("optimizer.learning_rate = "))
+            .collect();
+        assert_eq!(tips.len(), 8, "{tips:?}");
+        assert!(tips.contains(
+            &"optimizer=sgd · seed 1000 · optimizer.learning_rate = 0.100 · best_val_acc 0.8500"
+        ));
+        for arm in ["sgd", "adam"] {
+            for eta in ["0.0001", "0.001", "0.01", "0.1"] {
+                let id = run_anchor_of_tuning(&format!("{arm}-{eta}"));
+                assert_eq!(html.matches(&format!("href=\"#{id}\"")).count(), 1, "{id}");
+                assert_eq!(html.matches(&format!("<tr id=\"{id}\"")).count(), 1, "{id}");
+            }
+        }
+        assert!(html.contains("<td>optimizer=adam</td><td>optimizer.learning_rate = 1.00e-4</td>"));
+        // An untuned report has no such table.
+        let plain = ReportInput {
+            tuning: None,
+            ..input
+        };
+        write_report(&out, &plain).unwrap();
+        let html = std::fs::read_to_string(out.join("report.html")).unwrap();
+        assert!(!html.contains("tuning-runs"));
     }
 
     #[test]

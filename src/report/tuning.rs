@@ -9,6 +9,7 @@ use std::path::Path;
 
 use crate::error::Result;
 use crate::plot::{self, compact, TunedKey, TuningPoint};
+use crate::results::RunRecord;
 
 /// A study's tuning, as the report shows it.
 #[derive(Debug, Clone, PartialEq)]
@@ -23,6 +24,8 @@ pub struct TuningSection {
     pub stages: Vec<String>,
     /// One per arm, in grid order.
     pub arms: Vec<ArmTuning>,
+    /// Every recorded tuning run (the HTML page lists them, and its charts link to them).
+    pub runs: Vec<RunRecord>,
 }
 
 /// One arm's tuning.
@@ -62,10 +65,17 @@ fn chart_name(k: usize) -> String {
     format!("tuning_{:02}", k + 1)
 }
 
-/// Draws every arm's sensitivity chart into `out_dir`.
-pub(super) fn charts(out_dir: &Path, study: &str, section: &TuningSection) -> Result<()> {
-    for (k, arm) in section.arms.iter().enumerate() {
-        let keys: Vec<TunedKey> = arm
+/// The arm whose chart is `tuning_<k+1>.png` (the inverse of [`chart_name`]).
+pub(super) fn chart_arm(png: &str) -> Option<usize> {
+    let digits = png.strip_prefix("tuning_")?.strip_suffix(".png")?;
+    digits.parse::<usize>().ok()?.checked_sub(1)
+}
+
+impl TuningSection {
+    /// Arm `k`'s chart: its title and tuned keys, as [`plot::sensitivity`] takes them.
+    pub(super) fn chart_of(&self, study: &str, k: usize) -> Option<(String, Vec<TunedKey>)> {
+        let arm = self.arms.get(k)?;
+        let keys = arm
             .keys
             .iter()
             .map(|key| TunedKey {
@@ -75,9 +85,20 @@ pub(super) fn charts(out_dir: &Path, study: &str, section: &TuningSection) -> Re
                 at_edge: key.at_edge,
             })
             .collect();
+        let title = format!("{study}, {}: {} per tuned value", arm.arm, self.metric);
+        Some((title, keys))
+    }
+}
+
+/// Draws every arm's sensitivity chart into `out_dir`.
+pub(super) fn charts(out_dir: &Path, study: &str, section: &TuningSection) -> Result<()> {
+    for (k, arm) in section.arms.iter().enumerate() {
+        let Some((title, keys)) = section.chart_of(study, k) else {
+            continue;
+        };
         plot::sensitivity(
             &out_dir.join(chart_name(k)),
-            &format!("{study}, {}: {} per tuned value", arm.arm, section.metric),
+            &title,
             &section.metric,
             &keys,
             &arm.points,
@@ -195,7 +216,7 @@ pub(super) fn markdown(w: &mut String, section: &TuningSection) {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
 
     pub(crate) fn section() -> TuningSection {
@@ -206,10 +227,12 @@ mod tests {
             chosen: Some(chosen),
             at_edge: chosen == 1e-1 || chosen == 1e-4,
         };
-        let points = |best: f64| -> Vec<TuningPoint> {
+        let points = |arm: &str, best: f64| -> Vec<TuningPoint> {
             [1e-4, 1e-3, 1e-2, 1e-1]
                 .iter()
                 .map(|&eta| TuningPoint {
+                    cell_id: format!("{arm}-{eta}"),
+                    seed: 1000,
                     values: vec![eta],
                     score: if eta == best { 0.85 } else { 0.8 },
                     diverged: false,
@@ -226,7 +249,7 @@ mod tests {
                 ArmTuning {
                     arm: "optimizer=sgd".into(),
                     keys: vec![key(1e-1)],
-                    points: points(1e-1),
+                    points: points("sgd", 1e-1),
                     chance: Some(0.1),
                     chosen: Some((0.85, 1)),
                     missing: 0,
@@ -234,12 +257,13 @@ mod tests {
                 ArmTuning {
                     arm: "optimizer=adam".into(),
                     keys: vec![key(1e-3)],
-                    points: points(1e-3),
+                    points: points("adam", 1e-3),
                     chance: Some(0.1),
                     chosen: Some((0.85, 1)),
                     missing: 0,
                 },
             ],
+            runs: Vec::new(),
         }
     }
 

@@ -239,7 +239,8 @@ fn base64_decode(text: &str) -> Vec<u8> {
     out
 }
 
-/// A copy of the committed results' tables (no reports, charts or pages) under `to`.
+/// A copy of the committed results' tables (runs, epochs and a tuned study's tuning runs; no
+/// reports, charts or pages) under `to`.
 fn copy_tables(from: &Path, to: &Path) -> Vec<String> {
     let mut studies = Vec::new();
     for entry in std::fs::read_dir(from).unwrap() {
@@ -249,8 +250,15 @@ fn copy_tables(from: &Path, to: &Path) -> Vec<String> {
         }
         let name = dir.file_name().unwrap().to_string_lossy().into_owned();
         std::fs::create_dir_all(to.join(&name)).unwrap();
-        for table in ["runs.parquet", "epochs.parquet"] {
-            std::fs::copy(dir.join(table), to.join(&name).join(table)).unwrap();
+        for table in [
+            "runs.parquet",
+            "epochs.parquet",
+            "tuning.parquet",
+            "tuning_epochs.parquet",
+        ] {
+            if dir.join(table).is_file() {
+                std::fs::copy(dir.join(table), to.join(&name).join(table)).unwrap();
+            }
         }
         studies.push(name);
     }
@@ -479,6 +487,90 @@ fn real_browser_renders_sorts_and_links_the_html_reports() {
     assert!(linked.as_u64().unwrap() >= 10, "study links: {linked}");
     browser.js("document.getElementById('every-seed').scrollIntoView();");
     browser.screenshot(&shots.join("claims_per_seed.png"));
+    assert!(browser.console_errors().is_empty());
+
+    // A tuned study (the fair re-run's schedules, every arm's η tuned): each tuning chart's
+    // points name their arm, seed, tuned value and score and link to their row of the tuning
+    // runs' table, and every tuning run is in some chart.
+    let next = tmp.path().join("next");
+    let tuned = copy_tables(&root.join("results").join("next"), &next);
+    assert!(tuned.iter().any(|s| s == "schedules"), "{tuned:?}");
+    let status = Command::new(env!("CARGO_BIN_EXE_trainbench"))
+        .current_dir(root)
+        .args([
+            "--studies",
+            "studies/next",
+            "report",
+            "schedules",
+            "--results",
+        ])
+        .arg(&next)
+        .stdout(Stdio::null())
+        .status()
+        .unwrap();
+    assert!(status.success(), "trainbench report schedules failed");
+    browser.goto(&next.join("schedules").join("report.html"));
+    assert!(browser.console_errors().is_empty());
+    let tuning_points = browser.js("return Array.from(document.querySelectorAll('a.hit'))\
+           .filter(a => a.getAttribute('href').startsWith('#tune-'))\
+           .map(a => ({seed: a.dataset.seed, href: a.getAttribute('href'),\
+             title: a.querySelector('title').textContent,\
+             row: !!document.getElementById(a.getAttribute('href').slice(1))}));");
+    let tuning_points = tuning_points.as_array().unwrap();
+    let rows = browser.js("return document.querySelectorAll('#tuning-runs tbody tr').length;");
+    let mut linked: Vec<&str> = tuning_points
+        .iter()
+        .map(|p| p["href"].as_str().unwrap())
+        .collect();
+    linked.sort();
+    linked.dedup();
+    assert_eq!(
+        Some(linked.len() as u64),
+        rows.as_u64(),
+        "every tuning run is a point of a chart"
+    );
+    for p in tuning_points {
+        assert_eq!(p["row"], json!(true), "{p}");
+        let title = p["title"].as_str().unwrap();
+        assert!(
+            title.contains(&format!("seed {}", p["seed"].as_str().unwrap()))
+                && title.contains("optimizer.learning_rate = "),
+            "{p}"
+        );
+    }
+    let chosen = browser.js(
+        "const chart = document.querySelectorAll('figure.chart')[2];\
+         chart.scrollIntoView({block: 'center'});\
+         for (const a of chart.querySelectorAll('a.hit')) {\
+           const b = a.getBoundingClientRect();\
+           const top = document.elementFromPoint(b.x + b.width / 2, b.y + b.height / 2);\
+           if (top && top.closest('a.hit') === a && a.getAttribute('href').startsWith('#tune-')) {\
+             a.id = 'chosen-tuning-point';\
+             return [a.querySelector('title').textContent, a.getAttribute('href')];\
+           }\
+         }\
+         return null;",
+    );
+    let title = chosen[0]
+        .as_str()
+        .expect("a tuning point on top")
+        .to_string();
+    let href = chosen[1].as_str().unwrap().to_string();
+    browser.hover("#chosen-tuning-point");
+    let tip = browser
+        .js("const t = document.getElementById('tip'); return t.hidden ? null : t.textContent;");
+    assert_eq!(
+        tip.as_str(),
+        Some(title.as_str()),
+        "hovering a tuning point"
+    );
+    browser.screenshot(&shots.join("schedules_tuning_hover.png"));
+    browser.click("#chosen-tuning-point");
+    assert_eq!(
+        browser.js("return location.hash;").as_str(),
+        Some(href.as_str())
+    );
+    browser.screenshot(&shots.join("schedules_tuning_row.png"));
     assert!(browser.console_errors().is_empty());
     println!("screenshots in {}", shots.display());
 }

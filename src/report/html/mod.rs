@@ -25,6 +25,7 @@ pub mod runs;
 
 use std::path::Path;
 
+use super::tuning::{self, TuningSection};
 use super::CellReport;
 use crate::error::{Error, Result};
 use crate::plot::{self, SeedColumn};
@@ -32,7 +33,7 @@ use crate::results::RunRecord;
 use charts::{figure, Point};
 use escape::escape;
 use markdown::Images;
-use runs::{outcome, run_anchor, runs_table};
+use runs::{outcome, run_anchor, runs_table, tuning_anchor, tuning_runs_table};
 
 /// Writes `html` to `path` atomically (a reader never sees half a page).
 pub fn write_page(path: &Path, html: &str) -> Result<()> {
@@ -70,6 +71,8 @@ pub(super) struct StudyPage<'a> {
     pub curves_title: &'a str,
     /// The study file as the page links to it, when known.
     pub study_file: Option<&'a str>,
+    /// A tuned study's tuning: its charts' points and its runs' table.
+    pub tuning: Option<&'a TuningSection>,
 }
 
 /// The charts of a report page, by the PNG name report.md shows them under.
@@ -104,6 +107,9 @@ impl ReportCharts<'_, '_> {
 
     fn chart(&mut self, alt: &str, src: &str) -> Result<String> {
         let p = self.page;
+        if let (Some(section), Some(k)) = (p.tuning, tuning::chart_arm(src)) {
+            return self.tuning_chart(section, k, alt);
+        }
         match src {
             "test_acc.png" => {
                 let (svg, hits) = plot::seed_points_svg(p.points_title, "test accuracy", p.points)?;
@@ -129,7 +135,7 @@ impl ReportCharts<'_, '_> {
                 ))
             }
             _ => {
-                // Another chart (a tuning's): its SVG file inline, without per-seed targets.
+                // Another chart: its SVG file inline, without per-seed targets.
                 let svg_path = p.out_dir.join(Path::new(src).with_extension("svg"));
                 match std::fs::read_to_string(&svg_path) {
                     Ok(svg) => Ok(figure(&svg, &[], |_| None, alt)),
@@ -141,6 +147,45 @@ impl ReportCharts<'_, '_> {
                 }
             }
         }
+    }
+}
+
+impl ReportCharts<'_, '_> {
+    /// Arm `k`'s sensitivity chart, each tuning run's point naming its arm, seed, candidate and
+    /// score and linking to its row of the tuning runs' table.
+    fn tuning_chart(&self, section: &TuningSection, k: usize, alt: &str) -> Result<String> {
+        let (Some((title, keys)), Some(arm)) =
+            (section.chart_of(self.page.study, k), section.arms.get(k))
+        else {
+            return Ok(format!("<p>{} (no such arm)</p>", escape(alt)));
+        };
+        let (svg, hits) =
+            plot::sensitivity_svg(&title, &section.metric, &keys, &arm.points, arm.chance)?;
+        let point = |h: &crate::plot::Hit| {
+            let p = arm.points.get(h.member)?;
+            let values: Vec<String> = keys
+                .iter()
+                .zip(&p.values)
+                .map(|(key, v)| format!("{} = {}", key.name, plot::compact(*v)))
+                .collect();
+            let stage = if p.full_length {
+                ""
+            } else {
+                ", shortened stage"
+            };
+            Some(Point {
+                cell: arm.arm.clone(),
+                seed: p.seed,
+                value: if p.diverged {
+                    "diverged".to_string()
+                } else {
+                    format!("{:.4}", p.score)
+                },
+                what: format!("{}{stage} · {}", values.join(", "), section.metric),
+                href: format!("#{}", tuning_anchor(&p.cell_id, p.seed)),
+            })
+        };
+        Ok(figure(&svg, &hits, point, alt))
     }
 }
 
@@ -205,6 +250,21 @@ pub(super) fn report_page(p: &StudyPage, md: &str) -> Result<String> {
         p.runs.len()
     ));
     html.push_str(&runs_table(&cells, p.runs));
+    if let Some(section) = p.tuning.filter(|t| !t.runs.is_empty()) {
+        let arm_of = |cell_id: &str| {
+            section
+                .arms
+                .iter()
+                .find(|a| a.points.iter().any(|p| p.cell_id == cell_id))
+                .map(|a| a.arm.clone())
+        };
+        html.push_str(&format!(
+            "<h2 id=\"every-tuning-run\">Every tuning run</h2>\n<p>{} tuning runs (validation \
+             data only; the tuning charts' points link here); diverged runs in red.</p>\n",
+            section.runs.len()
+        ));
+        html.push_str(&tuning_runs_table(&section.runs, arm_of));
+    }
     let links = vec![
         ("../index.html".to_string(), "all studies".to_string()),
         ("../claims.html".to_string(), "claims".to_string()),
