@@ -27,7 +27,7 @@ use trainbench::zoo::optim::OptimizerConfig;
 use super::{batch, check_numerics, criterion, data_rng, device, network};
 
 /// (net id, model spec) in the PyTorch twin's `NETS` order: the chapter's 784-300-100-10 ReLU
-/// MLP and the 20×100 nets, as `trainbench device-check` times them on any device.
+/// MLP, the 20×100 nets and LeNet-5, as `trainbench device-check` times them on any device.
 fn nets() -> Vec<(&'static str, String)> {
     device_check::nets()
         .into_iter()
@@ -49,9 +49,11 @@ pub fn rows() -> Vec<(&'static str, &'static str, usize)> {
         "deep20x100_relu_bn",
         "deep20x100_selu",
         "deep20x100_swish",
+        "lenet5",
     ] {
         rows.push((net, "sgd", 256));
     }
+    rows.push(("lenet5", "sgd", 32));
     rows
 }
 

@@ -13,6 +13,11 @@ criterion benches time, and writes one JSON document (see README.md beside this 
   inference/bn, inference/folded  784-300-100-10 with batch norm before each hidden activation in
                                   eval mode, and the same net with the batch norm folded into the
                                   dense layers, batch 1000 (samples/s)
+  epoch/{id}                      one epoch of a net on 55,000 images, batch 32, SGD: a fresh
+                                  model, shuffled minibatch steps, an eval pass over 5,000
+                                  validation and 10,000 test images (samples/s: 55,000 per
+                                  iteration); optimizers_sgd_32 = the chapter MLP, lenet5_sgd_32
+                                  = LeNet-5
   peak/sgemm_2048                 torch.mm of two 2048 x 2048 float32 matrices into a
                                   preallocated output: the machine's single-precision
                                   matrix-product peak as PyTorch reaches it (FLOP/s, 2 * 2048^3
@@ -98,6 +103,58 @@ def dense_net(widths, activation, batch_norm):
     return nn.Sequential(*layers)
 
 
+def lenet5():
+    """LeNet-5 as trainbench's default CNN: the 784 inputs as one 28x28 channel, Conv2d(6, 5,
+    padding 2), ReLU, MaxPool2d(2), Conv2d(16, 5), ReLU, MaxPool2d(2), Flatten, Dense 120, 84
+    (ReLU), 10 logits; He normal kernels, zero biases (speed only)."""
+    layers = [
+        nn.Unflatten(1, (1, 28, 28)),
+        nn.Conv2d(1, 6, 5, padding=2),
+        nn.ReLU(),
+        nn.MaxPool2d(2),
+        nn.Conv2d(6, 16, 5),
+        nn.ReLU(),
+        nn.MaxPool2d(2),
+        nn.Flatten(),
+        nn.Linear(400, 120),
+        nn.ReLU(),
+        nn.Linear(120, 84),
+        nn.ReLU(),
+        nn.Linear(84, CLASSES),
+    ]
+    for layer in layers:
+        if isinstance(layer, (nn.Conv2d, nn.Linear)):
+            nn.init.kaiming_normal_(layer.weight, nonlinearity="relu")
+            nn.init.zeros_(layer.bias)
+    return nn.Sequential(*layers)
+
+
+def build_net(net):
+    """The bench net called `net`: a dense net of NETS, or a CNN of CNNS."""
+    if net in CNNS:
+        return CNNS[net][1]()
+    widths, activation, batch_norm = NETS[net]
+    return dense_net(widths, activation, batch_norm)
+
+
+def describe_net(net):
+    if net in CNNS:
+        return f"{net}: {CNNS[net][0]}"
+    widths, activation, batch_norm = NETS[net]
+    return (
+        f"{net}: {INPUTS}-{'-'.join(map(str, widths))}-{CLASSES} {activation}"
+        + (" (Linear without bias, BatchNorm1d before the activation)" if batch_norm else "")
+    )
+
+
+CNNS = {
+    # name: (description, constructor)
+    "lenet5": (
+        "LeNet-5, conv 6@5x5 same, pool 2, conv 16@5x5, pool 2, dense 120-84-10, ReLU",
+        lenet5,
+    ),
+}
+
 NETS = {
     # name: (hidden widths, activation, batch norm)
     "mlp": ([300, 100], "relu", False),
@@ -130,13 +187,13 @@ OPTIMIZERS = {
 
 TRAIN_ROWS = (
     [("mlp", opt, batch) for batch in (32, 256) for opt in ("sgd", "adam", "adam_foreach", "adam_fused")]
-    + [(net, "sgd", 256) for net in NETS if net != "mlp"]
+    + [(net, "sgd", 256) for net in list(NETS) + list(CNNS) if net != "mlp"]
+    + [("lenet5", "sgd", 32)]
 )
 
 
 def train_step_case(net, opt_id, batch):
-    widths, activation, batch_norm = NETS[net]
-    model = dense_net(widths, activation, batch_norm).train()
+    model = build_net(net).train()
     optimizer = OPTIMIZERS[opt_id][1](list(model.parameters()))
     x = torch.randn(batch, INPUTS)
     y = torch.randint(0, CLASSES, (batch,))
@@ -148,12 +205,57 @@ def train_step_case(net, opt_id, batch):
         optimizer.step()
 
     what = (
-        f"{net}: {INPUTS}-{'-'.join(map(str, widths))}-{CLASSES} {activation}"
-        + (" (Linear without bias, BatchNorm1d before the activation)" if batch_norm else "")
+        describe_net(net)
         + f"; {OPTIMIZERS[opt_id][0]}; batch {batch}; step = zero_grad(set_to_none), forward, "
         "F.cross_entropy (mean), backward, optimizer.step()"
     )
     return step, batch, "samples/s", what
+
+
+# --------------------------------------------------------------------------------------------
+# Whole epochs
+
+EPOCH_TRAIN, EPOCH_VAL, EPOCH_TEST, EPOCH_BATCH = 55_000, 5_000, 10_000, 32
+EPOCH_ROWS = (("optimizers_sgd_32", "mlp"), ("lenet5_sgd_32", "lenet5"))
+_EPOCH_DATA = {}
+
+
+def epoch_case(net):
+    """One epoch as trainbench's `epoch` rows run it: a fresh model, the training images shuffled
+    and stepped through in minibatches of 32 (the last one short) with SGD, then the validation
+    and test images evaluated in batches of 1,000 without gradients."""
+    if not _EPOCH_DATA:
+        _EPOCH_DATA.update(
+            x=torch.randn(EPOCH_TRAIN, INPUTS),
+            y=torch.randint(0, CLASSES, (EPOCH_TRAIN,)),
+            val=torch.randn(EPOCH_VAL, INPUTS),
+            test=torch.randn(EPOCH_TEST, INPUTS),
+        )
+    x, y = _EPOCH_DATA["x"], _EPOCH_DATA["y"]
+
+    def step():
+        model = build_net(net).train()
+        optimizer = torch.optim.SGD(model.parameters(), lr=SGD_LR)
+        order = torch.randperm(EPOCH_TRAIN)
+        for start in range(0, EPOCH_TRAIN, EPOCH_BATCH):
+            index = order[start : start + EPOCH_BATCH]
+            optimizer.zero_grad(set_to_none=True)
+            loss = F.cross_entropy(model(x[index]), y[index])
+            loss.backward()
+            optimizer.step()
+        model.eval()
+        with torch.no_grad():
+            for images in (_EPOCH_DATA["val"], _EPOCH_DATA["test"]):
+                for start in range(0, len(images), 1000):
+                    model(images[start : start + 1000])
+
+    what = (
+        describe_net(net)
+        + f"; one epoch of {EPOCH_TRAIN:,} random images, batch {EPOCH_BATCH}, "
+        f"torch.optim.SGD(lr={SGD_LR}), shuffled each epoch; then eval passes over "
+        f"{EPOCH_VAL:,} + {EPOCH_TEST:,} images"
+    )
+    return step, EPOCH_TRAIN, "samples/s", what
 
 
 # --------------------------------------------------------------------------------------------
@@ -337,6 +439,8 @@ def all_rows():
     rows.append(("batch_norm", "train_step", batch_norm_case))
     for kind in ("bn", "folded"):
         rows.append(("inference", kind, lambda k=kind: inference_case(k)))
+    for row_id, net in EPOCH_ROWS:
+        rows.append(("epoch", row_id, lambda n=net: epoch_case(n)))
     rows.append(("peak", "sgemm_2048", peak_case))
     return rows
 

@@ -23,12 +23,11 @@ import torch
 import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from pytorch_bench import CLASSES, INPUTS, NETS, OPTIMIZERS, dense_net  # noqa: E402
+from pytorch_bench import CLASSES, CNNS, INPUTS, NETS, OPTIMIZERS, build_net  # noqa: E402
 
 
 def rate(net, opt_id, batch, device, windows, steps):
-    widths, activation, batch_norm = NETS[net]
-    model = dense_net(widths, activation, batch_norm).to(device).train()
+    model = build_net(net).to(device).train()
     optimizer = OPTIMIZERS[opt_id][1](list(model.parameters()))
     x = torch.randn(batch, INPUTS, device=device)
     y = torch.randint(0, CLASSES, (batch,), device=device)
@@ -72,7 +71,7 @@ def main(argv=None):
     parser.add_argument("--batches", default="32,256,1024")
     parser.add_argument("--windows", type=int, default=7)
     parser.add_argument("--steps", type=int, default=20)
-    parser.add_argument("--nets", default=",".join(NETS))
+    parser.add_argument("--nets", default=",".join(list(NETS) + list(CNNS)))
     parser.add_argument("--threads", type=int, default=None, help="torch.set_num_threads (CPU)")
     args = parser.parse_args(argv)
     if args.threads:

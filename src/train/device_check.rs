@@ -26,13 +26,16 @@ use serde::Serialize;
 
 use crate::data::Split;
 use crate::error::{Error, Result};
-use crate::model::{Matrix, Mlp, ModelSpec, Op};
+use crate::model::{Matrix, Mlp, ModelSpec};
 use crate::seed::{stream, Purpose};
 use crate::train::step::{minibatch_loss, StepConfig};
 use crate::zoo::optim::OptimizerConfig;
 
 /// Inputs per image (28 × 28).
 const INPUTS: usize = Split::FEATURES;
+
+/// Classes of the bench rows' outputs.
+const CLASSES: usize = 10;
 
 /// A net of the bench rows: its id and its model spec, as in a study file's `[base.model]`.
 #[derive(Debug, Clone)]
@@ -43,7 +46,9 @@ pub struct Net {
     pub spec: String,
 }
 
-/// The nets of the bench rows: the chapter's 784-300-100-10 ReLU MLP and four 20×100 nets.
+/// The nets of the bench rows: the chapter's 784-300-100-10 ReLU MLP, four 20×100 nets and
+/// LeNet-5 (the model's default CNN: conv 6@5×5 same, pool 2, conv 16@5×5, pool 2, dense 120,
+/// 84; ReLU, He normal).
 pub fn nets() -> Vec<Net> {
     let deep = |activation: &str, initializer: &str, extra: &str| {
         format!(
@@ -74,6 +79,10 @@ pub fn nets() -> Vec<Net> {
             id: "deep20x100_swish",
             spec: deep("swish", "he_normal", ""),
         },
+        Net {
+            id: "lenet5",
+            spec: "kind = \"cnn\"\nactivation = \"relu\"\ninitializer = \"he_normal\"\n".into(),
+        },
     ]
 }
 
@@ -82,25 +91,18 @@ pub fn nets() -> Vec<Net> {
 /// fan-in i and fan-out o, the forward product (2·batch·i·o), the kernel's gradient
 /// (2·batch·i·o) and the input's gradient (2·batch·i·o), except the first layer's input
 /// gradient, which a training step does not compute (nor does PyTorch's, the batch needing no
-/// gradient). Element-wise work (bias, activations, batch norm, the loss, the optimizer's
-/// update) is not counted: it is a few FLOPs per element against hundreds per sample in the
-/// products. Convolutions are refused (none of the bench rows has one).
+/// gradient). A convolution counts the same three products of its im2col form (positions ×
+/// patch × filters per image). Element-wise work (bias, activations, batch norm, pooling, the
+/// loss, the optimizer's update) is not counted: it is a few FLOPs per element against hundreds
+/// per sample in the products.
 pub fn step_flops(net: &Net, batch: usize) -> Result<u64> {
-    let model = network(&Cpu::default(), net)?;
+    let spec = model_spec(net)?;
     let mut flops = 0u64;
-    let mut first = true;
-    for op in model.ops() {
-        let Op::Dense(dense) = op else { continue };
-        if dense.window.is_some() {
-            return Err(Error::invalid(
-                format!("net {}", net.id),
-                "step_flops counts dense layers only, not convolutions",
-            ));
-        }
-        let (fan_in, fan_out) = *dense.kernel.tensor.shape();
-        let products = if first { 2 } else { 3 };
-        flops += products * 2 * (batch * fan_in * fan_out) as u64;
-        first = false;
+    for (k, layer) in spec.layer_shapes(INPUTS, CLASSES).iter().enumerate() {
+        // Multiply-adds count each output's bias add once: the product is the rest.
+        let product = (layer.multiply_adds - layer.outputs) as u64;
+        let products = if k == 0 { 2 } else { 3 };
+        flops += products * 2 * batch as u64 * product;
     }
     Ok(flops)
 }
@@ -171,10 +173,19 @@ fn minibatch<D: Device<f32>>(
 }
 
 /// The net of `spec`, its weights from the init stream of seed 0.
+/// `net`'s model spec.
+fn model_spec(net: &Net) -> Result<ModelSpec> {
+    toml::from_str(&net.spec).map_err(|e| Error::invalid(format!("net {}", net.id), e.to_string()))
+}
+
 fn network<D: Device<f32>>(dev: &D, net: &Net) -> Result<Mlp<D>> {
-    let spec: ModelSpec = toml::from_str(&net.spec)
-        .map_err(|e| Error::invalid(format!("net {}", net.id), e.to_string()))?;
-    Mlp::new(&spec, INPUTS, 10, dev, &mut stream(0, Purpose::Init))
+    Mlp::new(
+        &model_spec(net)?,
+        INPUTS,
+        CLASSES,
+        dev,
+        &mut stream(0, Purpose::Init),
+    )
 }
 
 /// One step's loss and gradients of `net` on a batch of `split`'s first images.
@@ -327,6 +338,15 @@ mod tests {
         for id in ["deep20x100_relu", "deep20x100_relu_bn", "deep20x100_selu"] {
             assert_eq!(step_flops(&net(id), 256).unwrap(), deep, "{id}");
         }
+        // LeNet-5 per image: conv 1 is 28·28 positions × 25·1 patch × 6 filters (no input
+        // gradient); conv 2 is 10·10 × 150 × 16 on the 14×14×6 pooled map; then 400·120,
+        // 120·84 and 84·10.
+        let conv1 = 28 * 28 * 25 * 6u64;
+        let rest = 10 * 10 * 150 * 16 + 400 * 120 + 120 * 84 + 84 * 10u64;
+        assert_eq!(
+            step_flops(&net("lenet5"), 32).unwrap(),
+            2 * 32 * (2 * conv1 + 3 * rest)
+        );
     }
 
     #[test]
