@@ -15,11 +15,19 @@ use crate::results::store;
 use crate::study::{runner, spec, Overrides};
 
 /// The study's files uploaded as artifacts, those that exist: the report (Markdown and HTML),
-/// its charts (every PNG and SVG beside it), the two tables and the study file. Names are the
+/// its charts (every PNG and SVG beside it), the two tables (four for a tuned study) and the
+/// study file. Names are the
 /// files' own, so report.md's links to its charts and tables still work among the artifacts.
 fn artifacts(dir: &std::path::Path, study_file: &std::path::Path) -> Vec<(String, PathBuf)> {
     let mut out: Vec<(String, PathBuf)> = Vec::new();
-    for name in ["report.md", "report.html", "runs.parquet", "epochs.parquet"] {
+    for name in [
+        "report.md",
+        "report.html",
+        "runs.parquet",
+        "epochs.parquet",
+        "tuning.parquet",
+        "tuning_epochs.parquet",
+    ] {
         let path = dir.join(name);
         if path.is_file() {
             out.push((name.to_string(), path));
@@ -53,6 +61,12 @@ pub fn mlflow_command(cli: &Cli, args: &MlflowArgs) -> anyhow::Result<ExitCode> 
         dir.display(),
         study.name
     );
+    // A tuned study's tuning runs go too (kind `tuning`), when recorded.
+    let (tuning_runs, tuning_epochs) = if dir.join(store::TUNING.runs).is_file() {
+        store::load_tables(&dir, store::TUNING)?
+    } else {
+        Default::default()
+    };
     let client = Client::new(&args.tracking_uri)?;
     let experiment = args
         .experiment
@@ -63,10 +77,12 @@ pub fn mlflow_command(cli: &Cli, args: &MlflowArgs) -> anyhow::Result<ExitCode> 
         description: &study.description,
         runs: &runs,
         epochs: &epochs,
+        tuning_runs: &tuning_runs,
+        tuning_epochs: &tuning_epochs,
         artifacts: artifacts(&dir, &study.path),
     };
     let bar = if !args.no_progress && std::io::stderr().is_terminal() {
-        ProgressBar::new(runs.len() as u64)
+        ProgressBar::new((runs.len() + tuning_runs.len()) as u64)
     } else {
         ProgressBar::hidden()
     };
@@ -79,7 +95,7 @@ pub fn mlflow_command(cli: &Cli, args: &MlflowArgs) -> anyhow::Result<ExitCode> 
         .with_context(|| format!("exporting study '{}'", study.name))?;
     bar.finish_and_clear();
     println!(
-        "{}: experiment '{}' (id {}{}) at {}: {} runs new, {} already there{}; study run {} \
+        "{}: experiment '{}' (id {}{}) at {}: {} runs new{}, {} already there{}; study run {} \
          with {} artifacts",
         study.name,
         summary.experiment,
@@ -91,6 +107,11 @@ pub fn mlflow_command(cli: &Cli, args: &MlflowArgs) -> anyhow::Result<ExitCode> 
         },
         client.uri(),
         summary.new,
+        if summary.new_tuning > 0 {
+            format!(" ({} of them tuning runs)", summary.new_tuning)
+        } else {
+            String::new()
+        },
         summary.already,
         if summary.redone > 0 {
             format!(

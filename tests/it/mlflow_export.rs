@@ -42,6 +42,32 @@ initializer = "he_normal"
 "optimizer.learning_rate" = [0.01, 1e6]
 "#;
 
+/// A tuned study: two learning rates tried on one tuning seed, the better one evaluated.
+const TUNED: &str = r#"description = "MLflow export test: a tuned learning rate"
+seeds = 1
+baseline = { optimizer = "sgd" }
+
+[base]
+epochs = 1
+batch_size = 64
+train_subset = 1000
+optimizer = { name = "sgd", learning_rate = 0.01 }
+
+[base.model]
+hidden = [16]
+activation = "relu"
+initializer = "he_normal"
+
+[tune]
+stages = [{ seeds = 1 }]
+
+[tune.space]
+"optimizer.learning_rate" = { log = [1e-3, 1e-1], points = 2 }
+
+[grid]
+optimizer = ["sgd"]
+"#;
+
 /// `mlflow server`, killed with its workers (its process group) when dropped, also when the
 /// test panics.
 struct Server {
@@ -252,13 +278,23 @@ fn tag<'a>(run: &'a Value, key: &str) -> Option<&'a str> {
 }
 
 fn export(dir: &Path, studies: &Path, uri: &str, extra: &[&str]) -> std::process::Output {
+    export_study("mlflow_tiny", dir, studies, uri, extra)
+}
+
+fn export_study(
+    study: &str,
+    dir: &Path,
+    studies: &Path,
+    uri: &str,
+    extra: &[&str],
+) -> std::process::Output {
     common::trainbench()
         .arg("--studies")
         .arg(studies)
         .args([
             "export",
             "mlflow",
-            "mlflow_tiny",
+            study,
             "--no-progress",
             "--tracking-uri",
             uri,
@@ -270,13 +306,25 @@ fn export(dir: &Path, studies: &Path, uri: &str, extra: &[&str]) -> std::process
         .unwrap()
 }
 
-/// Checks the MLflow run `run` against its records.
+/// Checks the MLflow run `run` against its records (an evaluation run's).
 fn check_run(
     server: &Server,
     run: &Value,
     record: &RunRecord,
     epochs: &[EpochRecord],
     parent: &str,
+) {
+    check_run_of_kind(server, run, record, epochs, parent, "run");
+}
+
+/// Checks the MLflow run `run` of kind `kind` (`run`, `tuning`) against its records.
+fn check_run_of_kind(
+    server: &Server,
+    run: &Value,
+    record: &RunRecord,
+    epochs: &[EpochRecord],
+    parent: &str,
+    kind: &str,
 ) {
     let who = format!("{} seed {}", record.cell_label, record.seed);
     let diverged_status = if record.diverged {
@@ -302,7 +350,7 @@ fn check_run(
             }
             .to_string(),
         ),
-        ("trainbench.kind", "run".to_string()),
+        ("trainbench.kind", kind.to_string()),
         ("mlflow.parentRunId", parent.to_string()),
     ] {
         assert_eq!(tag(run, key), Some(value.as_str()), "{who}: tag {key}");
@@ -319,6 +367,10 @@ fn check_run(
         String::new(),
         &mut expected,
     );
+    // Then the tuned values, as `tuned.<key>` (a tuned study's runs).
+    for (key, value) in &record.tuned {
+        expected.insert(format!("tuned.{key}"), value.to_string());
+    }
     let params: BTreeMap<String, String> = pairs(run, "params")
         .into_iter()
         .map(|(k, v)| (k, v.as_str().unwrap().to_string()))
@@ -327,7 +379,10 @@ fn check_run(
         params, expected,
         "{who}: the params are the flattened config"
     );
-    assert_eq!(params["model.hidden.0"], "32", "{who}");
+    assert!(
+        params.contains_key("model.hidden.0"),
+        "{who}: a list by index"
+    );
     assert_eq!(params["optimizer.name"], "sgd", "{who}");
 
     let metrics = pairs(run, "metrics");
@@ -603,6 +658,81 @@ fn a_study_round_trips_through_a_real_mlflow_server_without_duplicates() {
         .find(|r| format!("mlflow_tiny/{}/seed={}", r.cell_id, r.seed) == key)
         .unwrap();
     check_run(&server, redone, record, &epochs, study_run_id);
+
+    // A tuned study: its tuning runs go too, as kind `tuning` under the same parent, keyed apart.
+    std::fs::write(studies.join("mlflow_tuned.toml"), TUNED).unwrap();
+    let out = common::trainbench()
+        .arg("--studies")
+        .arg(&studies)
+        .args(["study", "mlflow_tuned", "--no-progress", "--results"])
+        .arg(dir.join("results"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let tuned_dir = dir.join("results/mlflow_tuned");
+    let (tuned_runs, tuned_epochs) = store::load(&tuned_dir).unwrap();
+    let (tuning_runs, tuning_epochs) = store::load_tables(&tuned_dir, store::TUNING).unwrap();
+    assert_eq!((tuned_runs.len(), tuning_runs.len()), (1, 2));
+    let out = export_study("mlflow_tuned", dir, &studies, &server.uri, &[]);
+    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains("3 runs new (2 of them tuning runs), 0 already there"),
+        "{stdout}"
+    );
+    let experiment = server.get(
+        "experiments/get-by-name",
+        &[("experiment_name", "trainbench/mlflow_tuned")],
+    );
+    let tuned_id = experiment["experiment"]["experiment_id"].as_str().unwrap();
+    let runs = server.runs(tuned_id);
+    assert_eq!(
+        runs.len(),
+        4,
+        "the study run, 2 tuning runs and 1 evaluation run"
+    );
+    let parent = runs
+        .iter()
+        .find(|r| tag(r, "trainbench.kind") == Some("study"))
+        .unwrap();
+    assert_eq!(tag(parent, "trainbench.tuning_runs"), Some("2"));
+    let parent = parent["info"]["run_id"].as_str().unwrap();
+    for (records, epochs, kind, middle) in [
+        (&tuned_runs, &tuned_epochs, "run", ""),
+        (&tuning_runs, &tuning_epochs, "tuning", "tuning/"),
+    ] {
+        for record in records.iter() {
+            let key = format!(
+                "mlflow_tuned/{middle}{}/seed={}",
+                record.cell_id, record.seed
+            );
+            let found: Vec<&Value> = runs
+                .iter()
+                .filter(|r| tag(r, "trainbench.run_key") == Some(key.as_str()))
+                .collect();
+            assert_eq!(found.len(), 1, "{key}");
+            check_run_of_kind(&server, found[0], record, epochs, parent, kind);
+            if kind == "tuning" {
+                let name = found[0]["info"]["run_name"].as_str().unwrap();
+                assert!(
+                    name.starts_with("tuning · optimizer=sgd optimizer.learning_rate="),
+                    "{name}"
+                );
+            }
+        }
+    }
+    let out = export_study("mlflow_tuned", dir, &studies, &server.uri, &[]);
+    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(stdout.contains("0 runs new, 3 already there"), "{stdout}");
+    assert_eq!(server.runs(tuned_id).len(), 4, "no duplicates");
     println!("the whole test: {:.1} s", started.elapsed().as_secs_f64());
 }
 

@@ -33,6 +33,11 @@ pub struct StudyExport<'a> {
     pub runs: &'a [RunRecord],
     /// Their epochs (`epochs.parquet`).
     pub epochs: &'a [EpochRecord],
+    /// A tuned study's tuning runs (`tuning.parquet`; empty for an untuned one), logged as runs
+    /// of kind `tuning` under the same parent.
+    pub tuning_runs: &'a [RunRecord],
+    /// Their epochs (`tuning_epochs.parquet`).
+    pub tuning_epochs: &'a [EpochRecord],
     /// Files uploaded as the study run's artifacts: (artifact name, file).
     pub artifacts: Vec<(String, PathBuf)>,
 }
@@ -50,8 +55,10 @@ pub struct Summary {
     pub study_run_id: String,
     /// Whether this export created the parent run.
     pub study_run_created: bool,
-    /// Runs logged now.
+    /// Runs logged now (tuning runs included).
     pub new: usize,
+    /// Of those, tuning runs.
+    pub new_tuning: usize,
     /// Runs found already exported and left as they are.
     pub already: usize,
     /// Runs whose earlier export had stopped half-way: deleted and logged anew (also in `new`).
@@ -79,6 +86,10 @@ fn study_tags(export: &StudyExport) -> Vec<(String, String)> {
         (run::KIND_TAG.into(), "study".into()),
         ("trainbench.study".into(), export.study.to_string()),
         ("trainbench.runs".into(), export.runs.len().to_string()),
+        (
+            "trainbench.tuning_runs".into(),
+            export.tuning_runs.len().to_string(),
+        ),
         ("trainbench.diverged_runs".into(), diverged.to_string()),
         ("trainbench.commits".into(), commits.join(" ")),
         ("mlflow.runName".into(), format!("study {}", export.study)),
@@ -151,7 +162,7 @@ pub fn export(
         client.log_batch(&study_run.run_id, &batch)?;
     }
 
-    progress.set_length(export.runs.len() as u64);
+    progress.set_length((export.runs.len() + export.tuning_runs.len()) as u64);
     let mut summary = Summary {
         experiment: experiment.to_string(),
         experiment_id: experiment_id.clone(),
@@ -159,12 +170,22 @@ pub fn export(
         study_run_id: study_run.run_id.clone(),
         study_run_created,
         new: 0,
+        new_tuning: 0,
         already: 0,
         redone: 0,
         artifacts: 0,
     };
-    for record in export.runs {
-        let log = run::run_log(record, export.epochs);
+    let logs = export
+        .runs
+        .iter()
+        .map(|r| run::run_log(r, export.epochs))
+        .chain(
+            export
+                .tuning_runs
+                .iter()
+                .map(|r| run::tuning_run_log(r, export.tuning_epochs)),
+        );
+    for log in logs {
         if let Some(existing) = found.get(&log.key) {
             if existing.status != "RUNNING" {
                 summary.already += 1;
@@ -183,6 +204,13 @@ pub fn export(
         }
         client.finish_run(&made.run_id, log.status.as_str(), log.end_ms)?;
         summary.new += 1;
+        if log
+            .tags
+            .iter()
+            .any(|(k, v)| k == run::KIND_TAG && v == "tuning")
+        {
+            summary.new_tuning += 1;
+        }
         progress.inc(1);
     }
 

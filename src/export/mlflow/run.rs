@@ -9,7 +9,8 @@ use super::params::{self, Metric};
 
 /// The tag that identifies a trainbench run (or study) in an experiment; see [`run_key`].
 pub const RUN_KEY_TAG: &str = "trainbench.run_key";
-/// The tag saying what an MLflow run holds: `study` (the parent with the report) or `run`.
+/// The tag saying what an MLflow run holds: `study` (the parent with the report), `run` (a
+/// runs.parquet row) or `tuning` (a tuning.parquet row of a tuned study).
 pub const KIND_TAG: &str = "trainbench.kind";
 /// MLflow's tag naming a run's parent (the UI nests children under it).
 pub const PARENT_TAG: &str = "mlflow.parentRunId";
@@ -296,6 +297,37 @@ pub fn run_log(run: &RunRecord, epochs: &[EpochRecord]) -> RunLog {
     }
 }
 
+/// The MLflow form of a tuning run (a `tuning.parquet` row): as [`run_log`], with its own key
+/// (`<study>/tuning/<cell id>/seed=<seed>`: tuning and evaluation cells never share an id, but
+/// the key says which table a run came from), kind `tuning`, and a name that says so and shows
+/// the tuned values (`tuning · variant=adam optimizer.learning_rate=0.00100 seed=1000`).
+pub fn tuning_run_log(run: &RunRecord, epochs: &[EpochRecord]) -> RunLog {
+    let mut log = run_log(run, epochs);
+    log.key = format!("{}/tuning/{}/seed={}", run.study, run.cell_id, run.seed);
+    let tuned: Vec<String> = run
+        .tuned
+        .iter()
+        .filter(|(_, v)| v.is_finite())
+        .map(|(k, v)| format!("{k}={}", crate::plot::compact(*v)))
+        .collect();
+    log.name = format!(
+        "tuning · {} {}seed={}",
+        run.cell_label,
+        tuned.iter().map(|t| format!("{t} ")).collect::<String>(),
+        run.seed
+    );
+    for (tag, value) in &mut log.tags {
+        if tag == RUN_KEY_TAG {
+            value.clone_from(&log.key);
+        } else if tag == KIND_TAG {
+            *value = "tuning".into();
+        } else if tag == "mlflow.runName" {
+            value.clone_from(&log.name);
+        }
+    }
+    log
+}
+
 /// The name the UI shows for `run`.
 fn run_name(run: &RunRecord) -> String {
     format!("{} seed={}", run.cell_label, run.seed)
@@ -367,6 +399,29 @@ mod tests {
         assert_eq!(parse_rfc3339_ms(""), None);
         assert_eq!(parse_rfc3339_ms("2026-13-01T00:00:00Z"), None);
         assert_eq!(parse_rfc3339_ms("yesterday at noon, roughly"), None);
+    }
+
+    #[test]
+    fn a_tuning_run_is_keyed_named_and_kinded_apart() {
+        let run = record();
+        let log = tuning_run_log(&run, &[epoch(1)]);
+        assert_eq!(log.key, "tiny/tuning/00ff/seed=3");
+        assert_eq!(
+            log.name,
+            "tuning · optimizer=adam optimizer.learning_rate=0.0100 seed=3"
+        );
+        let tag = |k: &str| {
+            log.tags
+                .iter()
+                .find(|(n, _)| n == k)
+                .map(|(_, v)| v.as_str())
+        };
+        assert_eq!(tag(RUN_KEY_TAG), Some("tiny/tuning/00ff/seed=3"));
+        assert_eq!(tag(KIND_TAG), Some("tuning"));
+        assert_eq!(tag("mlflow.runName"), Some(log.name.as_str()));
+        // Everything else as an evaluation run logs it.
+        let plain = run_log(&run, &[epoch(1)]);
+        assert_eq!((log.params, log.metrics), (plain.params, plain.metrics));
     }
 
     #[test]
