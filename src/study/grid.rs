@@ -28,6 +28,10 @@ pub struct Cell {
     pub config_json: String,
 }
 
+/// What is done to each arm's table once its axis values are applied, given its (axis, value
+/// label) pairs: `[[where]]` rules, `--quick`'s caps.
+pub type Adjust<'a> = dyn Fn(&mut toml::Table, &[(String, String)]) + 'a;
+
 /// A failed cell: (axis, value index, message).
 pub type CellError = (String, usize, String);
 
@@ -90,7 +94,7 @@ pub fn label_of_axes(axes: &[(String, String)]) -> String {
 pub fn expand(
     base: &toml::Table,
     axes: &[(String, Vec<toml::Value>)],
-    adjust: &dyn Fn(&mut toml::Table),
+    adjust: &Adjust,
 ) -> Result<Vec<Cell>, CellError> {
     let mut cells: Vec<Cell> = Vec::new();
     for arm in arms(base, axes, adjust)? {
@@ -116,11 +120,11 @@ pub fn expand(
 }
 
 /// Every combination of `axes`' values over `base` as a table, first axis varying slowest,
-/// `adjust` applied to each.
+/// `adjust` applied to each (given the arm's (axis, value label) pairs).
 pub fn arms(
     base: &toml::Table,
     axes: &[(String, Vec<toml::Value>)],
-    adjust: &dyn Fn(&mut toml::Table),
+    adjust: &Adjust,
 ) -> Result<Vec<ArmTable>, CellError> {
     let mut combos: Vec<Vec<usize>> = vec![vec![]];
     for (_, values) in axes {
@@ -151,7 +155,7 @@ pub fn arms(
                 labels.push((name.clone(), label_of(&values[i])));
             }
         }
-        adjust(&mut table);
+        adjust(&mut table, &labels);
         arms.push(ArmTable {
             table,
             axes: labels,
@@ -227,7 +231,7 @@ fn apply_variant(
 
 /// Sets `key` to `value`, merging plain tables (like `model`) key by key; a technique's table
 /// (one with a `name`) or any other value replaces what was there.
-fn merge(table: &mut toml::Table, key: &str, value: &toml::Value) {
+pub(crate) fn merge(table: &mut toml::Table, key: &str, value: &toml::Value) {
     match (table.get_mut(key), value.as_table()) {
         (Some(toml::Value::Table(existing)), Some(new)) if !new.contains_key("name") => {
             for (k, v) in new {

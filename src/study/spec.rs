@@ -39,6 +39,7 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use super::grid::{self, Cell};
+use super::rules;
 use super::tune::{self, choice, QuickTune, TuneFile, Tuning, Where};
 use crate::config::{Numerics, RunConfig};
 use crate::error::{Error, Result};
@@ -147,6 +148,9 @@ struct StudyFile {
     quick: Option<Quick>,
     seed_axes: Option<Spanned<Vec<Source>>>,
     tune: Option<TuneFile>,
+    /// `[[where]]`: settings for the cells with given axis values ([`super::rules`]).
+    #[serde(default, rename = "where")]
+    where_rules: Vec<Spanned<toml::Table>>,
 }
 
 /// A checked study: its cells (grid order), seeds and baseline.
@@ -403,8 +407,40 @@ pub fn parse(path: &Path, text: &str, overrides: Overrides) -> Result<Study> {
         })?;
         axes.push((name, values.clone()));
     }
+    let mut where_rules = Vec::new();
+    for (i, entry) in file.where_rules.iter().enumerate() {
+        let rule = rules::parse(entry.get_ref(), &axes).map_err(|e| {
+            at(
+                Some(entry.span()),
+                format!("[[where]] number {}: {e}", i + 1),
+            )
+        })?;
+        where_rules.push(rule);
+    }
     let quick_table = overrides.quick.then_some(quick);
-    let adjust = |table: &mut toml::Table| {
+    let adjust = |table: &mut toml::Table, labels: &[(String, String)]| {
+        for rule in where_rules.iter().filter(|r| r.matches(labels)) {
+            rule.apply(table);
+        }
+        // A rule never lengthens a shortened run: --epochs and --quick's size win over it.
+        let capped = |table: &mut toml::Table, key: &str, max: i64| {
+            if let Some(v) = table.get(key).and_then(toml::Value::as_integer) {
+                table.insert(key.into(), v.min(max).into());
+            }
+        };
+        if let Some(epochs) = overrides.epochs {
+            if where_rules.iter().any(|r| r.matches(labels)) {
+                table.insert("epochs".into(), i64::from(epochs).into());
+            }
+        }
+        if let (Some(q), true) = (&quick_table, where_rules.iter().any(|r| r.matches(labels))) {
+            capped(
+                table,
+                "epochs",
+                i64::from(overrides.epochs.unwrap_or(q.epochs)),
+            );
+            capped(table, "train_subset", q.train_subset as i64);
+        }
         // [base] is already shortened; an axis that sets train_subset or epochs wins.
         if let Some(q) = &quick_table {
             let epochs = table
@@ -711,6 +747,70 @@ optimizer = ["sgd", { name = "adam", learning_rate = 0.01 }]
 
     fn parse_str(text: &str) -> Result<Study> {
         parse(Path::new("studies/t.toml"), text, Overrides::default())
+    }
+
+    #[test]
+    fn where_rules_set_their_cells_and_leave_the_others_as_they_were() {
+        let workloads = GOOD.replace("[grid]\n", "[grid]\n\"model.kind\" = [\"mlp\", \"cnn\"]\n");
+        let rules = format!(
+            "{workloads}\n[[where]]\nwhen = {{ \"model.kind\" = \"cnn\" }}\nepochs = 1\n\
+             model = {{ hidden = [12] }}\n\n[[where]]\nwhen = {{ \"model.kind\" = \"cnn\", \
+             optimizer = \"sgd\" }}\nbatch_size = 16\n"
+        );
+        let plain = parse_str(&workloads).unwrap();
+        let ruled = parse_str(&rules).unwrap();
+        assert_eq!(plain.cells.len(), 4);
+        for (p, r) in plain.cells.iter().zip(&ruled.cells) {
+            assert_eq!(p.label, r.label);
+            let cnn = r.label.contains("model.kind=cnn");
+            // A cell no rule matches is the same cell (same config, same id).
+            assert_eq!(p.id == r.id, !cnn, "{}", r.label);
+            if cnn {
+                assert_eq!(r.config.epochs, 1, "{}", r.label);
+                assert_eq!(r.config.model.hidden, vec![12]);
+                assert_eq!(
+                    r.config.model.initializer, p.config.model.initializer,
+                    "merged"
+                );
+                let sgd = r.label.contains("optimizer=sgd");
+                assert_eq!(r.config.batch_size == 16, sgd, "{}", r.label);
+            }
+        }
+        // A rule never lengthens a --quick run.
+        let long = rules.replace("epochs = 1\n", "epochs = 50\n");
+        let quick = Overrides {
+            quick: true,
+            ..Default::default()
+        };
+        let q = parse(Path::new("studies/t.toml"), &long, quick).unwrap();
+        assert!(
+            q.cells.iter().all(|c| c.config.epochs == 3),
+            "the quick epochs"
+        );
+        let e = parse(
+            Path::new("studies/t.toml"),
+            &long,
+            Overrides {
+                epochs: Some(2),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        assert!(
+            e.cells.iter().all(|c| c.config.epochs == 2),
+            "--epochs wins"
+        );
+        // Errors point at the rule.
+        let bad = format!("{workloads}\n[[where]]\nwhen = {{ dataset = \"mnist\" }}\nepochs = 1\n");
+        let e = parse_str(&bad).unwrap_err().to_string();
+        assert!(
+            e.starts_with("studies/t.toml:15:1:"),
+            "the rule's header: {e}"
+        );
+        assert!(
+            e.contains("[[where]] number 1: when: 'dataset' is not a grid axis (axes: model.kind, optimizer)"),
+            "{e}"
+        );
     }
 
     #[test]
