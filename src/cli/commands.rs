@@ -704,6 +704,12 @@ fn study(cli: &Cli, args: &StudyArgs) -> anyhow::Result<ExitCode> {
         return until_decided(args, file, &study, data, &options, &stop);
     }
     let summary = runner::run_study(&study, data, &options, &stop)?;
+    if let (Some(source), true) = (&study.reuse, summary.taken_over > 0) {
+        eprintln!(
+            "{} runs taken over from study {source} (the same cells and seeds, recorded there)",
+            summary.taken_over
+        );
+    }
     if study.tuning.is_some() {
         eprintln!(
             "{} tuning runs trained, {} already recorded",

@@ -9,6 +9,7 @@ pub mod memory;
 pub mod merge;
 pub mod pool;
 pub mod repair;
+pub mod reuse;
 pub mod rules;
 pub mod runner;
 pub mod shard;

@@ -14,6 +14,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 use super::grid::Cell;
 use super::pool::{run_parallel, Event, Task, Workers};
+use super::reuse;
 use super::shard::Shard;
 use super::spec::{Study, Undecided};
 use super::tune::choice;
@@ -56,6 +57,8 @@ pub struct RunSummary {
     pub tuning_ran: usize,
     /// Tuning runs found recorded (reused, not trained again).
     pub tuning_reused: usize,
+    /// Runs (tuning and evaluation) taken over now from the study named by `reuse`.
+    pub taken_over: usize,
 }
 
 /// The directory a study's results live in.
@@ -376,6 +379,25 @@ fn tune_arms(
 ) -> Result<Vec<RunRecord>> {
     let tuning = study.tuning.as_ref().expect("a tuned study");
     let (mut runs, mut epochs) = store::load_tables(dir, store::TUNING)?;
+    let ids: HashSet<&str> = tuning
+        .arms
+        .iter()
+        .flat_map(|arm| &arm.candidates)
+        .flat_map(|candidate| &candidate.cells)
+        .map(|cell| cell.id.as_str())
+        .collect();
+    let taken = reuse::take(
+        study,
+        &opts.results,
+        store::TUNING,
+        &ids,
+        &mut runs,
+        &mut epochs,
+    )?;
+    if taken.runs > 0 {
+        store::save_tables(dir, store::TUNING, &runs, &epochs)?;
+        summary.taken_over += taken.runs;
+    }
     check_tuning_configs(study, &runs, dir)?;
     check_dataset(&runs, data, dir)?;
     check_device(&runs, &opts.device, dir)?;
@@ -436,9 +458,24 @@ fn evaluate(
         for (_, part_runs, _) in parts::load(dir)? {
             recorded_runs.extend(part_runs);
         }
-    } else if absorb_parts(dir, &mut runs, &mut epochs)?.0 > 0 {
-        store::save(dir, &runs, &epochs)?;
-        parts::remove_all(dir)?;
+    } else {
+        if absorb_parts(dir, &mut runs, &mut epochs)?.0 > 0 {
+            store::save(dir, &runs, &epochs)?;
+            parts::remove_all(dir)?;
+        }
+        let ids: HashSet<&str> = study.cells.iter().map(|c| c.id.as_str()).collect();
+        let taken = reuse::take(
+            study,
+            &opts.results,
+            store::EVALUATION,
+            &ids,
+            &mut runs,
+            &mut epochs,
+        )?;
+        if taken.runs > 0 {
+            store::save(dir, &runs, &epochs)?;
+            summary.taken_over += taken.runs;
+        }
         recorded_runs = runs.clone();
     }
     check_compatible(study, &recorded_runs, data, dir)?;

@@ -151,6 +151,8 @@ struct StudyFile {
     /// `[[where]]`: settings for the cells with given axis values ([`super::rules`]).
     #[serde(default, rename = "where")]
     where_rules: Vec<Spanned<toml::Table>>,
+    /// Another study whose recorded runs of the same cells are taken over ([`super::reuse`]).
+    reuse: Option<Spanned<String>>,
 }
 
 /// A checked study: its cells (grid order), seeds and baseline.
@@ -180,6 +182,9 @@ pub struct Study {
     pub baseline: usize,
     /// The tuning plan of a study with `[tune]`.
     pub tuning: Option<Tuning>,
+    /// `reuse`: the study whose recorded runs of this study's cells are taken over instead of
+    /// trained ([`super::reuse`]).
+    pub reuse: Option<String>,
 }
 
 /// A tuned study whose tuning is not done: how many arms are still tuning and the tuning runs
@@ -550,11 +555,34 @@ pub fn parse(path: &Path, text: &str, overrides: Overrides) -> Result<Study> {
         }
     };
 
+    let name = path
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let reuse = match file.reuse {
+        None => None,
+        Some(source) => {
+            let valid = !source.get_ref().is_empty()
+                && source
+                    .get_ref()
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+                && *source.get_ref() != name;
+            if !valid {
+                return Err(at(
+                    Some(source.span()),
+                    format!(
+                        "reuse = \"{}\" must name another study (its file stem, as \
+                         `trainbench study NAME` takes it)",
+                        source.get_ref()
+                    ),
+                ));
+            }
+            Some(source.into_inner())
+        }
+    };
     Ok(Study {
-        name: path
-            .file_stem()
-            .map(|s| s.to_string_lossy().into_owned())
-            .unwrap_or_default(),
+        name,
         path: path.to_path_buf(),
         description: file.description,
         seeds: (0..runs_per_cell).collect(),
@@ -564,6 +592,7 @@ pub fn parse(path: &Path, text: &str, overrides: Overrides) -> Result<Study> {
         cells,
         baseline,
         tuning,
+        reuse,
     })
 }
 

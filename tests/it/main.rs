@@ -39,6 +39,7 @@ mod resume;
 mod reuse;
 mod seed_axes;
 mod soak;
+mod study_reuse;
 mod techniques_change_training;
 mod tuning;
 mod until_decided;
