@@ -22,7 +22,8 @@ num() { sed -e 's/^~//' -e 's/^<//'; }
 rows=""
 for file in studies/next/*.toml; do
   name=$(basename "$file" .toml)
-  [ "$name" = claims ] && continue
+  # The claims file; issue 13's workload studies have a budget of their own.
+  case "$name" in claims | workloads*) continue ;; esac
   line_default=$("$bin" --studies studies/next study "$name" --dry-run --results "$empty" | grep '^  budget:')
   line_v1=$("$bin" --studies studies/next study "$name" --dry-run --results results | grep '^  budget:')
   if [[ $line_default == *"no tuning"* ]]; then

@@ -43,4 +43,5 @@ mod study_reuse;
 mod techniques_change_training;
 mod tuning;
 mod until_decided;
+mod workload_studies;
 mod workloads;

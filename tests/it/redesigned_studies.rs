@@ -18,7 +18,11 @@ fn studies() -> Vec<Study> {
         .unwrap()
         .map(|e| e.unwrap().path())
         .filter(|p| p.extension().is_some_and(|e| e == "toml"))
-        .filter(|p| p.file_stem().is_some_and(|s| s != "claims"))
+        // The claims file, and issue 13's workload studies (tests/it/workload_studies.rs).
+        .filter(|p| {
+            p.file_stem()
+                .is_some_and(|s| s != "claims" && !s.to_string_lossy().starts_with("workloads"))
+        })
         .collect();
     names.sort();
     names
