@@ -300,7 +300,7 @@ pub fn run_log(run: &RunRecord, epochs: &[EpochRecord]) -> RunLog {
 /// The MLflow form of a tuning run (a `tuning.parquet` row): as [`run_log`], with its own key
 /// (`<study>/tuning/<cell id>/seed=<seed>`: tuning and evaluation cells never share an id, but
 /// the key says which table a run came from), kind `tuning`, and a name that says so and shows
-/// the tuned values (`tuning · variant=adam optimizer.learning_rate=0.00100 seed=1000`).
+/// the tuned values (`tuning · variant=adam optimizer.learning_rate=1.000e-3 seed=1000`).
 pub fn tuning_run_log(run: &RunRecord, epochs: &[EpochRecord]) -> RunLog {
     let mut log = run_log(run, epochs);
     log.key = format!("{}/tuning/{}/seed={}", run.study, run.cell_id, run.seed);
@@ -308,7 +308,8 @@ pub fn tuning_run_log(run: &RunRecord, epochs: &[EpochRecord]) -> RunLog {
         .tuned
         .iter()
         .filter(|(_, v)| v.is_finite())
-        .map(|(k, v)| format!("{k}={}", crate::plot::compact(*v)))
+        // Four significant digits, as the UI's name column has room for (the params are exact).
+        .map(|(k, v)| format!("{k}={v:.3e}"))
         .collect();
     log.name = format!(
         "tuning · {} {}seed={}",
@@ -408,7 +409,7 @@ mod tests {
         assert_eq!(log.key, "tiny/tuning/00ff/seed=3");
         assert_eq!(
             log.name,
-            "tuning · optimizer=adam optimizer.learning_rate=0.0100 seed=3"
+            "tuning · optimizer=adam optimizer.learning_rate=1.000e-2 seed=3"
         );
         let tag = |k: &str| {
             log.tags

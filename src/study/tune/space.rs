@@ -178,6 +178,12 @@ impl KeySpace {
                     self.key
                 )
             })?;
+            if n > MAX_CANDIDATES {
+                return Err(format!(
+                    "{}: points = {n} is more than {MAX_CANDIDATES} candidates per arm",
+                    self.key
+                ));
+            }
             Ok((0..n)
                 .map(|i| {
                     let u = i as f64 / (n - 1) as f64;
@@ -243,6 +249,11 @@ fn number(value: &toml::Value) -> Option<f64> {
     }
 }
 
+/// The most candidates an arm may have: each is at least one training run, and a file asking
+/// for more (a typo, an extra digit) would otherwise spend minutes and gigabytes listing them
+/// before anything could say so. (Found by tests/it/fuzz_parsers.rs: `points = 100000000`.)
+pub const MAX_CANDIDATES: usize = 10_000;
+
 /// The candidate settings: one value per key (in `keys` order) each.
 pub fn candidates(
     keys: &[KeySpace],
@@ -260,6 +271,14 @@ pub fn candidates(
             let mut combos: Vec<Vec<f64>> = vec![vec![]];
             for key in keys {
                 let values = key.grid_values()?;
+                let n = combos.len().saturating_mul(values.len());
+                if n > MAX_CANDIDATES {
+                    return Err(format!(
+                        "the grid's combinations come to more than {MAX_CANDIDATES} candidates \
+                         per arm (at {})",
+                        key.key
+                    ));
+                }
                 combos = combos
                     .into_iter()
                     .flat_map(|c| {
@@ -277,6 +296,11 @@ pub fn candidates(
             let n = trials.ok_or("method = \"halton\" needs trials = N (the candidates drawn)")?;
             if n == 0 {
                 return Err("trials must be at least 1".into());
+            }
+            if n > MAX_CANDIDATES {
+                return Err(format!(
+                    "trials = {n} is more than {MAX_CANDIDATES} candidates per arm"
+                ));
             }
             if keys.len() > PRIMES.len() {
                 return Err(format!("halton draws at most {} keys", PRIMES.len()));
@@ -359,6 +383,20 @@ mod tests {
         assert!(candidates(&[no_points], Method::Grid, Some(3))
             .unwrap_err()
             .contains("halton"));
+    }
+
+    #[test]
+    fn more_than_the_most_candidates_is_refused_before_listing_them() {
+        let huge = key("{ log = [1e-4, 1], points = 100000000 }").unwrap();
+        let e = candidates(&[huge], Method::Grid, None).unwrap_err();
+        assert!(e.contains("points = 100000000 is more than 10000"), "{e}");
+        let a = key("{ linear = [0, 1], points = 200 }").unwrap();
+        let b = key("{ linear = [0, 1], points = 100 }").unwrap();
+        let e = candidates(&[a.clone(), b], Method::Grid, None).unwrap_err();
+        assert!(e.contains("more than 10000 candidates"), "{e}");
+        let e = candidates(std::slice::from_ref(&a), Method::Halton, Some(20_000)).unwrap_err();
+        assert!(e.contains("trials = 20000 is more than 10000"), "{e}");
+        assert_eq!(candidates(&[a], Method::Grid, None).unwrap().len(), 200);
     }
 
     #[test]
