@@ -1008,6 +1008,9 @@ fn dry_run(study: &Study, results: &Path) -> String {
         hours(tuning_hours + evaluation_hours)
     );
     let _ = writeln!(w, "  (estimated from {source})");
+    if let Some(line) = reuse_line(study, tuning, results, &rate) {
+        let _ = writeln!(w, "{line}");
+    }
     if !recorded.is_empty() {
         // What a resumed `study` would not train again.
         let _ = writeln!(
@@ -1046,6 +1049,49 @@ fn dry_run(study: &Study, results: &Path) -> String {
         }
     }
     out
+}
+
+/// What `reuse` would take over instead of training, with what it saves at `rate`: the source
+/// study's recorded tuning runs of this study's tuning cells and evaluation runs of the cells its
+/// candidates would evaluate. None without `reuse`.
+fn reuse_line(
+    study: &Study,
+    tuning: &crate::study::tune::Tuning,
+    results: &Path,
+    rate: &budget::Rate,
+) -> Option<String> {
+    let source = study.reuse.as_ref()?;
+    let dir = results.join(source);
+    let load = |tables| {
+        crate::results::store::load_tables(&dir, tables)
+            .map(|t| t.0)
+            .unwrap_or_default()
+    };
+    let cells: std::collections::HashMap<&str, &crate::study::grid::Cell> = tuning
+        .arms
+        .iter()
+        .flat_map(|arm| &arm.candidates)
+        .flat_map(|c| &c.cells)
+        .map(|cell| (cell.id.as_str(), cell))
+        .collect();
+    let mut taken = [0usize; 2];
+    let mut seconds = 0.0;
+    for (k, tables) in [store::TUNING, store::EVALUATION].into_iter().enumerate() {
+        for run in load(tables) {
+            if let Some(cell) = cells.get(run.cell_id.as_str()) {
+                taken[k] += 1;
+                seconds += rate.run_seconds(&cell.config);
+            }
+        }
+    }
+    Some(format!(
+        "  reuse: {} tuning runs and {} evaluation runs recorded by study {source} in {} are \
+         taken over, not trained ({} core-hours of the above)",
+        taken[0],
+        taken[1],
+        dir.display(),
+        hours(seconds / 3600.0)
+    ))
 }
 
 /// The rate run costs are estimated at: the median of `recorded` runs, or the stated default;

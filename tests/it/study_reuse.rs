@@ -87,6 +87,28 @@ fn a_study_takes_over_the_same_cells_runs_and_they_are_what_it_would_train() {
     let (_, single) = run("single", SINGLE, &results);
     assert_eq!((single.tuning_ran, single.ran), (4, 4));
 
+    // The dry run says what would be taken over, before anything trains.
+    let studies = tmp.path().join("studies");
+    std::fs::create_dir_all(&studies).unwrap();
+    std::fs::write(studies.join("multi.toml"), multi(true)).unwrap();
+    let out = crate::common::trainbench()
+        .arg("--studies")
+        .arg(&studies)
+        .args(["study", "multi", "--dry-run", "--results"])
+        .arg(&results)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains("reuse: 4 tuning runs and 4 evaluation runs recorded by study single"),
+        "{stdout}"
+    );
+
     let (study, summary) = run("multi", &multi(true), &results);
     assert_eq!(study.reuse.as_deref(), Some("single"));
     // 2 arms × 2 η tuning runs and 2 cells × 2 seeds taken over; the batch-32 half trained.
