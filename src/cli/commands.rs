@@ -1061,35 +1061,33 @@ fn reuse_line(
     rate: &budget::Rate,
 ) -> Option<String> {
     let source = study.reuse.as_ref()?;
-    let dir = results.join(source);
-    let load = |tables| {
-        crate::results::store::load_tables(&dir, tables)
-            .map(|t| t.0)
-            .unwrap_or_default()
-    };
     let cells: std::collections::HashMap<&str, &crate::study::grid::Cell> = tuning
-        .arms
-        .iter()
-        .flat_map(|arm| &arm.candidates)
-        .flat_map(|c| &c.cells)
+        .cells()
         .map(|cell| (cell.id.as_str(), cell))
         .collect();
+    let ids = cells.keys().copied().collect();
     let mut taken = [0usize; 2];
     let mut seconds = 0.0;
     for (k, tables) in [store::TUNING, store::EVALUATION].into_iter().enumerate() {
-        for run in load(tables) {
-            if let Some(cell) = cells.get(run.cell_id.as_str()) {
-                taken[k] += 1;
-                seconds += rate.run_seconds(&cell.config);
-            }
-        }
+        // What `study` would take: the same selection, into empty tables.
+        let (mut runs, mut epochs) = (Vec::new(), Vec::new());
+        let Ok(n) = crate::study::reuse::take(study, results, tables, &ids, &mut runs, &mut epochs)
+        else {
+            continue;
+        };
+        taken[k] = n.runs;
+        seconds += runs
+            .iter()
+            .filter_map(|run| cells.get(run.cell_id.as_str()))
+            .map(|cell| rate.run_seconds(&cell.config))
+            .sum::<f64>();
     }
     Some(format!(
         "  reuse: {} tuning runs and {} evaluation runs recorded by study {source} in {} are \
          taken over, not trained ({} core-hours of the above)",
         taken[0],
         taken[1],
-        dir.display(),
+        results.join(source).display(),
         hours(seconds / 3600.0)
     ))
 }

@@ -73,12 +73,7 @@ pub fn repair(study: &Study, results: &Path, stamp: &str) -> Result<StudyRepair>
 /// The label of the cell `id` of `study` (its evaluation cells, then its tuning candidates'),
 /// else the id itself. `study` may be the study as evaluated after its tuning.
 pub fn cell_label(study: &Study, id: &str) -> String {
-    let tuning_cells = study
-        .tuning
-        .iter()
-        .flat_map(|t| &t.arms)
-        .flat_map(|arm| &arm.candidates)
-        .flat_map(|c| &c.cells);
+    let tuning_cells = study.tuning.iter().flat_map(|t| t.cells());
     study
         .cells
         .iter()

@@ -163,11 +163,7 @@ pub fn check_tuning_configs(study: &Study, runs: &[RunRecord], dir: &Path) -> Re
     let Some(tuning) = &study.tuning else {
         return Ok(());
     };
-    let cells: Vec<&Cell> = tuning
-        .arms
-        .iter()
-        .flat_map(|a| a.candidates.iter().flat_map(|c| c.cells.iter()))
-        .collect();
+    let cells: Vec<&Cell> = tuning.cells().collect();
     check_cells(study, &cells, runs, dir, "tuning runs")
 }
 
@@ -379,13 +375,7 @@ fn tune_arms(
 ) -> Result<Vec<RunRecord>> {
     let tuning = study.tuning.as_ref().expect("a tuned study");
     let (mut runs, mut epochs) = store::load_tables(dir, store::TUNING)?;
-    let ids: HashSet<&str> = tuning
-        .arms
-        .iter()
-        .flat_map(|arm| &arm.candidates)
-        .flat_map(|candidate| &candidate.cells)
-        .map(|cell| cell.id.as_str())
-        .collect();
+    let ids: HashSet<&str> = tuning.cells().map(|cell| cell.id.as_str()).collect();
     let taken = reuse::take(
         study,
         &opts.results,

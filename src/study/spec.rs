@@ -207,8 +207,7 @@ impl Study {
     /// included when a cell uses it).
     pub fn datasets(&self) -> Vec<&str> {
         let mut names: Vec<&str> = Vec::new();
-        let arms = self.tuning.iter().flat_map(|t| &t.arms);
-        let tuned = arms.flat_map(|a| &a.candidates).flat_map(|c| &c.cells);
+        let tuned = self.tuning.iter().flat_map(|t| t.cells());
         for cell in self.cells.iter().chain(tuned) {
             if !names.contains(&cell.config.dataset.as_str()) {
                 names.push(&cell.config.dataset);
@@ -424,27 +423,26 @@ pub fn parse(path: &Path, text: &str, overrides: Overrides) -> Result<Study> {
     }
     let quick_table = overrides.quick.then_some(quick);
     let adjust = |table: &mut toml::Table, labels: &[(String, String)]| {
+        let mut ruled = false;
         for rule in where_rules.iter().filter(|r| r.matches(labels)) {
             rule.apply(table);
+            ruled = true;
         }
         // A rule never lengthens a shortened run: --epochs and --quick's size win over it.
-        let capped = |table: &mut toml::Table, key: &str, max: i64| {
-            if let Some(v) = table.get(key).and_then(toml::Value::as_integer) {
-                table.insert(key.into(), v.min(max).into());
-            }
-        };
-        if let Some(epochs) = overrides.epochs {
-            if where_rules.iter().any(|r| r.matches(labels)) {
+        if ruled {
+            let capped = |table: &mut toml::Table, key: &str, max: i64| {
+                if let Some(v) = table.get(key).and_then(toml::Value::as_integer) {
+                    table.insert(key.into(), v.min(max).into());
+                }
+            };
+            if let Some(epochs) = overrides.epochs {
                 table.insert("epochs".into(), i64::from(epochs).into());
             }
-        }
-        if let (Some(q), true) = (&quick_table, where_rules.iter().any(|r| r.matches(labels))) {
-            capped(
-                table,
-                "epochs",
-                i64::from(overrides.epochs.unwrap_or(q.epochs)),
-            );
-            capped(table, "train_subset", q.train_subset as i64);
+            if let Some(q) = &quick_table {
+                let epochs = overrides.epochs.unwrap_or(q.epochs);
+                capped(table, "epochs", i64::from(epochs));
+                capped(table, "train_subset", q.train_subset as i64);
+            }
         }
         // [base] is already shortened; an axis that sets train_subset or epochs wins.
         if let Some(q) = &quick_table {

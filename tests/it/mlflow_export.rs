@@ -306,6 +306,16 @@ fn export_study(
         .unwrap()
 }
 
+/// The one MLflow run of `runs` whose run key is `key` (a duplicate or none fails).
+fn the_run<'a>(runs: &'a [Value], key: &str) -> &'a Value {
+    let found: Vec<&Value> = runs
+        .iter()
+        .filter(|r| tag(r, "trainbench.run_key") == Some(key))
+        .collect();
+    assert_eq!(found.len(), 1, "{key}");
+    found[0]
+}
+
 /// Checks the MLflow run `run` against its records (an evaluation run's).
 fn check_run(
     server: &Server,
@@ -566,12 +576,7 @@ fn a_study_round_trips_through_a_real_mlflow_server_without_duplicates() {
 
     for record in &records {
         let key = format!("mlflow_tiny/{}/seed={}", record.cell_id, record.seed);
-        let found: Vec<&Value> = runs
-            .iter()
-            .filter(|r| tag(r, "trainbench.run_key") == Some(key.as_str()))
-            .collect();
-        assert_eq!(found.len(), 1, "{key}");
-        check_run(&server, found[0], record, &epochs, study_run_id);
+        check_run(&server, the_run(&runs, &key), record, &epochs, study_run_id);
     }
 
     // The report through the artifact proxy: the same bytes as the file.
@@ -714,14 +719,10 @@ fn a_study_round_trips_through_a_real_mlflow_server_without_duplicates() {
                 "mlflow_tuned/{middle}{}/seed={}",
                 record.cell_id, record.seed
             );
-            let found: Vec<&Value> = runs
-                .iter()
-                .filter(|r| tag(r, "trainbench.run_key") == Some(key.as_str()))
-                .collect();
-            assert_eq!(found.len(), 1, "{key}");
-            check_run_of_kind(&server, found[0], record, epochs, parent, kind);
+            let run = the_run(&runs, &key);
+            check_run_of_kind(&server, run, record, epochs, parent, kind);
             if kind == "tuning" {
-                let name = found[0]["info"]["run_name"].as_str().unwrap();
+                let name = run["info"]["run_name"].as_str().unwrap();
                 assert!(
                     name.starts_with("tuning · optimizer=sgd optimizer.learning_rate="),
                     "{name}"

@@ -338,6 +338,14 @@ fn run_name(run: &RunRecord) -> String {
 mod tests {
     use super::*;
 
+    /// The value of `log`'s tag `key`.
+    fn tag<'a>(log: &'a RunLog, key: &str) -> Option<&'a str> {
+        log.tags
+            .iter()
+            .find(|(n, _)| n == key)
+            .map(|(_, v)| v.as_str())
+    }
+
     fn record() -> RunRecord {
         RunRecord {
             study: "tiny".into(),
@@ -411,15 +419,9 @@ mod tests {
             log.name,
             "tuning · optimizer=adam optimizer.learning_rate=1.000e-2 seed=3"
         );
-        let tag = |k: &str| {
-            log.tags
-                .iter()
-                .find(|(n, _)| n == k)
-                .map(|(_, v)| v.as_str())
-        };
-        assert_eq!(tag(RUN_KEY_TAG), Some("tiny/tuning/00ff/seed=3"));
-        assert_eq!(tag(KIND_TAG), Some("tuning"));
-        assert_eq!(tag("mlflow.runName"), Some(log.name.as_str()));
+        assert_eq!(tag(&log, RUN_KEY_TAG), Some("tiny/tuning/00ff/seed=3"));
+        assert_eq!(tag(&log, KIND_TAG), Some("tuning"));
+        assert_eq!(tag(&log, "mlflow.runName"), Some(log.name.as_str()));
         // Everything else as an evaluation run logs it.
         let plain = run_log(&run, &[epoch(1)]);
         assert_eq!((log.params, log.metrics), (plain.params, plain.metrics));
@@ -446,17 +448,11 @@ mod tests {
                 ("tuned.optimizer.learning_rate".into(), "0.01".into()),
             ]
         );
-        let tag = |k: &str| {
-            log.tags
-                .iter()
-                .find(|(n, _)| n == k)
-                .map(|(_, v)| v.as_str())
-        };
-        assert_eq!(tag(RUN_KEY_TAG), Some("tiny/00ff/seed=3"));
-        assert_eq!(tag("trainbench.seed"), Some("3"));
-        assert_eq!(tag("trainbench.axis.optimizer"), Some("adam"));
-        assert_eq!(tag("trainbench.status"), Some("finished"));
-        assert_eq!(tag("trainbench.diverged_step"), None);
+        assert_eq!(tag(&log, RUN_KEY_TAG), Some("tiny/00ff/seed=3"));
+        assert_eq!(tag(&log, "trainbench.seed"), Some("3"));
+        assert_eq!(tag(&log, "trainbench.axis.optimizer"), Some("adam"));
+        assert_eq!(tag(&log, "trainbench.status"), Some("finished"));
+        assert_eq!(tag(&log, "trainbench.diverged_step"), None);
         // 2 epochs × 6 metrics (the NaN diagnostic left out), then 12 finals and one extra.
         assert_eq!(log.metrics.len(), 12 + 12 + 1);
         let first = &log.metrics[0];
@@ -480,14 +476,8 @@ mod tests {
         let log = run_log(&run, &[]);
         assert_eq!(log.status, Status::Failed);
         assert_eq!(log.start_ms, FIXED_TIMESTAMP_MS);
-        let tag = |k: &str| {
-            log.tags
-                .iter()
-                .find(|(n, _)| n == k)
-                .map(|(_, v)| v.as_str())
-        };
-        assert_eq!(tag("trainbench.status"), Some("diverged"));
-        assert_eq!(tag("trainbench.diverged_step"), Some("17"));
+        assert_eq!(tag(&log, "trainbench.status"), Some("diverged"));
+        assert_eq!(tag(&log, "trainbench.diverged_step"), Some("17"));
         // No epochs: the finals are logged at the epochs the record says it ran.
         assert!(log.metrics.iter().all(|m| m.step == 2));
     }

@@ -157,6 +157,15 @@ impl Tuning {
         self.first_seed..self.first_seed + self.stages[stage].seeds
     }
 
+    /// Every cell any arm's tuning trains: each candidate's cell of each stage (a cell shared by
+    /// stages of the same length appears once per stage).
+    pub fn cells(&self) -> impl Iterator<Item = &Cell> {
+        self.arms
+            .iter()
+            .flat_map(|arm| &arm.candidates)
+            .flat_map(|candidate| &candidate.cells)
+    }
+
     /// Every tuning seed any stage uses.
     pub fn all_seeds(&self) -> Range<u64> {
         let most = self.stages.iter().map(|s| s.seeds).max().unwrap_or(0);
