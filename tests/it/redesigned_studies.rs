@@ -13,15 +13,17 @@ fn next_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("studies/next")
 }
 
-fn studies() -> Vec<Study> {
+/// The redesigned studies; with `workloads`, also issue 13's workload studies (their own checks
+/// are tests/it/workload_studies.rs; their claims are checked here with the rest).
+fn studies_with(workloads: bool) -> Vec<Study> {
     let mut names: Vec<PathBuf> = std::fs::read_dir(next_dir())
         .unwrap()
         .map(|e| e.unwrap().path())
         .filter(|p| p.extension().is_some_and(|e| e == "toml"))
-        // The claims file, and issue 13's workload studies (tests/it/workload_studies.rs).
         .filter(|p| {
-            p.file_stem()
-                .is_some_and(|s| s != "claims" && !s.to_string_lossy().starts_with("workloads"))
+            p.file_stem().is_some_and(|s| {
+                s != "claims" && (workloads || !s.to_string_lossy().starts_with("workloads"))
+            })
         })
         .collect();
     names.sort();
@@ -29,6 +31,10 @@ fn studies() -> Vec<Study> {
         .iter()
         .map(|p| spec::load(p, Overrides::default()).unwrap_or_else(|e| panic!("{e}")))
         .collect()
+}
+
+fn studies() -> Vec<Study> {
+    studies_with(false)
 }
 
 #[test]
@@ -114,14 +120,22 @@ fn columns(metric: &Metric) -> (Vec<String>, Option<String>) {
 
 #[test]
 fn every_cell_and_metric_the_claims_name_exists_in_its_redesigned_study() {
-    let studies = studies();
+    let studies = studies_with(true);
     let file = trainbench::claims::load(&next_dir().join("claims.toml")).unwrap();
     let mut checked = 0;
+    let mut per_workload = 0;
     for claim in &file.claim {
         let study = studies
             .iter()
             .find(|s| s.name == claim.study)
             .unwrap_or_else(|| panic!("{}: no study {} in studies/next", claim.id, claim.study));
+        // A check judged per workload is checked as the checks it expands into: the pooled one
+        // and one per workload, each of which must find its cells.
+        let expanded = trainbench::claims::workloads::expand(claim, study);
+        if let Some(e) = &expanded {
+            per_workload += e.check.len() - claim.check.len();
+        }
+        let claim = expanded.as_ref().unwrap_or(claim);
         for check in &claim.check {
             let selectors = std::iter::once(&check.a).chain(check.b.as_ref());
             for selector in selectors {
@@ -164,6 +178,8 @@ fn every_cell_and_metric_the_claims_name_exists_in_its_redesigned_study() {
         }
     }
     assert!(checked > 80, "{checked} arms checked");
+    // Issue 13's six claims: 13 per-workload checks, each adding four (one per workload).
+    assert_eq!(per_workload, 13 * 4, "per-workload checks expanded");
 }
 
 #[test]
