@@ -115,11 +115,13 @@ impl Window {
     }
 }
 
+#[cfg(test)]
 impl Window {
     /// Calls `f(output position, window offset, input index)` for every value of every window
     /// of a batch of `batch` images that falls inside the input (not in the padding), in the
     /// order of [`Window::sources`]: output position = image, output row, output column; window
-    /// offset = window row, window column, channel. Allocates nothing (the `Cpu` paths' loop).
+    /// offset = window row, window column, channel. The order the `Cpu` ops' arithmetic follows,
+    /// one value at a time; [`Window::runs`] walks it a run at a time.
     fn visit(&self, batch: usize, mut f: impl FnMut(usize, usize, usize)) {
         let (oh, ow) = self.out();
         let (pt, pl) = self.pad_before();
@@ -149,6 +151,46 @@ impl Window {
                             for ch in 0..c {
                                 f(position, offset + ch, base + ch);
                             }
+                        }
+                    }
+                    position += 1;
+                }
+            }
+        }
+    }
+}
+
+impl Window {
+    /// Calls `f(output position, window offset, input index, length)` for every run of values
+    /// of one window row that falls inside the input: `length` values contiguous both in the
+    /// input (consecutive columns, every channel) and in the patch row. The runs come in the
+    /// order of [`Window::visit`], so a loop over each run's values in turn touches the same
+    /// values in the same order as `visit` (the `Cpu` ops' fast loop; same bits).
+    fn runs(&self, batch: usize, mut f: impl FnMut(usize, usize, usize, usize)) {
+        let (oh, ow) = self.out();
+        let (pt, pl) = self.pad_before();
+        let (kh, kw) = self.size;
+        let c = self.channels;
+        let mut position = 0;
+        for n in 0..batch {
+            let image = n * self.in_len();
+            for oy in 0..oh {
+                for ox in 0..ow {
+                    // The window's columns inside the input: j in first..last.
+                    let left = ox * self.stride;
+                    let first = pl.saturating_sub(left).min(kw);
+                    let last = (self.width + pl).saturating_sub(left).min(kw);
+                    if first < last {
+                        let x = left + first - pl;
+                        for i in 0..kh {
+                            let Some(y) = (oy * self.stride + i).checked_sub(pt) else {
+                                continue;
+                            };
+                            if y >= self.height {
+                                continue;
+                            }
+                            let base = image + (y * self.width + x) * c;
+                            f(position, (i * kw + first) * c, base, (last - first) * c);
                         }
                     }
                     position += 1;
@@ -210,7 +252,9 @@ fn cpu_patches<T: 'static>(
     let values = x.as_vec();
     let cols = shape.1;
     let mut out = vec![0.0; shape.0 * cols];
-    window.visit(batch, |p, k, i| out[p * cols + k] = values[i]);
+    window.runs(batch, |p, k, i, len| {
+        out[p * cols + k..][..len].copy_from_slice(&values[i..i + len]);
+    });
     let out = x.device().tensor_from_vec(out, shape);
     if let Some(tape) = (&mut tape as &mut dyn Any).downcast_mut::<OwnedTape<f32, Cpu>>() {
         let (out_ghost, x_ghost) = (out.ghost(), x.ghost());
@@ -218,7 +262,13 @@ fn cpu_patches<T: 'static>(
             // ∂out, written by the op that consumed out; nothing reads it after this op.
             let gout = std::mem::take(&mut **grads.get_or_alloc_mut(&out_ghost)?);
             let gx: &mut Vec<f32> = grads.get_or_alloc_mut(&x_ghost)?;
-            window.visit(batch, |p, k, i| gx[i] += gout[p * cols + k]);
+            // Each input value gets its windows' gradients in output-position order, as
+            // `visit` adds them.
+            window.runs(batch, |p, k, i, len| {
+                for (g, &d) in gx[i..i + len].iter_mut().zip(&gout[p * cols + k..][..len]) {
+                    *g += d;
+                }
+            });
             Ok(())
         });
     }
@@ -291,14 +341,25 @@ fn cpu_max_pool<T: 'static>(
     let c = window.channels;
     // argmax[p·c + ch]: the input index of output p's maximum in channel ch.
     let mut argmax: Vec<usize> = vec![usize::MAX; shape.0 * shape.1];
-    window.visit(batch, |p, k, i| {
-        let slot = &mut argmax[p * c + k % c];
-        // NaN never wins and is never beaten, as in a `>`-based reduce.
-        if *slot == usize::MAX || values[i] > values[*slot] {
-            *slot = i;
+    // out[p·c + ch]: that maximum's value, kept beside its index.
+    let mut out: Vec<f32> = vec![0.0; shape.0 * shape.1];
+    // A run starts at a channel-0 value (its window offset is a multiple of c), so its values
+    // go channel by channel, one pixel after another, in `visit`'s order.
+    window.runs(batch, |p, _, i, len| {
+        let slots = &mut argmax[p * c..][..c];
+        let best = &mut out[p * c..][..c];
+        for (n, pixel) in values[i..i + len].chunks_exact(c).enumerate() {
+            let start = i + n * c;
+            let pairs = slots.iter_mut().zip(best.iter_mut()).zip(pixel);
+            for (ch, ((slot, top), &v)) in pairs.enumerate() {
+                // NaN never wins and is never beaten, as in a `>`-based reduce.
+                if *slot == usize::MAX || v > *top {
+                    *slot = start + ch;
+                    *top = v;
+                }
+            }
         }
     });
-    let out: Vec<f32> = argmax.iter().map(|&i| values[i]).collect();
     let out = x.device().tensor_from_vec(out, shape);
     if let Some(tape) = (&mut tape as &mut dyn Any).downcast_mut::<OwnedTape<f32, Cpu>>() {
         let (out_ghost, x_ghost) = (out.ghost(), x.ghost());
@@ -341,6 +402,30 @@ mod tests {
         assert_eq!(window(5, 5, 1, 3, 1, Padding::Same).pad_before(), (1, 1));
     }
 
+    /// `runs`, expanded value by value, is `visit`: the same values in the same order (so the
+    /// `Cpu` ops' sums and comparisons, which follow it, keep their bits).
+    #[test]
+    fn runs_walk_the_values_visit_does_in_its_order() {
+        for w in [
+            window(28, 28, 1, 5, 1, Padding::Same),
+            window(14, 14, 6, 5, 1, Padding::Valid),
+            window(28, 28, 6, 2, 2, Padding::Valid),
+            window(5, 6, 2, 3, 1, Padding::Same),
+            window(5, 6, 2, 3, 2, Padding::Valid),
+            window(5, 5, 1, 2, 2, Padding::Same),
+            window(7, 5, 3, 4, 3, Padding::Same),
+            window(3, 3, 2, 5, 1, Padding::Same),
+        ] {
+            let mut visited = Vec::new();
+            w.visit(2, |p, k, i| visited.push((p, k, i)));
+            let mut walked = Vec::new();
+            w.runs(2, |p, k, i, len| {
+                walked.extend((0..len).map(|t| (p, k + t, i + t)))
+            });
+            assert_eq!(walked, visited, "{w:?}");
+        }
+    }
+
     /// The `Cpu` ops against dfdx's gather/max path, values and gradients.
     #[test]
     fn cpu_ops_match_the_generic_path() {
@@ -352,6 +437,10 @@ mod tests {
             window(5, 6, 2, 3, 2, Padding::Valid),
             window(6, 6, 3, 2, 2, Padding::Valid),
             window(5, 5, 1, 2, 2, Padding::Same),
+            // LeNet-5's: its first convolution and pooling, and its second convolution.
+            window(28, 28, 1, 5, 1, Padding::Same),
+            window(28, 28, 6, 2, 2, Padding::Valid),
+            window(14, 14, 6, 5, 1, Padding::Valid),
         ] {
             let batch = 2;
             let xs: Vec<f32> = (0..batch * w.in_len())
