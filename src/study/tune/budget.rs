@@ -90,24 +90,41 @@ fn chapter_images() -> f64 {
     TRAIN_IMAGES as f64 + VALIDATION_IMAGES as f64 / 3.0
 }
 
+/// What a convolution's multiply-add costs, in a dense layer's: measured on one core of this
+/// project's machine (2026-12-02, commit 8fcbe95, numerics 2, two runs each of 2 epochs on
+/// 10,000 images with validation and test): LeNet-5 took 6.47–6.53 s a run, the chapter's MLP
+/// 0.57–0.72 s, so a run of its 363,904 convolution and 59,134 dense multiply-adds per image
+/// costs as much as ~10 of the MLP's 266,610: a convolution's multiply-add ~7 dense ones (the
+/// im2col copies, pooling and the larger maps around each product, which a dense layer does
+/// not have). Without it the estimate of a CNN run was ~6× too low.
+pub const CONV_MULTIPLY_ADD_COST: f64 = 7.0;
+
 /// A run's images per epoch, counting each validation image (a forward pass) as a third of a
-/// training image (forward and backward), and its network's multiply-adds per image
-/// ([`crate::model::ModelSpec::layer_shapes`]: a dense layer's weights and biases, a
-/// convolution's at each of its positions; batch norm and learned activations left out).
-/// Training images are its subset, or its classes' share.
+/// training image (forward and backward), and its network's work per image in dense
+/// multiply-adds ([`crate::model::ModelSpec::layer_shapes`]: a dense layer's weights and
+/// biases; a convolution's at each of its positions, each costing
+/// [`CONV_MULTIPLY_ADD_COST`]; batch norm and learned activations left out). Training images
+/// are its subset, or its classes' share.
 pub fn size(config: &RunConfig) -> (f64, f64) {
     let classes = config.classes.as_ref().map_or(10, Vec::len);
     let available = TRAIN_IMAGES * classes / 10;
     let validation = VALIDATION_IMAGES * classes / 10;
     let images = config.train_subset.map_or(available, |n| n.min(available)) as f64
         + validation as f64 / 3.0;
-    let work: usize = config
+    let work: f64 = config
         .model
         .layer_shapes(784, classes)
         .iter()
-        .map(|l| l.multiply_adds)
+        .map(|l| {
+            let cost = if l.patches > 0 {
+                CONV_MULTIPLY_ADD_COST
+            } else {
+                1.0
+            };
+            l.multiply_adds as f64 * cost
+        })
         .sum();
-    (images, work as f64)
+    (images, work)
 }
 
 /// Test images, evaluated once (MC dropout: once per pass).
@@ -226,9 +243,13 @@ mod tests {
         );
         // A CNN is costed by its multiply-adds, not its weights: LeNet-5's two convolutions
         // reuse 2,572 weights at every position, 363,904 multiply-adds per image (see
-        // model::shape's test), 4× the 105,214 its dense layers would count from 784 pixels.
+        // model::shape's test), 4× the 105,214 its dense layers would count from 784 pixels;
+        // each costs CONV_MULTIPLY_ADD_COST dense ones, beside its 59,134 dense ones.
         let lenet = config("epochs = 2\noptimizer = \"sgd\"\nmodel = { kind = \"cnn\" }");
-        assert_eq!(size(&lenet).1, 423_038.0);
+        assert_eq!(
+            size(&lenet).1,
+            59_134.0 + 363_904.0 * CONV_MULTIPLY_ADD_COST
+        );
         let rate = Rate::default_rate();
         assert!((rate.run_seconds(&mlp) - 2.0 * DEFAULT_SECONDS_PER_EPOCH).abs() < 1e-9);
         assert!((rate.chapter_epoch_seconds() - DEFAULT_SECONDS_PER_EPOCH).abs() < 1e-12);
