@@ -1099,9 +1099,11 @@ fn estimate_rate(recorded: &[crate::results::RunRecord]) -> (budget::Rate, Strin
         Some(rate) => {
             let source = format!(
                 "the median of {} recorded runs of this study: {:.2} s per epoch of the \
-                 chapter's MLP on 55,000 images, scaled by each run's images and multiply-adds (a conv layer's at every position, each costing 7 dense ones)",
+                 chapter's MLP on 55,000 images, scaled by each run's images and multiply-adds \
+                 (a conv layer's at every position, each costing {} dense ones)",
                 rate.from_runs,
-                rate.chapter_epoch_seconds()
+                rate.chapter_epoch_seconds(),
+                budget::CONV_MULTIPLY_ADD_COST
             );
             (rate, source)
         }
@@ -1109,8 +1111,10 @@ fn estimate_rate(recorded: &[crate::results::RunRecord]) -> (budget::Rate, Strin
             budget::Rate::default_rate(),
             format!(
                 "no recorded runs, so the default: {} s per epoch of the chapter's 784-300-100-10 \
-                 MLP on 55,000 images (one core), scaled by each run's images and multiply-adds (a conv layer's at every position, each costing 7 dense ones)",
-                budget::DEFAULT_SECONDS_PER_EPOCH
+                 MLP on 55,000 images (one core), scaled by each run's images and multiply-adds \
+                 (a conv layer's at every position, each costing {} dense ones)",
+                budget::DEFAULT_SECONDS_PER_EPOCH,
+                budget::CONV_MULTIPLY_ADD_COST
             ),
         ),
     }
