@@ -1095,15 +1095,19 @@ fn reuse_line(
 /// The rate run costs are estimated at: the median of `recorded` runs, or the stated default;
 /// with the words that say which.
 fn estimate_rate(recorded: &[crate::results::RunRecord]) -> (budget::Rate, String) {
+    // How either rate is carried over to each run: the words of `budget::size`.
+    let scaling = format!(
+        "scaled by each run's images and multiply-adds (a conv layer's at every position, each \
+         costing {} dense ones)",
+        budget::CONV_MULTIPLY_ADD_COST
+    );
     match budget::Rate::from_runs(recorded) {
         Some(rate) => {
             let source = format!(
                 "the median of {} recorded runs of this study: {:.2} s per epoch of the \
-                 chapter's MLP on 55,000 images, scaled by each run's images and multiply-adds \
-                 (a conv layer's at every position, each costing {} dense ones)",
+                 chapter's MLP on 55,000 images, {scaling}",
                 rate.from_runs,
                 rate.chapter_epoch_seconds(),
-                budget::CONV_MULTIPLY_ADD_COST
             );
             (rate, source)
         }
@@ -1111,10 +1115,8 @@ fn estimate_rate(recorded: &[crate::results::RunRecord]) -> (budget::Rate, Strin
             budget::Rate::default_rate(),
             format!(
                 "no recorded runs, so the default: {} s per epoch of the chapter's 784-300-100-10 \
-                 MLP on 55,000 images (one core), scaled by each run's images and multiply-adds \
-                 (a conv layer's at every position, each costing {} dense ones)",
+                 MLP on 55,000 images (one core), {scaling}",
                 budget::DEFAULT_SECONDS_PER_EPOCH,
-                budget::CONV_MULTIPLY_ADD_COST
             ),
         ),
     }
