@@ -130,9 +130,9 @@ fn is_default_dataset(name: &String) -> bool {
 
 /// A numerics version: which kernels compute a run's numbers (`kernels::numerics`). Version 1
 /// is the arithmetic of every result recorded before versions existed (gemm 0.15's bits, glibc's
-/// scalar `expf`, dfdx's float order); version 2 is trainbench's own kernels (still changing
-/// until the version is frozen: record no version-2 results to keep before then). A change that
-/// alters any trained number is a new version, never a silent change; results of different
+/// scalar `expf`, dfdx's float order); version 2 is trainbench's own kernels (frozen at merge
+/// 860ee50, before the fair re-run's final runs; the default for new studies since the re-run).
+/// A change that alters any trained number is a new version, never a silent change; results of different
 /// versions never mix (their cells have different ids, and `study` refuses to add runs of one
 /// version to a result set of another).
 ///
@@ -142,17 +142,17 @@ fn is_default_dataset(name: &String) -> bool {
 /// leaves out exactly version 1 and writes every other version, whatever the default for new
 /// runs is. Recorded configs without the key are version 1, now and after any flip.
 ///
-/// # Flipping the default for new runs
+/// # The default for new runs (flipped to version 2)
 ///
 /// What a study file that names no version resolves to is [`Numerics::FOR_NEW_STUDIES`], a
-/// separate constant from what an absent key means. Making version 2 the default is changing
-/// that one line (with the re-run results committed and version 1's moved to `results/v1/`):
-/// study files without `numerics` then resolve to `numerics = 2`, written into their JSON exactly
-/// as for the version-2 cells made before the flip with `numerics = 2` in `[base]` or
-/// `--numerics 2`, so those cells keep their ids and results. Version 1 stays selectable with
-/// `numerics = 1` in a study's `[base]` or `--numerics 1`, and its cells hash as they always did
-/// (no key), so `trainbench verify NAME --numerics 1 --results results/v1` keeps checking the
-/// old results. Never make `skip_serializing_if` follow the new-runs default instead: after the
+/// separate constant from what an absent key means. Version 2 became the default by changing
+/// that one line, with the fair re-run's results committed and version 1's moved to
+/// `results/v1/`: study files without `numerics` resolve to `numerics = 2`, written into their
+/// JSON exactly as for the version-2 cells made before the flip with `numerics = 2` in `[base]`,
+/// so those cells kept their ids and results. Version 1 stays selectable with `numerics = 1` in
+/// a study's `[base]` (studies/v1's files say so) or `--numerics 1`, and its cells hash as they
+/// always did (no key), so `trainbench --studies studies/v1 verify NAME --results results/v1`
+/// keeps checking the old results. Never make `skip_serializing_if` follow the new-runs default instead: after the
 /// flip that would drop the key from version 2's JSON, changing every version-2 cell id and
 /// making version-1 records read as version 2.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -167,7 +167,7 @@ impl Numerics {
     /// What a config without the key means (never changes: see the type's doc).
     pub const ABSENT: Numerics = Numerics::V1;
     /// The version a study file that names none resolves to (the one line of a flip).
-    pub const FOR_NEW_STUDIES: Numerics = Numerics::V1;
+    pub const FOR_NEW_STUDIES: Numerics = Numerics::V2;
 
     /// The version number.
     pub fn get(self) -> u32 {

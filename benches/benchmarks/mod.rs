@@ -38,7 +38,7 @@ pub const ACT_SHAPE: (usize, usize) = (256, 300);
 pub const ACT_ELEMENTS: u64 = (ACT_SHAPE.0 * ACT_SHAPE.1) as u64;
 
 /// The numerics version every row computes under: version 2, which new studies train under
-/// (studies/next names it; it becomes the default of new studies).
+/// (the default of every study since the fair re-run).
 pub const NUMERICS: Numerics = Numerics::V2;
 
 /// Makes the calling thread compute under [`NUMERICS`] until the scope is dropped. The version

@@ -3,9 +3,11 @@
 //! correction) on the version-1 results. They are kept in results/claims-before.md, which is
 //! results/claims.md exactly as that code wrote it (commit da2f9af; made by bd5b8c2), moved
 //! aside unchanged when the new rules replaced it: the old evidence stays readable, and this
-//! module reads the verdicts back from the first row of each claim in its table. When the
-//! version-1 results move to results/v1/ the file goes with them; without it the column is
-//! empty.
+//! module reads the verdicts back from the first row of each claim in its table. Since the
+//! version-1 results moved to results/v1/ a copy of the file is in both roots: results/v1's
+//! claims.md sets the old rules beside the new on the same (version-1) runs, results/claims.md
+//! sets the old verdicts beside the fair re-run's. Where a results root has no such file the
+//! column is empty.
 
 use std::collections::BTreeMap;
 use std::path::Path;

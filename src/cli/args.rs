@@ -101,7 +101,7 @@ pub struct DeviceCheckArgs {
     #[arg(long, value_delimiter = ',')]
     pub nets: Vec<String>,
     /// The numerics version the steps are computed with (1 or 2; see `study --numerics`).
-    #[arg(long, default_value_t = 1, value_name = "N")]
+    #[arg(long, default_value_t = 2, value_name = "N")]
     pub numerics: u32,
     /// Also write the results as JSON to this file.
     #[arg(long)]
@@ -117,8 +117,8 @@ pub fn claims_file(given: &Option<PathBuf>, studies: &std::path::Path) -> PathBu
 #[derive(Debug, Args)]
 pub struct ClaimsArgs {
     /// The claims file (default: claims.toml in the --studies directory, so
-    /// `--studies studies/next claims --results results/next` judges the redesigned studies by
-    /// their own claims file).
+    /// `--studies studies/v1 claims --results results/v1` judges version 1's studies by their
+    /// own claims file).
     #[arg(long)]
     pub claims: Option<PathBuf>,
     /// Results root (each study's results in <DIR>/<study>/).
@@ -168,7 +168,7 @@ pub struct Selection {
     /// 3 epochs and 3 seeds (a few minutes on two cores).
     #[arg(long)]
     pub quick: bool,
-    /// The numerics version of every cell (default: the study file's `numerics`, else 1): which
+    /// The numerics version of every cell (default: the study file's `numerics`, else 2): which
     /// kernels compute the runs. Results of different versions never mix: each version's cells
     /// have their own ids, and a result set holds one version.
     #[arg(long, value_name = "N")]

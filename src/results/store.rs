@@ -658,8 +658,8 @@ pub(crate) mod tests {
         write_atomic(&path, &mut frame).unwrap();
         let (runs, _) = load(dir.path()).unwrap();
         assert_eq!((runs[0].numerics, runs[0].cpu_path.as_str()), (1, ""));
-        // The committed results (written before) read so too.
-        let committed = Path::new(env!("CARGO_MANIFEST_DIR")).join("results/optimizers");
+        // Version 1's committed results (written before the columns) read so too.
+        let committed = Path::new(env!("CARGO_MANIFEST_DIR")).join("results/v1/optimizers");
         let (runs, _) = load(&committed).unwrap();
         assert_eq!(runs.len(), 90);
         assert!(runs.iter().all(|r| r.numerics == 1), "version 1 throughout");

@@ -958,17 +958,21 @@ optimizer = ["sgd", { name = "adam", learning_rate = 0.01 }]
 
     #[test]
     fn numerics_versions_have_their_own_cells_and_never_mix() {
-        let v1 = parse_str(GOOD).unwrap();
-        assert_eq!(v1.numerics(), Numerics::FOR_NEW_STUDIES);
+        let v1 = parse_str(&GOOD.replace("epochs = 2", "epochs = 2\nnumerics = 1")).unwrap();
+        assert_eq!(v1.numerics(), Numerics::V1);
         assert!(
             !v1.cells[0].config_json.contains("numerics"),
             "version 1 stays out of the canonical config, so recorded ids do not change"
         );
-        let explicit = parse_str(&GOOD.replace("epochs = 2", "epochs = 2\nnumerics = 1")).unwrap();
-        assert_eq!(explicit.cells[0].id, v1.cells[0].id);
+        // A file that names no version is a new study: version 2, written like an explicit 2, so
+        // the cells made before the flip with `numerics = 2` keep their ids.
+        let unnamed = parse_str(GOOD).unwrap();
+        assert_eq!(unnamed.numerics(), Numerics::FOR_NEW_STUDIES);
+        assert_eq!(Numerics::FOR_NEW_STUDIES, Numerics::V2);
         let v2 = parse_str(&GOOD.replace("epochs = 2", "epochs = 2\nnumerics = 2")).unwrap();
         assert_eq!(v2.numerics(), Numerics::V2);
         assert!(v2.cells[0].config_json.ends_with(r#","numerics":2}"#));
+        assert_eq!(unnamed.cells[0].id, v2.cells[0].id);
         assert_ne!(v2.cells[0].id, v1.cells[0].id);
         let by_flag = |numerics| Overrides {
             numerics: Some(numerics),

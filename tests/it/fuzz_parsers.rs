@@ -103,17 +103,17 @@ fn committed(dir: &str, claims: bool) -> Vec<(PathBuf, String)> {
     files
 }
 
-/// Every committed study file (studies/ and studies/next/).
+/// Every committed study file (studies/ and studies/v1/).
 fn study_files() -> Vec<(PathBuf, String)> {
     let mut files = committed("studies", false);
-    files.extend(committed("studies/next", false));
+    files.extend(committed("studies/v1", false));
     files
 }
 
 /// Every committed claims file.
 fn claims_files() -> Vec<(PathBuf, String)> {
     let mut files = committed("studies", true);
-    files.extend(committed("studies/next", true));
+    files.extend(committed("studies/v1", true));
     files
 }
 

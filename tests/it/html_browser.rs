@@ -489,27 +489,12 @@ fn real_browser_renders_sorts_and_links_the_html_reports() {
     browser.screenshot(&shots.join("claims_per_seed.png"));
     assert!(browser.console_errors().is_empty());
 
-    // A tuned study (the fair re-run's schedules, every arm's η tuned): each tuning chart's
-    // points name their arm, seed, tuned value and score and link to their row of the tuning
-    // runs' table, and every tuning run is in some chart.
-    let next = tmp.path().join("next");
-    let tuned = copy_tables(&root.join("results").join("next"), &next);
-    assert!(tuned.iter().any(|s| s == "schedules"), "{tuned:?}");
-    let status = Command::new(env!("CARGO_BIN_EXE_trainbench"))
-        .current_dir(root)
-        .args([
-            "--studies",
-            "studies/next",
-            "report",
-            "schedules",
-            "--results",
-        ])
-        .arg(&next)
-        .stdout(Stdio::null())
-        .status()
-        .unwrap();
-    assert!(status.success(), "trainbench report schedules failed");
-    browser.goto(&next.join("schedules").join("report.html"));
+    // A tuned study (the fair re-run's schedules, every arm's η tuned, its page written by the
+    // `report --all` above): each tuning chart's points name their arm, seed, tuned value and
+    // score and link to their row of the tuning runs' table, and every tuning run is in some
+    // chart.
+    assert!(studies.iter().any(|s| s == "schedules"), "{studies:?}");
+    browser.goto(&results.join("schedules").join("report.html"));
     assert!(browser.console_errors().is_empty());
     let tuning_points = browser.js("return Array.from(document.querySelectorAll('a.hit'))\
            .filter(a => a.getAttribute('href').startsWith('#tune-'))\

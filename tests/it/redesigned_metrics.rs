@@ -31,7 +31,7 @@ fn real_data_quick_mc_dropout_records_signed_calibration_errors_and_reliability_
     let out = trainbench()
         .args([
             "--studies",
-            "studies/next",
+            "studies",
             "study",
             "mc_dropout",
             "--quick",

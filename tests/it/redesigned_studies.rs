@@ -1,6 +1,6 @@
-//! The redesigned studies for the fair re-run (studies/next, issue 11), checked without training
+//! The redesigned studies of the fair re-run (studies/, issue 11), checked without training
 //! anything: every file parses into its grid and tuning budget, computes under numerics version
-//! 2, and every cell and metric its claims file (studies/next/claims.toml) names exists in the
+//! 2, and every cell and metric its claims file (studies/claims.toml) names exists in the
 //! study it names — a check naming a cell the study lacks, or a metric its runs would not
 //! record, fails here instead of giving "no results" after hours of training.
 
@@ -10,7 +10,7 @@ use trainbench::claims::spec::Metric;
 use trainbench::study::{spec, Overrides, Study};
 
 fn next_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("studies/next")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("studies")
 }
 
 /// The redesigned studies; with `workloads`, also issue 13's workload studies (their own checks
@@ -42,9 +42,9 @@ fn every_redesigned_study_parses_runs_version_2_and_mirrors_a_current_one() {
     let studies = studies();
     assert_eq!(studies.len(), 16, "one redesigned file per study");
     for study in &studies {
-        // The same file name as a study of today (the flip moves them over).
+        // The same file name as a version-1 study (the flip moved those to studies/v1).
         let current = Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("studies")
+            .join("studies/v1")
             .join(format!("{}.toml", study.name));
         assert!(current.is_file(), "{} has no current study", study.name);
         for cell in &study.cells {
@@ -128,7 +128,7 @@ fn every_cell_and_metric_the_claims_name_exists_in_its_redesigned_study() {
         let study = studies
             .iter()
             .find(|s| s.name == claim.study)
-            .unwrap_or_else(|| panic!("{}: no study {} in studies/next", claim.id, claim.study));
+            .unwrap_or_else(|| panic!("{}: no study {} in studies", claim.id, claim.study));
         // A check judged per workload is checked as the checks it expands into: the pooled one
         // and one per workload, each of which must find its cells.
         let expanded = trainbench::claims::workloads::expand(claim, study);

@@ -10,15 +10,9 @@ use std::path::{Path, PathBuf};
 
 use trainbench::study::{spec, Overrides, Study};
 
-/// Where the re-run's studies are: studies/next until the flip, studies/ after.
+/// Where the re-run's studies are (studies/next until the flip).
 fn dir() -> PathBuf {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let next = root.join("studies/next");
-    if next.is_dir() {
-        next
-    } else {
-        root.join("studies")
-    }
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("studies")
 }
 
 fn load(path: &Path) -> Study {
