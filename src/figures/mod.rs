@@ -52,7 +52,7 @@ pub const FIGURES: [(&str, &str, &str); 14] = [
     (
         "learning_rate_curves",
         "validation loss per epoch at three constant learning rates",
-        "results/schedules",
+        "results/v1/schedules (version 1's fixed rates)",
     ),
     (
         "one_cycle_schedule",
@@ -279,9 +279,17 @@ impl Context {
             .entry(study.to_string())
             .or_insert_with(|| {
                 let dir = results.join(study);
+                // `v1/NAME` is version 1's study of that name, kept in results/v1.
+                let hint = match study.strip_prefix("v1/") {
+                    Some(name) => format!(
+                        "trainbench --studies studies/v1 study {name} --results {}",
+                        results.join("v1").display()
+                    ),
+                    None => format!("trainbench study {study}"),
+                };
                 if !store::runs_path(&dir).is_file() {
                     return Err(Problem::Missing(format!(
-                        "no results in {} (run `trainbench study {study}`)",
+                        "no results in {} (run `{hint}`)",
                         dir.display()
                     )));
                 }
@@ -290,7 +298,7 @@ impl Context {
                 })?;
                 if runs.is_empty() {
                     return Err(Problem::Missing(format!(
-                        "no recorded runs in {} (run `trainbench study {study}`)",
+                        "no recorded runs in {} (run `{hint}`)",
                         dir.display()
                     )));
                 }

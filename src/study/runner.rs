@@ -930,6 +930,8 @@ mod tests {
             let mut run = crate::results::store::tests::run(seed, false);
             run.cell_id = crossed.cells[0].id.clone();
             run.seed_streams = crossed.seed_streams(seed);
+            // The study resolves to the default numerics version; so were its runs recorded.
+            run.numerics = crossed.cells[0].config.numerics.get();
             runs.push(run);
         }
         let dir = Path::new("results/s");

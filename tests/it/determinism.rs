@@ -86,33 +86,36 @@ fn jobs_1_and_jobs_2_give_bit_identical_metrics() {
 }
 
 #[test]
-fn under_numerics_2_jobs_1_and_jobs_2_give_bit_identical_metrics() {
+fn under_numerics_1_jobs_1_and_jobs_2_give_bit_identical_metrics() {
+    // The default is version 2 (jobs_1_and_jobs_2_give_bit_identical_metrics); version 1, the
+    // arithmetic of results/v1, stays deterministic too.
     let (one, two) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
-    let a = run_version(1, one.path(), Some(2));
-    let b = run_version(2, two.path(), Some(2));
+    let a = run_version(1, one.path(), Some(1));
+    let b = run_version(2, two.path(), Some(1));
     let bits = |runs: &[(String, u64, [f64; 10])]| -> Vec<(String, u64, [u64; 10])> {
         runs.iter()
             .map(|(c, s, m)| (c.clone(), *s, m.map(f64::to_bits)))
             .collect()
     };
     assert_eq!(bits(&a), bits(&b));
-    assert!(a.iter().any(|r| r.2[7] > 0.5), "version 2 trains too");
-    // Version 2's cells are not version 1's.
-    let v1 = spec::parse(Path::new("det.toml"), STUDY, Overrides::default()).unwrap();
+    assert!(a.iter().any(|r| r.2[7] > 0.5), "version 1 trains too");
+    // Version 1's cells are not the default version's.
+    let default = spec::parse(Path::new("det.toml"), STUDY, Overrides::default()).unwrap();
+    assert_eq!(default.numerics().get(), 2);
     assert!(a
         .iter()
-        .all(|(id, _, _)| v1.cells.iter().all(|c| &c.id != id)));
+        .all(|(id, _, _)| default.cells.iter().all(|c| &c.id != id)));
 }
 
 #[test]
 fn results_of_two_numerics_versions_never_mix() {
     let dir = tempfile::tempdir().unwrap();
     run(1, dir.path());
-    let v2 = Overrides {
-        numerics: Some(2),
+    let v1 = Overrides {
+        numerics: Some(1),
         ..Default::default()
     };
-    let study = spec::parse(Path::new("det.toml"), STUDY, v2).unwrap();
+    let study = spec::parse(Path::new("det.toml"), STUDY, v1).unwrap();
     let data = data::synthetic(600, 200, 200, 11);
     let opts = RunnerOptions {
         jobs: 1,
@@ -124,7 +127,7 @@ fn results_of_two_numerics_versions_never_mix() {
     let e = run_study(&study, &data, &opts, &AtomicBool::new(false))
         .unwrap_err()
         .to_string();
-    assert!(e.contains("holds runs of numerics version 1"), "{e}");
+    assert!(e.contains("holds runs of numerics version 2"), "{e}");
     assert!(e.contains("results of different versions never mix"), "{e}");
 }
 

@@ -12,7 +12,7 @@ fn report_means(md: &str, heading: &str) -> Vec<(String, String)> {
     let section = md.split(heading).nth(1).expect("the section");
     section
         .lines()
-        .filter(|l| l.starts_with("| optimizer="))
+        .filter(|l| l.starts_with("| variant="))
         .map(|l| {
             let cells: Vec<&str> = l.split('|').map(str::trim).collect();
             (cells[1].to_string(), cells[4].to_string())

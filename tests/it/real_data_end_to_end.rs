@@ -32,8 +32,9 @@ fn real_data_quick_optimizers_study_records_every_run_and_reports() {
     let runs = ParquetReader::new(std::fs::File::open(study_dir.join("runs.parquet")).unwrap())
         .finish()
         .unwrap();
-    assert_eq!(runs.height(), 27, "9 optimizers × 3 seeds");
-    let optimizers = runs.column("axis.optimizer").unwrap().str().unwrap();
+    // The study's [quick] table: 2 seeds; each optimizer is a variant whose η is tuned first.
+    assert_eq!(runs.height(), 18, "9 optimizers × 2 seeds");
+    let optimizers = runs.column("axis.variant").unwrap().str().unwrap();
     let mut names: Vec<&str> = optimizers.iter().flatten().collect();
     names.sort();
     names.dedup();
@@ -54,10 +55,27 @@ fn real_data_quick_optimizers_study_records_every_run_and_reports() {
     let epochs = ParquetReader::new(std::fs::File::open(study_dir.join("epochs.parquet")).unwrap())
         .finish()
         .unwrap();
-    assert_eq!(epochs.height(), 27);
+    assert_eq!(epochs.height(), 18);
+    // Every arm was tuned first, on tuning seeds, and every tuning run is recorded.
+    let tuning = ParquetReader::new(std::fs::File::open(study_dir.join("tuning.parquet")).unwrap())
+        .finish()
+        .unwrap();
+    let tuned = tuning.column("axis.variant").unwrap().str().unwrap();
+    let mut tuned: Vec<&str> = tuned.iter().flatten().collect();
+    tuned.sort();
+    tuned.dedup();
+    assert_eq!(
+        tuned,
+        names,
+        "every optimizer tuned ({} tuning runs)",
+        tuning.height()
+    );
+    let tuning_seeds = tuning.column("seed").unwrap().u64().unwrap();
+    assert!(tuning_seeds.iter().all(|s| s.is_some_and(|s| s >= 1000)));
 
     let report = std::fs::read_to_string(study_dir.join("report.md")).unwrap();
-    assert!(report.contains("optimizer=adamw"), "{report}");
+    assert!(report.contains("variant=adamw"), "{report}");
+    assert!(report.contains("## Tuning"), "{report}");
     for file in [
         "test_acc.png",
         "test_acc.svg",
@@ -70,7 +88,7 @@ fn real_data_quick_optimizers_study_records_every_run_and_reports() {
         );
     }
     assert!(
-        stdout.contains("optimizer=sgd"),
+        stdout.contains("variant=sgd"),
         "summary table printed: {stdout}"
     );
 }

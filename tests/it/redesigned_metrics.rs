@@ -29,13 +29,7 @@ fn column(runs: &DataFrame, name: &str) -> Vec<f64> {
 fn real_data_quick_mc_dropout_records_signed_calibration_errors_and_reliability_bins() {
     let dir = tempfile::tempdir().unwrap();
     let out = trainbench()
-        .args([
-            "--studies",
-            "studies",
-            "study",
-            "mc_dropout",
-            "--quick",
-        ])
+        .args(["--studies", "studies", "study", "mc_dropout", "--quick"])
         .args([
             "--epochs",
             "1",

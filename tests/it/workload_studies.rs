@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 
 use trainbench::study::{spec, Overrides, Study};
 
-/// Where the re-run's studies are (studies/next until the flip).
+/// Where the re-run's studies are (the top-level studies/ since the flip to numerics version 2).
 fn dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("studies")
 }
