@@ -72,8 +72,10 @@ pub enum Command {
     },
     /// Find, fetch and check a dataset's files (Fashion-MNIST unless --dataset names another).
     Data {
-        /// The dataset: fashion-mnist or mnist (the table in data::catalog).
-        #[arg(long, default_value = "fashion-mnist")]
+        /// The dataset: fashion-mnist or mnist (the table in data::catalog). Global, so that
+        /// `data fetch --dataset mnist` (as the README writes it) works as well as `data
+        /// --dataset mnist fetch`.
+        #[arg(long, global = true, default_value = "fashion-mnist")]
         dataset: String,
         /// What to do.
         #[command(subcommand)]

@@ -76,3 +76,25 @@ fn real_mnist_class_counts_and_mean_pixel_are_the_published_ones() {
     assert_eq!(d.train.labels[..10], [5, 0, 4, 1, 9, 2, 1, 3, 1, 4]);
     assert_eq!(d.test.labels[..10], [7, 2, 1, 0, 4, 1, 4, 9, 5, 9]);
 }
+
+/// The README's command, `trainbench data fetch --dataset mnist`, parses with the option after
+/// the subcommand as well as before it, and finds the real files (loaded above, so cached).
+#[test]
+fn the_dataset_option_goes_before_or_after_the_data_subcommand() {
+    real();
+    for args in [
+        ["data", "fetch", "--dataset", "mnist"],
+        ["data", "--dataset", "mnist", "fetch"],
+        ["data", "info", "--dataset", "mnist"],
+    ] {
+        let out = crate::common::trainbench().args(args).output().unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success(),
+            "{args:?}: {}{stdout}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        // MNIST's test images (their SHA-256 in data::catalog), not Fashion-MNIST's.
+        assert!(stdout.contains("0fa7898d509279e4"), "{args:?}: {stdout}");
+    }
+}
