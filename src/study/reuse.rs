@@ -6,9 +6,11 @@
 //!
 //! Both kinds of runs are taken: tuning runs (`tuning.parquet`) of the study's tuning cells, and
 //! evaluation runs (`runs.parquet`) of its evaluated cells, each with its epochs. The copies are
-//! recorded as this study's runs (their `study` column renamed; everything else, the commit that
-//! made them included, as recorded). Nothing is taken that this study already recorded, and a
-//! missing source is no error: its runs are trained.
+//! recorded as this study's runs: their `study` column renamed, and their cell label and axis
+//! columns this study's (the source's cell `variant=plain` is this study's `dataset=fashion-mnist,
+//! model.kind=mlp, variant=plain`: without its workload axes a report would not know its
+//! workload); everything else, the commit that made them included, as recorded. Nothing is taken
+//! that this study already recorded, and a missing source is no error: its runs are trained.
 
 use std::collections::HashSet;
 use std::path::Path;
@@ -22,6 +24,33 @@ use crate::results::{store, EpochRecord, RunRecord};
 pub struct Taken {
     /// Runs copied now.
     pub runs: usize,
+    /// Runs taken over earlier whose cell label or axes were the source study's, now this
+    /// study's (tables written before take() relabelled).
+    pub relabelled: usize,
+}
+
+/// The label and axes of this study's cell `id`: an evaluated cell, else a tuning candidate.
+fn cell_of<'a>(study: &'a Study, id: &str) -> Option<(&'a str, &'a [(String, String)])> {
+    let tuning_cells = study.tuning.iter().flat_map(|t| t.cells());
+    study
+        .cells
+        .iter()
+        .chain(tuning_cells)
+        .find(|c| c.id == id)
+        .map(|c| (c.label.as_str(), c.axes.as_slice()))
+}
+
+/// Gives `run` this study's label and axes for its cell; whether anything changed.
+fn relabel(study: &Study, run: &mut RunRecord) -> bool {
+    let Some((label, axes)) = cell_of(study, &run.cell_id) else {
+        return false;
+    };
+    if run.cell_label == label && run.axes == axes {
+        return false;
+    }
+    run.cell_label = label.to_string();
+    run.axes = axes.to_vec();
+    true
 }
 
 /// Copies into `runs`/`epochs` (this study's table of kind `tables`) the runs of the source
@@ -46,6 +75,11 @@ pub fn take(
     let recorded: HashSet<(String, u64)> =
         runs.iter().map(|r| (r.cell_id.clone(), r.seed)).collect();
     let mut taken = Taken::default();
+    for run in runs.iter_mut() {
+        if cell_ids.contains(run.cell_id.as_str()) && relabel(study, run) {
+            taken.relabelled += 1;
+        }
+    }
     for run in source_runs {
         if !cell_ids.contains(run.cell_id.as_str())
             || recorded.contains(&(run.cell_id.clone(), run.seed))
@@ -59,6 +93,7 @@ pub fn take(
         }
         let mut run = run;
         run.study.clone_from(&study.name);
+        relabel(study, &mut run);
         runs.push(run);
         taken.runs += 1;
     }

@@ -384,7 +384,7 @@ fn tune_arms(
         &mut runs,
         &mut epochs,
     )?;
-    if taken.runs > 0 {
+    if taken.runs + taken.relabelled > 0 {
         store::save_tables(dir, store::TUNING, &runs, &epochs)?;
         summary.taken_over += taken.runs;
     }
@@ -462,7 +462,7 @@ fn evaluate(
             &mut runs,
             &mut epochs,
         )?;
-        if taken.runs > 0 {
+        if taken.runs + taken.relabelled > 0 {
             store::save(dir, &runs, &epochs)?;
             summary.taken_over += taken.runs;
         }

@@ -143,6 +143,51 @@ fn a_study_takes_over_the_same_cells_runs_and_they_are_what_it_would_train() {
     let (fresh_tuning, _) = store::load_tables(&fresh.join("multi"), store::TUNING).unwrap();
     assert_eq!(bits(&runs), bits(&fresh_runs));
     assert_eq!(bits(&tuning), bits(&fresh_tuning));
+    // ... under this study's labels and axes (`batch_size=16, model.activation=relu`, not the
+    // source's `model.activation=relu`): a report finds each taken run's place in the grid.
+    assert_eq!(labels(&runs), labels(&fresh_runs));
+    assert_eq!(labels(&tuning), labels(&fresh_tuning));
+    assert!(runs
+        .iter()
+        .all(|r| r.axes.iter().any(|(a, _)| a == "batch_size")));
+
+    // Tables that kept the source's labels (taken over before take() relabelled) are relabelled
+    // by the next invocation, which trains nothing.
+    let dir = results.join("multi");
+    let mut stale = runs.clone();
+    for run in &mut stale {
+        if let Some(source) = single_runs.iter().find(|s| s.cell_id == run.cell_id) {
+            run.cell_label.clone_from(&source.cell_label);
+            run.axes.clone_from(&source.axes);
+        }
+    }
+    assert_ne!(labels(&stale), labels(&fresh_runs));
+    store::save(&dir, &stale, &epochs).unwrap();
+    let (_, again) = run("multi", &multi(true), &results);
+    assert_eq!((again.taken_over, again.ran, again.tuning_ran), (0, 0, 0));
+    let (relabelled, _) = store::load(&dir).unwrap();
+    assert_eq!(labels(&relabelled), labels(&fresh_runs));
+    assert_eq!(bits(&relabelled), bits(&fresh_runs));
+}
+
+/// A run's place in its study: cell id, seed, label and axes.
+type Place = (String, u64, String, Vec<(String, String)>);
+
+/// The [`Place`] of every run, sorted.
+fn labels(runs: &[RunRecord]) -> Vec<Place> {
+    let mut out: Vec<_> = runs
+        .iter()
+        .map(|r| {
+            (
+                r.cell_id.clone(),
+                r.seed,
+                r.cell_label.clone(),
+                r.axes.clone(),
+            )
+        })
+        .collect();
+    out.sort();
+    out
 }
 
 #[test]
