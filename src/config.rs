@@ -132,9 +132,9 @@ fn is_default_dataset(name: &String) -> bool {
 /// is the arithmetic of every result recorded before versions existed (gemm 0.15's bits, glibc's
 /// scalar `expf`, dfdx's float order); version 2 is trainbench's own kernels (frozen at merge
 /// 860ee50, before the fair re-run's final runs; the default for new studies since the re-run).
-/// A change that alters any trained number is a new version, never a silent change; results of different
-/// versions never mix (their cells have different ids, and `study` refuses to add runs of one
-/// version to a result set of another).
+/// A change that alters any trained number is a new version, never a silent change; results of
+/// different versions never mix (their cells have different ids, and `study` refuses to add
+/// runs of one version to a result set of another).
 ///
 /// # In a config, absent means version 1, for ever
 ///
@@ -152,9 +152,9 @@ fn is_default_dataset(name: &String) -> bool {
 /// so those cells kept their ids and results. Version 1 stays selectable with `numerics = 1` in
 /// a study's `[base]` (studies/v1's files say so) or `--numerics 1`, and its cells hash as they
 /// always did (no key), so `trainbench --studies studies/v1 verify NAME --results results/v1`
-/// keeps checking the old results. Never make `skip_serializing_if` follow the new-runs default instead: after the
-/// flip that would drop the key from version 2's JSON, changing every version-2 cell id and
-/// making version-1 records read as version 2.
+/// keeps checking the old results. Never make `skip_serializing_if` follow the new-runs
+/// default instead: after the flip that would drop the key from version 2's JSON, changing
+/// every version-2 cell id and making version-1 records read as version 2.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(try_from = "u32", into = "u32")]
 pub struct Numerics(u32);

@@ -73,11 +73,7 @@ pub fn repair(study: &Study, results: &Path, stamp: &str) -> Result<StudyRepair>
 /// The label of the cell `id` of `study` (its evaluation cells, then its tuning candidates'),
 /// else the id itself. `study` may be the study as evaluated after its tuning.
 pub fn cell_label(study: &Study, id: &str) -> String {
-    let tuning_cells = study.tuning.iter().flat_map(|t| t.cells());
     study
-        .cells
-        .iter()
-        .chain(tuning_cells)
-        .find(|c| c.id == id)
+        .cell(id)
         .map_or_else(|| format!("cell {id}"), |c| c.label.clone())
 }

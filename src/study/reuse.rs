@@ -29,27 +29,17 @@ pub struct Taken {
     pub relabelled: usize,
 }
 
-/// The label and axes of this study's cell `id`: an evaluated cell, else a tuning candidate.
-fn cell_of<'a>(study: &'a Study, id: &str) -> Option<(&'a str, &'a [(String, String)])> {
-    let tuning_cells = study.tuning.iter().flat_map(|t| t.cells());
-    study
-        .cells
-        .iter()
-        .chain(tuning_cells)
-        .find(|c| c.id == id)
-        .map(|c| (c.label.as_str(), c.axes.as_slice()))
-}
-
-/// Gives `run` this study's label and axes for its cell; whether anything changed.
+/// Gives `run` this study's label and axes for its cell (an evaluated cell or a tuning
+/// candidate); whether anything changed.
 fn relabel(study: &Study, run: &mut RunRecord) -> bool {
-    let Some((label, axes)) = cell_of(study, &run.cell_id) else {
+    let Some(cell) = study.cell(&run.cell_id) else {
         return false;
     };
-    if run.cell_label == label && run.axes == axes {
+    if run.cell_label == cell.label && run.axes == cell.axes {
         return false;
     }
-    run.cell_label = label.to_string();
-    run.axes = axes.to_vec();
+    run.cell_label.clone_from(&cell.label);
+    run.axes.clone_from(&cell.axes);
     true
 }
 

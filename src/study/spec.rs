@@ -203,12 +203,23 @@ impl Study {
         &self.cells[self.baseline]
     }
 
+    /// Every cell a run of this study can belong to: its evaluated cells, then its tuning
+    /// candidates.
+    pub fn all_cells(&self) -> impl Iterator<Item = &Cell> {
+        let tuned = self.tuning.iter().flat_map(|t| t.cells());
+        self.cells.iter().chain(tuned)
+    }
+
+    /// The cell `id` among [`Study::all_cells`].
+    pub fn cell(&self, id: &str) -> Option<&Cell> {
+        self.all_cells().find(|c| c.id == id)
+    }
+
     /// The datasets the cells train on, each once, in grid order (the default dataset's name
     /// included when a cell uses it).
     pub fn datasets(&self) -> Vec<&str> {
         let mut names: Vec<&str> = Vec::new();
-        let tuned = self.tuning.iter().flat_map(|t| t.cells());
-        for cell in self.cells.iter().chain(tuned) {
+        for cell in self.all_cells() {
             if !names.contains(&cell.config.dataset.as_str()) {
                 names.push(&cell.config.dataset);
             }
