@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The Slurm array test: starts a single-node Slurm cluster from Debian's packages (munge,
-# slurmctld, slurmd; as root, without systemd, see shared notes), runs a small study as an array
-# job of 3 shards plus the dependent merge job that `trainbench emit slurm` writes, and checks
+# slurmctld, slurmd; as root, without systemd, see shared notes), runs a small tuned study as the
+# tuning job, array job of 3 shards and dependent merge job that `trainbench emit slurm` writes, and checks
 # that the merged tables equal the same study run on one machine. Every daemon it started is
 # stopped by PID on exit, even on failure.
 #

@@ -206,6 +206,11 @@ pub struct StudyArgs {
     /// The shard count when the index comes from JOB_COMPLETION_INDEX (Kubernetes Indexed Jobs).
     #[arg(long, value_name = "N")]
     pub shards: Option<usize>,
+    /// Run only a tuned study's tuning (stage by stage, on this machine) and print each arm's
+    /// choice; the evaluation runs are left for a later `study`, e.g. the shards `emit slurm`
+    /// submits after its tuning job.
+    #[arg(long, conflicts_with_all = ["shard", "shards", "until_decided"])]
+    pub tune_only: bool,
     /// Start a new result set: move the recorded results of this study aside (renamed to
     /// `<study>.replaced-<time>`, never deleted) instead of resuming them.
     #[arg(long)]

@@ -541,6 +541,7 @@ fn emit_command(cli: &Cli, args: &EmitArgs) -> anyhow::Result<ExitCode> {
         study: study.name.clone(),
         study_flags,
         shards: args.shards,
+        tuned: study.tuning.is_some(),
         jobs: args.jobs,
         exe: std::env::current_exe()?.display().to_string(),
         workdir: absolute(Path::new("."))?,
@@ -703,6 +704,9 @@ fn study(cli: &Cli, args: &StudyArgs) -> anyhow::Result<ExitCode> {
     if let Some(file) = &sequential_claims {
         return until_decided(args, file, &study, data, &options, &stop);
     }
+    if args.tune_only {
+        return tune_only(&study, data, &options, &stop);
+    }
     let summary = runner::run_study(&study, data, &options, &stop)?;
     if let (Some(source), true) = (&study.reuse, summary.taken_over > 0) {
         eprintln!(
@@ -754,6 +758,50 @@ fn study(cli: &Cli, args: &StudyArgs) -> anyhow::Result<ExitCode> {
     } else {
         ExitCode::FAILURE
     })
+}
+
+/// `study NAME --tune-only`: the tuning of a tuned study and each arm's choice; an untuned study
+/// is refused (it has nothing to tune, and its shards need no tuning job).
+fn tune_only(
+    study: &Study,
+    data: data::Datasets,
+    options: &RunnerOptions,
+    stop: &AtomicBool,
+) -> anyhow::Result<ExitCode> {
+    anyhow::ensure!(
+        study.tuning.is_some(),
+        "study {} has no [tune] table: --tune-only has nothing to tune",
+        study.name
+    );
+    let summary = runner::tune_only(study, data, options, stop)?;
+    eprintln!(
+        "{} tuning runs trained, {} already recorded{}",
+        summary.tuning_ran,
+        summary.tuning_reused,
+        if summary.failed.is_empty() {
+            String::new()
+        } else {
+            format!(", {} failed", summary.failed.len())
+        }
+    );
+    for (label, seed, message) in &summary.failed {
+        eprintln!("failed: {label} seed {seed}: {message}");
+    }
+    if summary.interrupted {
+        eprintln!("interrupted: run the same command again to finish the tuning");
+        return Ok(ExitCode::from(130));
+    }
+    if !summary.failed.is_empty() {
+        return Ok(ExitCode::FAILURE);
+    }
+    let dir = runner::study_dir(&options.results, study);
+    let runs = runner::tuning_runs(study, &dir)?;
+    eprint!("{}", choices(study, &runs));
+    eprintln!(
+        "tuning of {} done; the evaluation runs: `trainbench study {}` (or its shards)",
+        study.name, study.name
+    );
+    Ok(ExitCode::SUCCESS)
 }
 
 /// `study NAME --until-decided`: trains the seeds of each look (10, 20, … up to --max-seeds;

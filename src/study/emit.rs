@@ -2,7 +2,9 @@
 //! Slurm gets a submit script: an sbatch array job (each task a shard, found by trainbench from
 //! SLURM_ARRAY_TASK_ID/SLURM_ARRAY_TASK_COUNT) and the merge as a job that depends on it
 //! (`afterok`, cancelled if a shard fails). Kubernetes gets an Indexed Job (each pod a shard, from
-//! JOB_COMPLETION_INDEX) and a merge Job to apply once it completes.
+//! JOB_COMPLETION_INDEX) and a merge Job to apply once it completes. A tuned study's tuning goes
+//! first, as one job on one machine (its stages depend on each other): the shards train only the
+//! evaluation runs of the settings it chose.
 
 /// What the emitted files run.
 #[derive(Debug, Clone)]
@@ -13,6 +15,9 @@ pub struct EmitSpec {
     pub study_flags: Vec<String>,
     /// Number of shards.
     pub shards: usize,
+    /// Whether the study tunes its arms first (a `[tune]` table): then a tuning job runs before
+    /// the shards.
+    pub tuned: bool,
     /// Parallel runs (and CPUs) per shard.
     pub jobs: usize,
     /// The trainbench executable (absolute).
@@ -62,13 +67,26 @@ fn shell_line(words: &[String]) -> String {
         .join(" ")
 }
 
-/// A bash script that submits the study as a Slurm array job plus its merge job.
+/// A bash script that submits the study as a Slurm array job plus its merge job (after a tuning
+/// job, for a tuned study).
 pub fn slurm(spec: &EmitSpec) -> String {
     let name = format!("trainbench-{}", spec.study);
     let logs = format!("{}/{}/slurm", spec.results, spec.study);
     let jobs = spec.jobs.to_string();
     let mut shard = command(spec, &["study"]);
     shard.extend(["--jobs", &jobs, "--no-progress", "--results", &spec.results].map(String::from));
+    let mut tune = command(spec, &["study"]);
+    tune.extend(
+        [
+            "--tune-only",
+            "--jobs",
+            &jobs,
+            "--no-progress",
+            "--results",
+            &spec.results,
+        ]
+        .map(String::from),
+    );
     let mut merge = command(spec, &["merge"]);
     merge.extend(["--results".to_string(), spec.results.clone()]);
     let mut extra = String::new();
@@ -78,17 +96,43 @@ pub fn slurm(spec: &EmitSpec) -> String {
     if let Some(t) = &spec.time {
         extra.push_str(&format!("#SBATCH --time={}\n", shell_quote(t)));
     }
+    let workdir = shell_quote(&spec.workdir);
+    let logs = shell_quote(&logs);
+    // A tuned study: the tuning job first, and the array only once it succeeded.
+    let (tuning, array_dependency, tuning_echo) = if spec.tuned {
+        (
+            format!(
+                r#"tuning_job=$(sbatch --parsable <<'SBATCH'
+#!/usr/bin/env bash
+#SBATCH --job-name={name}-tuning
+#SBATCH --ntasks=1
+#SBATCH --cpus-per-task={jobs}
+#SBATCH --output={logs}/tuning.out
+{extra}cd {workdir}
+exec {tune}
+SBATCH
+)
+
+"#,
+                tune = shell_line(&tune),
+            ),
+            r#" --dependency=afterok:"$tuning_job" --kill-on-invalid-dep=yes"#,
+            "tuning job $tuning_job, then ",
+        )
+    } else {
+        (String::new(), "", "")
+    };
     format!(
         r#"#!/usr/bin/env bash
 # Study '{study}' as a Slurm array of {n} shards, then the merge of their results.
 # Made by `trainbench emit slurm`; submit it with `bash <this file>`. Each task finds its shard in
 # SLURM_ARRAY_TASK_ID/SLURM_ARRAY_TASK_COUNT and writes write-once run files, so a requeued or
-# repeated task is harmless; the merge runs only when every shard succeeded (afterok).
+# repeated task is harmless; the merge runs only when every shard succeeded (afterok).{tuned_note}
 set -euo pipefail
 cd {workdir}
 mkdir -p {logs}
 
-array_job=$(sbatch --parsable <<'SBATCH'
+{tuning}array_job=$(sbatch --parsable{array_dependency} <<'SBATCH'
 #!/usr/bin/env bash
 #SBATCH --job-name={name}
 #SBATCH --array=0-{last}
@@ -111,13 +155,17 @@ exec {merge}
 SBATCH
 )
 
-echo "array job $array_job ({n} shards), merge job $merge_job; logs in {logs}"
+echo "{tuning_echo}array job $array_job ({n} shards), merge job $merge_job; logs in {logs}"
 "#,
         study = spec.study,
         n = spec.shards,
         last = spec.shards.saturating_sub(1),
-        workdir = shell_quote(&spec.workdir),
-        logs = shell_quote(&logs),
+        tuned_note = if spec.tuned {
+            "\n# The study tunes its arms first: one tuning job (its stages depend on each other) runs\n\
+             # before the array, whose shards train the evaluation runs of the chosen settings."
+        } else {
+            ""
+        },
         shard = shell_line(&shard),
         merge = shell_line(&merge),
     )
@@ -194,12 +242,34 @@ spec:
             pvc = serde_json::to_string(&spec.pvc).expect("a string serializes"),
         )
     };
+    let mut tune = command(spec, &["study"]);
+    tune.extend(
+        [
+            "--tune-only",
+            "--jobs",
+            &jobs,
+            "--no-progress",
+            "--results",
+            "/results",
+        ]
+        .map(String::from),
+    );
+    let tuning = if spec.tuned {
+        format!(
+            "# The study tunes its arms first: apply the tuning Job (one pod; its stages depend on\n\
+             # each other) and wait for it before the shards:\n\
+             #   kubectl wait --for=condition=complete --timeout=24h job/{name}-tuning\n{}---\n",
+            job(&format!("{name}-tuning"), false, &tune, &jobs)
+        )
+    } else {
+        String::new()
+    };
     format!(
         "# Study '{study}' as a Kubernetes Indexed Job of {n} shards (each pod reads its shard from\n\
          # JOB_COMPLETION_INDEX), then a merge Job. Made by `trainbench emit k8s`. Kubernetes has no\n\
-         # job dependencies: apply the first document, wait for it, then apply the second:\n\
+         # job dependencies: apply each document in turn, waiting for each to complete, e.g.\n\
          #   kubectl wait --for=condition=complete --timeout=24h job/{name}\n\
-         # Results live on the PersistentVolumeClaim '{pvc}' mounted at /results.\n{shards_job}---\n{merge_job}",
+         # Results live on the PersistentVolumeClaim '{pvc}' mounted at /results.\n{tuning}{shards_job}---\n{merge_job}",
         study = spec.study,
         n = spec.shards,
         pvc = spec.pvc,
@@ -217,6 +287,7 @@ mod tests {
             study: "optimizers".into(),
             study_flags: vec!["--quick".into()],
             shards: 4,
+            tuned: false,
             jobs: 2,
             exe: "/opt/trainbench/bin/trainbench".into(),
             workdir: "/home/me/my repo".into(),
@@ -249,6 +320,39 @@ mod tests {
             .output()
             .unwrap();
         assert!(check.status.success(), "{check:?}");
+    }
+
+    #[test]
+    fn a_tuned_study_tunes_in_one_job_before_the_array() {
+        let script = slurm(&EmitSpec {
+            tuned: true,
+            ..spec()
+        });
+        let tuning = script.find("--tune-only").expect("a tuning job");
+        let array = script.find("#SBATCH --array=0-3").expect("an array job");
+        assert!(tuning < array, "{script}");
+        assert!(script.contains(
+            r#"array_job=$(sbatch --parsable --dependency=afterok:"$tuning_job" --kill-on-invalid-dep=yes"#
+        ), "{script}");
+        assert!(!slurm(&spec()).contains("tune-only"));
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("submit.sh");
+        std::fs::write(&path, &script).unwrap();
+        let check = std::process::Command::new("bash")
+            .arg("-n")
+            .arg(&path)
+            .output()
+            .unwrap();
+        assert!(check.status.success(), "{check:?}");
+        let yaml = k8s(&EmitSpec {
+            tuned: true,
+            ..spec()
+        });
+        assert_eq!(yaml.matches("kind: Job").count(), 3, "{yaml}");
+        assert!(
+            yaml.find("name: trainbench-optimizers-tuning").unwrap()
+                < yaml.find("completionMode").unwrap()
+        );
     }
 
     #[test]

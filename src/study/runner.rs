@@ -362,6 +362,28 @@ pub fn run_study<'a>(
     Ok(summary)
 }
 
+/// Runs only a tuned study's tuning under `opts.results` (stage by stage, as [`run_study`] does
+/// first), so that shards can then train the evaluation runs of the chosen settings: a tuning's
+/// stages depend on each other, so it runs on one machine. An untuned study has nothing to tune.
+pub fn tune_only<'a>(
+    study: &Study,
+    data: impl Into<Datasets<'a>>,
+    opts: &RunnerOptions,
+    stop: &AtomicBool,
+) -> Result<RunSummary> {
+    let datasets = data.into();
+    let dir = study_dir(&opts.results, study);
+    let mut summary = RunSummary::default();
+    if study.tuning.is_none() {
+        return Ok(summary);
+    }
+    std::fs::create_dir_all(&dir).map_err(|e| Error::io("creating", &dir, e))?;
+    let _lock = Lock::acquire(&dir)?;
+    sweep_leftovers(&dir)?;
+    tune_arms(study, &datasets, opts, stop, &dir, &mut summary)?;
+    Ok(summary)
+}
+
 /// Trains a tuned study's missing tuning runs, stage by stage over every arm, recording each in
 /// `tuning.parquet` at once; returns the recorded tuning runs (all of them, unless a run failed
 /// or Ctrl-C stopped it, which `summary` says).
