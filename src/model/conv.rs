@@ -8,11 +8,17 @@
 //! On dfdx's `Cpu`, [`patches`] and [`max_pool`] are single ops with their own backward (a
 //! scatter-add of the patch gradients; the gradient of a window's maximum goes to its first
 //! maximal element, as JAX's `reduce_window` gradient does); other devices take dfdx's `gather`
-//! (with a mask for the zero padding) and `max`, whose gradient is shared among tied maxima. What
+//! (with a mask for the zero padding) and `max`, whose gradient is shared among tied maxima. The
+//! `Cpu` ops read their input's buffer as it lies, which is row-major for every op's output and
+//! batch (one copy into a reused scratch buffer, not dfdx's strided `as_vec`), build the patch
+//! matrix row by row without zero-filling it first, and pool with branch-free comparisons, in
+//! the order of the value-by-value loop (`visit`) that the tests hold them to. What
 //! a layer of the network does with these (kernel, bias, activation, batch norm per channel) is
 //! `network.rs`'s.
 
 use std::any::Any;
+use std::cell::RefCell;
+use std::ops::Range;
 
 use dfdx::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -165,7 +171,7 @@ impl Window {
     /// of one window row that falls inside the input: `length` values contiguous both in the
     /// input (consecutive columns, every channel) and in the patch row. The runs come in the
     /// order of [`Window::visit`], so a loop over each run's values in turn touches the same
-    /// values in the same order as `visit` (the `Cpu` ops' fast loop; same bits).
+    /// values in the same order as `visit` (the `Cpu` patches' scatter-add backward; same bits).
     fn runs(&self, batch: usize, mut f: impl FnMut(usize, usize, usize, usize)) {
         let (oh, ow) = self.out();
         let (pt, pl) = self.pad_before();
@@ -198,6 +204,135 @@ impl Window {
             }
         }
     }
+}
+
+impl Window {
+    /// For each output row, the window rows (i) inside the input, not in the padding; for each
+    /// output column, the window columns (j) inside it: the rows and columns `runs` and `visit`
+    /// keep (empty where none is). Worked out once per op, not per position.
+    fn inside(&self) -> (Vec<Range<usize>>, Vec<Range<usize>>) {
+        let (oh, ow) = self.out();
+        let (pt, pl) = self.pad_before();
+        let (kh, kw) = self.size;
+        let spans = |outs: usize, pad: usize, n: usize, k: usize| {
+            (0..outs)
+                .map(|o| {
+                    let start = o * self.stride;
+                    pad.saturating_sub(start).min(k)..(n + pad).saturating_sub(start).min(k)
+                })
+                .collect()
+        };
+        (
+            spans(oh, pt, self.height, kh),
+            spans(ow, pl, self.width, kw),
+        )
+    }
+
+    /// The patch matrix of the `batch` images in `values` (row-major, batch × h·w·c), built row
+    /// by row, every value written once (copied, or a zero in the padding): no zero-filled
+    /// buffer first, and one slice copy per window row inside the input.
+    fn im2col(&self, values: &[f32], batch: usize) -> Vec<f32> {
+        let (oh, ow) = self.out();
+        let (pt, pl) = self.pad_before();
+        let (kh, kw) = self.size;
+        let c = self.channels;
+        let (rows_of, cols_of) = self.inside();
+        let mut out = Vec::with_capacity(batch * oh * ow * self.patch_len());
+        let zeros = |out: &mut Vec<f32>, n: usize| out.resize(out.len() + n, 0.0);
+        for image in values.chunks_exact(self.in_len()).take(batch) {
+            for (oy, rows) in rows_of.iter().enumerate() {
+                for (ox, cols) in cols_of.iter().enumerate() {
+                    let cols = cols.clone();
+                    if cols.is_empty() {
+                        zeros(&mut out, self.patch_len());
+                        continue;
+                    }
+                    let x = ox * self.stride + cols.start - pl;
+                    for i in 0..kh {
+                        if !rows.contains(&i) {
+                            zeros(&mut out, kw * c);
+                            continue;
+                        }
+                        let y = oy * self.stride + i - pt;
+                        zeros(&mut out, cols.start * c);
+                        let run = &image[(y * self.width + x) * c..][..cols.len() * c];
+                        out.extend_from_slice(run);
+                        zeros(&mut out, (kw - cols.end) * c);
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    /// Max pooling of the `batch` images in `values` (row-major): each output's value and the
+    /// flat input index it came from. Each (output, channel) takes its window's values in
+    /// `visit`'s order (window row, then column), the first one as the start and each later
+    /// one that is greater (`>`: a NaN never wins and, first, is never beaten) in its place:
+    /// the comparisons the `runs` loop made, without its per-value "first?" test.
+    fn pool(&self, values: &[f32], batch: usize) -> (Vec<f32>, Vec<usize>) {
+        let (oh, ow) = self.out();
+        let (pt, pl) = self.pad_before();
+        let c = self.channels;
+        let len = batch * oh * ow * c;
+        let (rows_of, cols_of) = self.inside();
+        let (mut out, mut argmax) = (Vec::with_capacity(len), Vec::with_capacity(len));
+        for (n, image) in values.chunks_exact(self.in_len()).take(batch).enumerate() {
+            for (oy, rows) in rows_of.iter().enumerate() {
+                for (ox, cols) in cols_of.iter().enumerate() {
+                    let start = out.len();
+                    for i in rows.clone() {
+                        let y = oy * self.stride + i - pt;
+                        for j in cols.clone() {
+                            let pixel = (y * self.width + ox * self.stride + j - pl) * c;
+                            let base = n * self.in_len() + pixel;
+                            let values = &image[pixel..][..c];
+                            if out.len() == start {
+                                // The window's first value starts every channel.
+                                out.extend_from_slice(values);
+                                argmax.extend(base..base + c);
+                                continue;
+                            }
+                            let best = out[start..].iter_mut().zip(&mut argmax[start..]);
+                            for (ch, ((top, slot), &v)) in best.zip(values).enumerate() {
+                                (*top, *slot) = keep_greater((*top, *slot), (v, base + ch));
+                            }
+                        }
+                    }
+                    debug_assert_eq!(out.len(), start + c, "a window with no input value");
+                }
+            }
+        }
+        (out, argmax)
+    }
+}
+
+/// `new` if its value is greater (`>`: false when either is NaN), else `best`, by bit masks
+/// rather than a branch: on real data the comparison is a coin toss, and the compiler turns an
+/// `if` here into a branch whose mispredictions took most of the pooling's time.
+fn keep_greater(best: (f32, usize), new: (f32, usize)) -> (f32, usize) {
+    let take = (new.0 > best.0) as u32;
+    let (m32, m) = (take.wrapping_neg(), (take as usize).wrapping_neg());
+    let value = (best.0.to_bits() & !m32) | (new.0.to_bits() & m32);
+    (f32::from_bits(value), (best.1 & !m) | (new.1 & m))
+}
+
+/// Calls `f` with the values of `x` (a `Cpu` matrix laid out row-major, as every op's output
+/// is), copied into this thread's scratch buffer: dfdx's `as_vec` walks a strided index value
+/// by value into a new vector; this is one memcpy into memory reused from call to call.
+fn with_values<T, R>(x: &Matrix<Cpu, T>, f: impl FnOnce(&[f32]) -> R) -> R {
+    thread_local! {
+        static SCRATCH: RefCell<Vec<f32>> = const { RefCell::new(Vec::new()) };
+    }
+    let n = x.shape().0 * x.shape().1;
+    SCRATCH.with(|scratch| {
+        let mut scratch = scratch.borrow_mut();
+        if scratch.len() < n {
+            scratch.resize(n, 0.0);
+        }
+        x.copy_into(&mut scratch[..n]);
+        f(&scratch[..n])
+    })
 }
 
 /// `x` as `B`, which must be its type (a tensor of `D` as one of `Cpu` when `D` is `Cpu`).
@@ -249,12 +384,8 @@ fn cpu_patches<T: 'static>(
 ) -> Matrix<Cpu, T> {
     let (x, mut tape) = x.split_tape();
     let batch = x.shape().0;
-    let values = x.as_vec();
     let cols = shape.1;
-    let mut out = vec![0.0; shape.0 * cols];
-    window.runs(batch, |p, k, i, len| {
-        out[p * cols + k..][..len].copy_from_slice(&values[i..i + len]);
-    });
+    let out = with_values(&x, |values| window.im2col(values, batch));
     let out = x.device().tensor_from_vec(out, shape);
     if let Some(tape) = (&mut tape as &mut dyn Any).downcast_mut::<OwnedTape<f32, Cpu>>() {
         let (out_ghost, x_ghost) = (out.ghost(), x.ghost());
@@ -337,29 +468,8 @@ fn cpu_max_pool<T: 'static>(
 ) -> Matrix<Cpu, T> {
     let (x, mut tape) = x.split_tape();
     let batch = x.shape().0;
-    let values = x.as_vec();
-    let c = window.channels;
-    // argmax[p·c + ch]: the input index of output p's maximum in channel ch.
-    let mut argmax: Vec<usize> = vec![usize::MAX; shape.0 * shape.1];
-    // out[p·c + ch]: that maximum's value, kept beside its index.
-    let mut out: Vec<f32> = vec![0.0; shape.0 * shape.1];
-    // A run starts at a channel-0 value (its window offset is a multiple of c), so its values
-    // go channel by channel, one pixel after another, in `visit`'s order.
-    window.runs(batch, |p, _, i, len| {
-        let slots = &mut argmax[p * c..][..c];
-        let best = &mut out[p * c..][..c];
-        for (n, pixel) in values[i..i + len].chunks_exact(c).enumerate() {
-            let start = i + n * c;
-            let pairs = slots.iter_mut().zip(best.iter_mut()).zip(pixel);
-            for (ch, ((slot, top), &v)) in pairs.enumerate() {
-                // NaN never wins and is never beaten, as in a `>`-based reduce.
-                if *slot == usize::MAX || v > *top {
-                    *slot = start + ch;
-                    *top = v;
-                }
-            }
-        }
-    });
+    // out[p·c + ch]: output p's maximum in channel ch; argmax[p·c + ch]: its input index.
+    let (out, argmax) = with_values(&x, |values| window.pool(values, batch));
     let out = x.device().tensor_from_vec(out, shape);
     if let Some(tape) = (&mut tape as &mut dyn Any).downcast_mut::<OwnedTape<f32, Cpu>>() {
         let (out_ghost, x_ghost) = (out.ghost(), x.ghost());
@@ -423,6 +533,54 @@ mod tests {
                 walked.extend((0..len).map(|t| (p, k + t, i + t)))
             });
             assert_eq!(walked, visited, "{w:?}");
+        }
+    }
+
+    /// `im2col` and `pool` against `visit` value by value (the loop the `Cpu` ops ran before):
+    /// the same patch matrix, and the same maxima and argmaxima with ties (the first maximum
+    /// wins) and NaNs (a first NaN is kept, a later one never wins).
+    #[test]
+    fn im2col_and_pool_give_what_visit_gives() {
+        use rand::{Rng, SeedableRng};
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(7);
+        for w in [
+            window(28, 28, 1, 5, 1, Padding::Same),
+            window(14, 14, 6, 5, 1, Padding::Valid),
+            window(28, 28, 6, 2, 2, Padding::Valid),
+            window(5, 6, 2, 3, 1, Padding::Same),
+            window(5, 6, 2, 3, 2, Padding::Valid),
+            window(5, 5, 1, 2, 2, Padding::Same),
+            window(7, 5, 3, 4, 3, Padding::Same),
+            window(3, 3, 2, 5, 1, Padding::Same),
+        ] {
+            let batch = 3;
+            // Few distinct values (ties), some NaNs.
+            let values: Vec<f32> = (0..batch * w.in_len())
+                .map(|_| match rng.gen_range(0..10) {
+                    0 => f32::NAN,
+                    k => (k % 4) as f32 - 1.5,
+                })
+                .collect();
+            let (oh, ow) = w.out();
+            let positions = batch * oh * ow;
+            let mut patches = vec![0.0; positions * w.patch_len()];
+            let (c, mut top, mut slot) = (
+                w.channels,
+                vec![0.0f32; positions * w.channels],
+                vec![usize::MAX; positions * w.channels],
+            );
+            w.visit(batch, |p, k, i| {
+                patches[p * w.patch_len() + k] = values[i];
+                let o = p * c + k % c;
+                if slot[o] == usize::MAX || values[i] > top[o] {
+                    (slot[o], top[o]) = (i, values[i]);
+                }
+            });
+            let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+            assert_eq!(bits(&w.im2col(&values, batch)), bits(&patches), "{w:?}");
+            let (out, argmax) = w.pool(&values, batch);
+            assert_eq!(argmax, slot, "{w:?}");
+            assert_eq!(bits(&out), bits(&top), "{w:?}");
         }
     }
 
