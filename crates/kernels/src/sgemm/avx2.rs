@@ -17,33 +17,40 @@ pub(super) unsafe fn tile(t: Tile) {
     #[cfg(target_arch = "x86_64")]
     {
         macro_rules! rows {
-            ($nv:literal, $ak:literal) => {
+            ($nv:literal, $ak:literal, $mb:literal) => {
                 match t.rows {
-                    1 => kernel::<1, $nv, $ak>(t),
-                    2 => kernel::<2, $nv, $ak>(t),
-                    3 => kernel::<3, $nv, $ak>(t),
-                    4 => kernel::<4, $nv, $ak>(t),
-                    5 => kernel::<5, $nv, $ak>(t),
-                    _ => kernel::<6, $nv, $ak>(t),
+                    1 => kernel::<1, $nv, $ak, $mb>(t),
+                    2 => kernel::<2, $nv, $ak, $mb>(t),
+                    3 => kernel::<3, $nv, $ak, $mb>(t),
+                    4 => kernel::<4, $nv, $ak, $mb>(t),
+                    5 => kernel::<5, $nv, $ak, $mb>(t),
+                    _ => kernel::<6, $nv, $ak, $mb>(t),
                 }
             };
         }
-        match (t.cols > 8, t.a_rows_contiguous()) {
-            (true, true) => rows!(2, true),
-            (false, true) => rows!(1, true),
-            (true, false) => rows!(2, false),
-            (false, false) => rows!(1, false),
+        // B read in place has nothing readable past the tile's last column: mask that vector.
+        let mask_b = t.b_rs != NR as isize && !t.cols.is_multiple_of(8);
+        match (t.cols > 8, t.a_rows_contiguous(), mask_b) {
+            (true, true, false) => rows!(2, true, false),
+            (false, true, false) => rows!(1, true, false),
+            (true, false, false) => rows!(2, false, false),
+            (false, false, false) => rows!(1, false, false),
+            (true, true, true) => rows!(2, true, true),
+            (false, true, true) => rows!(1, true, true),
+            (true, false, true) => rows!(2, false, true),
+            (false, false, true) => rows!(1, false, true),
         }
     }
     #[cfg(not(target_arch = "x86_64"))]
     unreachable!("the AVX2 path on another architecture ({t:?})")
 }
 
-/// C's tile of `R` rows and `V` vectors (C's last vector masked to `t.cols`; B's panel is
-/// padded with zeros to whole vectors). `AK`: A's rows are contiguous along k.
+/// C's tile of `R` rows and `V` vectors (C's last vector masked to `t.cols`; a packed B panel
+/// is padded with zeros to whole vectors). `AK`: A's rows are contiguous along k. `MB`: B's
+/// last vector is loaded masked (B read in place; see the AVX-512 kernel).
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
-unsafe fn kernel<const R: usize, const V: usize, const AK: bool>(t: Tile) {
+unsafe fn kernel<const R: usize, const V: usize, const AK: bool, const MB: bool>(t: Tile) {
     let tail = (t.cols - (V - 1) * 8) as i32;
     // Lane l is loaded and stored when its mask element's sign bit is set (l < tail).
     let last = _mm256_cmpgt_epi32(
@@ -69,7 +76,11 @@ unsafe fn kernel<const R: usize, const V: usize, const AK: bool>(t: Tile) {
     for kk in 0..t.kc {
         let mut bv = [_mm256_setzero_ps(); V];
         for (v, x) in bv.iter_mut().enumerate() {
-            *x = _mm256_loadu_ps(b.add(v * 8));
+            *x = if MB && v == V - 1 {
+                _mm256_maskload_ps(b.add(v * 8), last)
+            } else {
+                _mm256_loadu_ps(b.add(v * 8))
+            };
         }
         for (r, row) in acc.iter_mut().enumerate() {
             let value = if AK { *rows[r].add(kk) } else { *a.add(r) };
@@ -79,7 +90,7 @@ unsafe fn kernel<const R: usize, const V: usize, const AK: bool>(t: Tile) {
             }
         }
         a = a.offset(t.a_cs);
-        b = b.add(NR);
+        b = b.offset(t.b_rs);
     }
     for (r, row) in acc.iter().enumerate() {
         let c = t.c.offset(r as isize * t.c_rs);

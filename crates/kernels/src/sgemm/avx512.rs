@@ -18,44 +18,49 @@ pub(super) unsafe fn tile(t: Tile) {
     #[cfg(target_arch = "x86_64")]
     {
         macro_rules! rows {
-            ($nv:literal, $ak:literal) => {
+            ($nv:literal, $ak:literal, $mb:literal) => {
                 match t.rows {
-                    1 => kernel::<1, $nv, $ak>(t),
-                    2 => kernel::<2, $nv, $ak>(t),
-                    3 => kernel::<3, $nv, $ak>(t),
-                    4 => kernel::<4, $nv, $ak>(t),
-                    5 => kernel::<5, $nv, $ak>(t),
-                    6 => kernel::<6, $nv, $ak>(t),
-                    7 => kernel::<7, $nv, $ak>(t),
-                    _ => kernel::<8, $nv, $ak>(t),
+                    1 => kernel::<1, $nv, $ak, $mb>(t),
+                    2 => kernel::<2, $nv, $ak, $mb>(t),
+                    3 => kernel::<3, $nv, $ak, $mb>(t),
+                    4 => kernel::<4, $nv, $ak, $mb>(t),
+                    5 => kernel::<5, $nv, $ak, $mb>(t),
+                    6 => kernel::<6, $nv, $ak, $mb>(t),
+                    7 => kernel::<7, $nv, $ak, $mb>(t),
+                    _ => kernel::<8, $nv, $ak, $mb>(t),
                 }
             };
         }
         macro_rules! vectors {
-            ($ak:literal) => {
+            ($ak:literal, $mb:literal) => {
                 match t.cols.div_ceil(16) {
-                    1 => rows!(1, $ak),
-                    2 => rows!(2, $ak),
-                    _ => rows!(3, $ak),
+                    1 => rows!(1, $ak, $mb),
+                    2 => rows!(2, $ak, $mb),
+                    _ => rows!(3, $ak, $mb),
                 }
             };
         }
-        if t.a_rows_contiguous() {
-            vectors!(true)
-        } else {
-            vectors!(false)
+        // B read in place has nothing readable past the tile's last column: mask that vector.
+        let mask_b = t.b_rs != NR as isize && !t.cols.is_multiple_of(16);
+        match (t.a_rows_contiguous(), mask_b) {
+            (true, false) => vectors!(true, false),
+            (true, true) => vectors!(true, true),
+            (false, false) => vectors!(false, false),
+            (false, true) => vectors!(false, true),
         }
     }
     #[cfg(not(target_arch = "x86_64"))]
     unreachable!("the AVX-512 path on another architecture ({t:?})")
 }
 
-/// C's tile of `R` rows and `V` vectors (C's last vector masked to `t.cols`; B's panel is
-/// padded with zeros to whole vectors, so its loads need no mask). `AK`: A's rows are
-/// contiguous along k (else each k's rows are).
+/// C's tile of `R` rows and `V` vectors (C's last vector masked to `t.cols`; a packed B panel
+/// is padded with zeros to whole vectors, so its loads need no mask). `AK`: A's rows are
+/// contiguous along k (else each k's rows are). `MB`: B's last vector is loaded masked (B read
+/// in place, its tile not a whole number of vectors wide); the masked lanes feed only
+/// accumulators that are never stored.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f")]
-unsafe fn kernel<const R: usize, const V: usize, const AK: bool>(t: Tile) {
+unsafe fn kernel<const R: usize, const V: usize, const AK: bool, const MB: bool>(t: Tile) {
     let tail = t.cols - (V - 1) * 16;
     let last: __mmask16 = if tail >= 16 {
         0xffff
@@ -84,7 +89,12 @@ unsafe fn kernel<const R: usize, const V: usize, const AK: bool>(t: Tile) {
         ($u:expr) => {
             let mut bv = [_mm512_setzero_ps(); V];
             for (v, x) in bv.iter_mut().enumerate() {
-                *x = _mm512_loadu_ps(b.add($u * NR + v * 16));
+                let at = b.offset($u * t.b_rs + v as isize * 16);
+                *x = if MB && v == V - 1 {
+                    _mm512_maskz_loadu_ps(last, at)
+                } else {
+                    _mm512_loadu_ps(at)
+                };
             }
             for (r, row) in acc.iter_mut().enumerate() {
                 let value = if AK {
@@ -109,7 +119,7 @@ unsafe fn kernel<const R: usize, const V: usize, const AK: bool>(t: Tile) {
             *p = p.add(4);
         }
         a = a.offset(4 * t.a_cs);
-        b = b.add(4 * NR);
+        b = b.offset(4 * t.b_rs);
     }
     for _ in 0..t.kc % 4 {
         step!(0);
@@ -117,7 +127,7 @@ unsafe fn kernel<const R: usize, const V: usize, const AK: bool>(t: Tile) {
             *p = p.add(1);
         }
         a = a.offset(t.a_cs);
-        b = b.add(NR);
+        b = b.offset(t.b_rs);
     }
     for (r, row) in acc.iter().enumerate() {
         let c = t.c.offset(r as isize * t.c_rs);

@@ -16,7 +16,9 @@
 //! Cᵀ = Bᵀ·Aᵀ; another layout goes through a contiguous copy). As GotoBLAS: columns in blocks of
 //! [`NC`], k in blocks of at most [`KC`] with B's block packed into panels of NR columns (a plain
 //! copy when B's rows are contiguous, as in the forward pass and the kernel gradient; a transpose
-//! in 8 × 8 blocks when its columns are, as the input gradient's Wᵀ), then a microkernel per
+//! in 8 × 8 blocks when its columns are, as the input gradient's Wᵀ; read in place, unpacked,
+//! when its rows are contiguous and C has at most 64 rows, as the forward pass at batch 32, where
+//! few tiles would reuse the packed copy), then a microkernel per
 //! MR × NR tile of C, which keeps the tile in registers over the block and reads A in place when
 //! its rows or its columns are contiguous (packing it otherwise): MR = 8, NR = 48 with AVX-512
 //! (24 of 32 registers), MR = 6, NR = 16 with AVX2 (12 of 16), MR = 4 portably. C's last columns use masked loads
@@ -57,6 +59,9 @@ const NC: usize = 1024;
 /// Rows of A per pass over a block's B panels (MC × KC floats, 128 KiB, stay in L2). A multiple
 /// of every path's MR, so that tiles do not straddle two passes.
 const MC: usize = 240;
+
+/// Up to this many rows of C, a B with contiguous rows is read in place, not packed.
+const B_IN_PLACE_MAX_ROWS: usize = 64;
 
 /// C (m × n) ← A (m × k) · B (k × n), each element summed as the module header says, on up to
 /// `threads` threads of the current rayon pool (each element by one thread: the split changes
@@ -259,7 +264,14 @@ unsafe fn serial(
     let blocks = k.div_ceil(KC);
     let kc_max = k.div_ceil(blocks);
     let nc = NC.min(n);
-    let b_len = nc.div_ceil(nr) * nr * kc_max;
+    // B is read in place when its rows are contiguous and few rows of A reuse each panel (the
+    // forward pass at a small batch): packing would copy all of B for a few tiles' use.
+    let b_in_place = b.cs == 1 && m <= B_IN_PLACE_MAX_ROWS;
+    let b_len = if b_in_place {
+        0
+    } else {
+        nc.div_ceil(nr) * nr * kc_max
+    };
     // A is read in place when its rows or its columns are contiguous; else packed per block.
     let a_in_place = a.cs == 1 || a.rs == 1;
     let a_len = if a_in_place {
@@ -287,11 +299,17 @@ unsafe fn serial(
             }
             for j0 in (0..n).step_by(nc) {
                 let cols = nc.min(n - j0);
-                pack_b(path, at(b, k0, j0), b.rs, b.cs, cols, kc, nr, b_pack);
+                if !b_in_place {
+                    pack_b(path, at(b, k0, j0), b.rs, b.cs, cols, kc, nr, b_pack);
+                }
                 for i1 in (0..m).step_by(MC) {
                     let rows_end = (i1 + MC).min(m);
                     for jr in (0..cols).step_by(nr) {
-                        let b_panel = b_pack.as_ptr().add(jr * kc);
+                        let (b_panel, b_rs) = if b_in_place {
+                            (at(b, k0, j0 + jr), b.rs)
+                        } else {
+                            (b_pack.as_ptr().add(jr * kc), nr as isize)
+                        };
                         for i0 in (i1..rows_end).step_by(mr) {
                             let (a_ptr, a_rs, a_cs) = if a_in_place {
                                 (at(a, i0, k0), a.rs, a.cs)
@@ -305,6 +323,7 @@ unsafe fn serial(
                                 a_rs,
                                 a_cs,
                                 b: b_panel,
+                                b_rs,
                                 c: at(c, i0, j0 + jr),
                                 c_rs: c.rs,
                                 rows: mr.min(rows_end - i0),
@@ -431,8 +450,11 @@ struct Tile {
     /// A's row and k strides; one of them is 1 (see [`Tile::a_rows_contiguous`]).
     a_rs: isize,
     a_cs: isize,
-    /// B's packed panel: NR values per k.
+    /// B's panel: its first value of the tile's columns, packed (NR values per k, zeros past
+    /// the last column) or in place (B's own rows; nothing past `cols` may be read).
     b: *const f32,
+    /// B's k stride: NR when packed, B's row stride in place.
+    b_rs: isize,
     /// C's first element of the tile, rows `c_rs` apart.
     c: *mut f32,
     c_rs: isize,

@@ -20,7 +20,7 @@ pub(super) unsafe fn tile(t: Tile) {
         }
     }
     for kk in 0..t.kc {
-        let b = t.b.add(kk * NR);
+        let b = t.b.offset(kk as isize * t.b_rs);
         for (r, row) in acc.iter_mut().enumerate().take(t.rows) {
             let a = *t.a.offset(r as isize * t.a_rs + kk as isize * t.a_cs);
             for (j, x) in row.iter_mut().enumerate().take(t.cols) {
