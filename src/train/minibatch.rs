@@ -160,7 +160,8 @@ fn train_minibatches_from<D: Device<f32>>(
     for epoch in 1..=plan.epochs {
         hooks.begin_epoch(epoch, model, step)?;
         shuffle(&mut indices, order);
-        for batch in indices.chunks(plan.batch_size) {
+        let mut batches = indices.chunks(plan.batch_size).peekable();
+        while let Some(batch) = batches.next() {
             let Some(learning_rate) = hooks.learning_rate(done, epoch, step)? else {
                 return Ok(done);
             };
@@ -170,7 +171,13 @@ fn train_minibatches_from<D: Device<f32>>(
                 Some(data) => data.gather(dev, batch),
                 None => {
                     fill_images(plan.split, batch, &mut x);
-                    let xt = dev.tensor_from_vec(x.clone(), (batch.len(), INPUTS));
+                    if let Some(next) = batches.peek() {
+                        prefetch_images(plan.split, next);
+                    }
+                    // The filled buffer becomes the tensor (no copy); the next is a fresh one.
+                    let filled =
+                        std::mem::replace(&mut x, Vec::with_capacity(plan.batch_size * INPUTS));
+                    let xt = dev.tensor_from_vec(filled, (batch.len(), INPUTS));
                     let one_hot = classes.map(|n| {
                         fill_one_hot(&labels, n, &mut y);
                         dev.tensor_from_vec(y.clone(), (batch.len(), n))
@@ -245,6 +252,26 @@ fn fill_images(split: &Split, indices: &[usize], x: &mut Vec<f32>) {
     for &i in indices {
         x.extend_from_slice(&split.images[i * INPUTS..(i + 1) * INPUTS]);
     }
+}
+
+/// Asks the CPU to start loading the images `indices` of `split` into its caches, so that the
+/// next minibatch's gather, issued a step later, finds them there: the images sit at random
+/// places in 172 MB, and the gather's cache and TLB misses were 5% of a study's training time
+/// at batch 32. A hint only: it changes no value.
+fn prefetch_images(split: &Split, indices: &[usize]) {
+    #[cfg(target_arch = "x86_64")]
+    for &i in indices {
+        for line in split.images[i * INPUTS..(i + 1) * INPUTS].chunks(16) {
+            // SAFETY: prefetching reads nothing architecturally; the address is in bounds.
+            unsafe {
+                std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T1 }>(
+                    line.as_ptr().cast(),
+                );
+            }
+        }
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = (split, indices);
 }
 
 /// Writes `labels` one-hot over `classes` columns into `y` (cleared first).
