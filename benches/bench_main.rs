@@ -17,6 +17,11 @@
 
 mod benchmarks;
 
+/// The `trainbench` binary's allocator (src/main.rs says why), so that a bench times what a
+/// training run does.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() {
     // Criterion would reject the option, so it is handled before criterion sees the arguments.
     if std::env::args().skip(1).any(|arg| arg == "--flops") {

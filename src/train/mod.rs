@@ -95,24 +95,37 @@ pub struct RunOutcome {
     pub cpu_path: &'static str,
 }
 
-/// Tells the C allocator (glibc's) to keep freed memory for reuse: a training step allocates
-/// and frees a buffer per tensor op, and those of a dense layer's size (about 1 MB) would
-/// otherwise be mapped afresh from the OS and page-faulted in every time (a third of a step's
-/// time for the chapter's MLP at batch 32). Blocks under 32 MiB come from the heap, which is
-/// trimmed only when 256 MiB lie free at its top. Process-wide, done once; [`train_run`] and
-/// the learning-rate finder call it. Changes no number.
+/// Tells the allocator to keep freed memory for reuse: a training step allocates and frees a
+/// buffer per tensor op, and those of a dense layer's size (about 1 MB) would otherwise be
+/// mapped afresh from the OS and page-faulted in every time (a third of a step's time for the
+/// chapter's MLP at batch 32). Process-wide, done once; the binary calls it first thing,
+/// [`train_run`] and the learning-rate finder again (for a library user). Changes no number.
+///
+/// - mimalloc (the `trainbench` binary's and the benches' allocator): freed memory stays
+///   committed instead of being purged 10 ms later (the chapter MLP's study ran 4% slower with
+///   purging than with glibc, 4% faster without it).
+/// - glibc's malloc (the tests', a library user's): blocks under 32 MiB come from the heap,
+///   which is trimmed only when 256 MiB lie free at its top.
 pub fn tune_allocator() {
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    {
-        static TUNED: std::sync::Once = std::sync::Once::new();
-        TUNED.call_once(|| {
-            // SAFETY: mallopt only sets allocator parameters; any value is valid to pass.
-            unsafe {
-                libc::mallopt(libc::M_MMAP_THRESHOLD, 32 << 20);
-                libc::mallopt(libc::M_TRIM_THRESHOLD, 256 << 20);
+    static TUNED: std::sync::Once = std::sync::Once::new();
+    TUNED.call_once(|| {
+        // mimalloc's `mi_option_purge_delay` (mimalloc.h, v2: between `eager_commit_delay`, 14,
+        // and `use_numa_nodes`, 16, which libmimalloc-sys names; this one it does not). Set only
+        // where the option at that index has the purge delay's documented default, 10 (ms).
+        const PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
+        // SAFETY: reading and setting an allocator option; any index and value are valid.
+        unsafe {
+            if libmimalloc_sys::mi_option_get(PURGE_DELAY) == 10 {
+                libmimalloc_sys::mi_option_set(PURGE_DELAY, -1);
             }
-        });
-    }
+        }
+        #[cfg(all(target_os = "linux", target_env = "gnu"))]
+        // SAFETY: mallopt only sets allocator parameters; any value is valid to pass.
+        unsafe {
+            libc::mallopt(libc::M_MMAP_THRESHOLD, 32 << 20);
+            libc::mallopt(libc::M_TRIM_THRESHOLD, 256 << 20);
+        }
+    });
 }
 
 /// Named extra metrics of a run.
