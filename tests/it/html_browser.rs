@@ -85,6 +85,12 @@ impl Driver {
 
     /// Sends a WebDriver command and returns its `value`; a WebDriver error fails the test.
     fn send(&self, method: &str, path: &str, body: Option<Value>) -> Value {
+        self.try_send(method, path, body)
+            .unwrap_or_else(|why| panic!("{why}"))
+    }
+
+    /// Sends a WebDriver command: its `value`, or what went wrong.
+    fn try_send(&self, method: &str, path: &str, body: Option<Value>) -> Result<Value, String> {
         let url = format!("{}{path}", self.base);
         let response = match (method, body) {
             ("GET", _) => self.agent.get(&url).call(),
@@ -95,15 +101,14 @@ impl Driver {
                 .header("Content-Type", "application/json")
                 .send(body.unwrap_or(json!({})).to_string()),
         };
-        let mut response = response.unwrap_or_else(|e| panic!("{method} {path}: {e}"));
+        let mut response = response.map_err(|e| format!("{method} {path}: {e}"))?;
         let status = response.status();
         let text = response.body_mut().read_to_string().unwrap();
         let value: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
-        assert!(
-            status.is_success(),
-            "{method} {path}: HTTP {status}: {text}"
-        );
-        value["value"].clone()
+        if !status.is_success() {
+            return Err(format!("{method} {path}: HTTP {status}: {text}"));
+        }
+        Ok(value["value"].clone())
     }
 }
 
@@ -206,8 +211,24 @@ impl<'a> Browser<'a> {
             .collect()
     }
 
+    /// A screenshot of the page into `to`. Tried up to three times: on a loaded machine
+    /// chromedriver's capture of a long page can time out ("aborted by navigation: Not attached
+    /// to an active page", seen once in CI on claims.html) although the page is fine, and the
+    /// screenshot is for people to look at, not what the test checks.
     fn screenshot(&self, to: &Path) {
-        let v = self.cmd("GET", "/screenshot", None);
+        let path = format!("/session/{}/screenshot", self.session);
+        let mut tries = 0;
+        let v = loop {
+            tries += 1;
+            match self.driver.try_send("GET", &path, None) {
+                Ok(v) => break v,
+                Err(why) if tries < 3 => {
+                    eprintln!("screenshot {}: try {tries} failed: {why}", to.display());
+                    std::thread::sleep(Duration::from_secs(2));
+                }
+                Err(why) => panic!("{why}"),
+            }
+        };
         let png = base64_decode(v.as_str().expect("base64 PNG"));
         assert_eq!(&png[1..4], b"PNG");
         std::fs::write(to, png).unwrap();
