@@ -154,7 +154,6 @@ fn train_minibatches_from<D: Device<f32>>(
         Target::Inputs => None,
     };
     let on_device = gather.then(|| OnDevice::upload(dev, plan.split, plan.images, classes));
-    let mut x = Vec::with_capacity(plan.batch_size * INPUTS);
     let mut y = Vec::with_capacity(plan.batch_size * classes.unwrap_or(0));
     let mut done = 0u64;
     for epoch in 1..=plan.epochs {
@@ -170,14 +169,11 @@ fn train_minibatches_from<D: Device<f32>>(
             let (xt, one_hot) = match &on_device {
                 Some(data) => data.gather(dev, batch),
                 None => {
-                    fill_images(plan.split, batch, &mut x);
+                    let images = gather_images(plan.split, batch);
                     if let Some(next) = batches.peek() {
                         prefetch_images(plan.split, next);
                     }
-                    // The filled buffer becomes the tensor (no copy); the next is a fresh one.
-                    let filled =
-                        std::mem::replace(&mut x, Vec::with_capacity(plan.batch_size * INPUTS));
-                    let xt = dev.tensor_from_vec(filled, (batch.len(), INPUTS));
+                    let xt = dev.tensor_from_vec(images, (batch.len(), INPUTS));
                     let one_hot = classes.map(|n| {
                         fill_one_hot(&labels, n, &mut y);
                         dev.tensor_from_vec(y.clone(), (batch.len(), n))
@@ -246,12 +242,14 @@ impl<D: Device<f32>> OnDevice<D> {
     }
 }
 
-/// Copies the images `indices` of `split` into `x` (cleared first).
-fn fill_images(split: &Split, indices: &[usize], x: &mut Vec<f32>) {
-    x.clear();
+/// The images `indices` of `split`, one after another: a fresh buffer that becomes the
+/// minibatch's tensor as it is (no copy).
+fn gather_images(split: &Split, indices: &[usize]) -> Vec<f32> {
+    let mut x = Vec::with_capacity(indices.len() * INPUTS);
     for &i in indices {
         x.extend_from_slice(&split.images[i * INPUTS..(i + 1) * INPUTS]);
     }
+    x
 }
 
 /// Asks the CPU to start loading the images `indices` of `split` into its caches, so that the

@@ -153,8 +153,14 @@ impl<'a> Browser<'a> {
     }
 
     fn cmd(&self, method: &str, path: &str, body: Option<Value>) -> Value {
+        self.try_cmd(method, path, body)
+            .unwrap_or_else(|why| panic!("{why}"))
+    }
+
+    /// [`Browser::cmd`] returning what went wrong instead of failing the test.
+    fn try_cmd(&self, method: &str, path: &str, body: Option<Value>) -> Result<Value, String> {
         self.driver
-            .send(method, &format!("/session/{}{path}", self.session), body)
+            .try_send(method, &format!("/session/{}{path}", self.session), body)
     }
 
     fn goto(&self, path: &Path) {
@@ -216,11 +222,10 @@ impl<'a> Browser<'a> {
     /// to an active page", seen once in CI on claims.html) although the page is fine, and the
     /// screenshot is for people to look at, not what the test checks.
     fn screenshot(&self, to: &Path) {
-        let path = format!("/session/{}/screenshot", self.session);
         let mut tries = 0;
         let v = loop {
             tries += 1;
-            match self.driver.try_send("GET", &path, None) {
+            match self.try_cmd("GET", "/screenshot", None) {
                 Ok(v) => break v,
                 Err(why) if tries < 3 => {
                     eprintln!("screenshot {}: try {tries} failed: {why}", to.display());
