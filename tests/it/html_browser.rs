@@ -85,12 +85,6 @@ impl Driver {
 
     /// Sends a WebDriver command and returns its `value`; a WebDriver error fails the test.
     fn send(&self, method: &str, path: &str, body: Option<Value>) -> Value {
-        self.try_send(method, path, body)
-            .unwrap_or_else(|why| panic!("{why}"))
-    }
-
-    /// Sends a WebDriver command: its `value`, or what went wrong.
-    fn try_send(&self, method: &str, path: &str, body: Option<Value>) -> Result<Value, String> {
         let url = format!("{}{path}", self.base);
         let response = match (method, body) {
             ("GET", _) => self.agent.get(&url).call(),
@@ -101,14 +95,15 @@ impl Driver {
                 .header("Content-Type", "application/json")
                 .send(body.unwrap_or(json!({})).to_string()),
         };
-        let mut response = response.map_err(|e| format!("{method} {path}: {e}"))?;
+        let mut response = response.unwrap_or_else(|e| panic!("{method} {path}: {e}"));
         let status = response.status();
         let text = response.body_mut().read_to_string().unwrap();
         let value: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
-        if !status.is_success() {
-            return Err(format!("{method} {path}: HTTP {status}: {text}"));
-        }
-        Ok(value["value"].clone())
+        assert!(
+            status.is_success(),
+            "{method} {path}: HTTP {status}: {text}"
+        );
+        value["value"].clone()
     }
 }
 
@@ -153,19 +148,30 @@ impl<'a> Browser<'a> {
     }
 
     fn cmd(&self, method: &str, path: &str, body: Option<Value>) -> Value {
-        self.try_cmd(method, path, body)
-            .unwrap_or_else(|why| panic!("{why}"))
-    }
-
-    /// [`Browser::cmd`] returning what went wrong instead of failing the test.
-    fn try_cmd(&self, method: &str, path: &str, body: Option<Value>) -> Result<Value, String> {
         self.driver
-            .try_send(method, &format!("/session/{}{path}", self.session), body)
+            .send(method, &format!("/session/{}{path}", self.session), body)
     }
 
+    /// Opens `path` and waits until it is the loaded page. A link clicked just before can still
+    /// be navigating on a loaded machine and replace this navigation (seen in CI: the next
+    /// page's rows not there yet, and a screenshot "aborted by navigation"), so the page is
+    /// checked, and asked for again, until it is the one wanted.
     fn goto(&self, path: &Path) {
         let url = format!("file://{}", path.display());
-        self.cmd("POST", "/url", Some(json!({ "url": url })));
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            self.cmd("POST", "/url", Some(json!({ "url": url })));
+            for _ in 0..20 {
+                let here = self.js(
+                    "return document.readyState === 'complete' ? location.href.split('#')[0] : '';",
+                );
+                if here.as_str() == Some(url.as_str()) {
+                    return;
+                }
+                std::thread::sleep(Duration::from_millis(100));
+            }
+            assert!(Instant::now() < deadline, "{url} did not load in 30 s");
+        }
     }
 
     fn js(&self, script: &str) -> Value {
@@ -217,23 +223,8 @@ impl<'a> Browser<'a> {
             .collect()
     }
 
-    /// A screenshot of the page into `to`. Tried up to three times: on a loaded machine
-    /// chromedriver's capture of a long page can time out ("aborted by navigation: Not attached
-    /// to an active page", seen once in CI on claims.html) although the page is fine, and the
-    /// screenshot is for people to look at, not what the test checks.
     fn screenshot(&self, to: &Path) {
-        let mut tries = 0;
-        let v = loop {
-            tries += 1;
-            match self.try_cmd("GET", "/screenshot", None) {
-                Ok(v) => break v,
-                Err(why) if tries < 3 => {
-                    eprintln!("screenshot {}: try {tries} failed: {why}", to.display());
-                    std::thread::sleep(Duration::from_secs(2));
-                }
-                Err(why) => panic!("{why}"),
-            }
-        };
+        let v = self.cmd("GET", "/screenshot", None);
         let png = base64_decode(v.as_str().expect("base64 PNG"));
         assert_eq!(&png[1..4], b"PNG");
         std::fs::write(to, png).unwrap();
