@@ -115,39 +115,80 @@ fn cpu_matmul_kernel_grad(x: Matrix<Cpu>, w: &Matrix<Cpu>) -> Matrix<Cpu, OwnedT
         debug_assert_eq!(slot.len(), fan_in * cols);
         // dfdx's backward, xᵀ·∂z: the very gemm call its matmul makes for
         // `x.permute().matmul(∂z)` into a fresh buffer (m = fan_in, n = cols, k = rows; xᵀ
-        // with x's strides swapped; C not read), so the same bits under every numerics version.
+        // with x's strides swapped; C not read), which dfdx then adds onto the zero gradient
+        // (a −0 becomes +0): the same bits under every numerics version.
         // SAFETY: xs is rows × fan_in, dz rows × cols and the slot fan_in × cols, all
         // contiguous and row-major; the slot overlaps neither.
-        unsafe {
-            gemm::gemm(
-                fan_in,
-                cols,
-                rows,
-                slot.as_mut_ptr(),
-                1,
-                cols as isize,
-                false,
-                xs.as_ptr(),
-                fan_in as isize,
-                1,
-                dz.as_ptr(),
-                1,
-                cols as isize,
-                0.0f32,
-                1.0f32,
-                false,
-                false,
-                false,
-                gemm::Parallelism::Rayon(rayon::current_num_threads()),
-            );
-        }
-        // dfdx adds the product onto the zero gradient: -0 becomes +0.
-        for g in slot.iter_mut() {
-            *g += 0.0;
-        }
+        unsafe { kernel_gradient_into(slot, &xs, &dz, (fan_in, cols, rows)) };
         Ok(())
     });
     z.put_tape(tape)
+}
+
+/// slot (m × n) ← 0 + xᵀ·∂z, for x (k × m) and ∂z (k × n), all contiguous and row-major: the
+/// product into the slot, then +0 added to each element. Under version 2 the microkernel adds
+/// the +0 as it stores ([`kernels::sgemm::Init::ZeroAdded`]); under version 1 a pass over the
+/// slot does, after gemm 0.15's product (the pass was a twentieth of a batch-32 step).
+///
+/// # Safety
+/// `x`, `dz` and `slot` must hold k × m, k × n and m × n values.
+unsafe fn kernel_gradient_into(
+    slot: &mut [f32],
+    x: &[f32],
+    dz: &[f32],
+    (m, n, k): (usize, usize, usize),
+) {
+    debug_assert!(x.len() >= k * m && dz.len() >= k * n && slot.len() >= m * n);
+    if kernels::numerics::current() >= kernels::numerics::V2 {
+        use kernels::sgemm::{sgemm, Init, Strided};
+        // gemm's entry's rule: small products on the calling thread (no bit depends on it).
+        let threads = if m * n * k < gemm::PARALLEL_MIN_MACS {
+            1
+        } else {
+            rayon::current_num_threads()
+        };
+        let c = Strided {
+            ptr: slot.as_mut_ptr(),
+            rs: n as isize,
+            cs: 1,
+        };
+        let a = Strided {
+            ptr: x.as_ptr(),
+            rs: 1,
+            cs: m as isize,
+        };
+        let b = Strided {
+            ptr: dz.as_ptr(),
+            rs: n as isize,
+            cs: 1,
+        };
+        sgemm(m, n, k, c, Init::ZeroAdded, a, b, threads);
+        return;
+    }
+    gemm::gemm(
+        m,
+        n,
+        k,
+        slot.as_mut_ptr(),
+        1,
+        n as isize,
+        false,
+        x.as_ptr(),
+        m as isize,
+        1,
+        dz.as_ptr(),
+        1,
+        n as isize,
+        0.0f32,
+        1.0f32,
+        false,
+        false,
+        false,
+        gemm::Parallelism::Rayon(rayon::current_num_threads()),
+    );
+    for g in slot.iter_mut() {
+        *g += 0.0;
+    }
 }
 
 /// z + b broadcast over the rows of z, recorded on z's tape when it has one. z must be a fresh

@@ -109,7 +109,7 @@ fn multiply(
                 for j in 0..n {
                     let ci = (i as isize * c_rs + j as isize * c_cs) as usize;
                     let mut acc = match l.init {
-                        Init::Zero => 0.0f32,
+                        Init::Zero | Init::ZeroAdded => 0.0f32,
                         Init::Dst => c[ci],
                     };
                     for kk in 0..k {
@@ -117,7 +117,11 @@ fn multiply(
                         let y = b[(kk as isize * b_s.0 + j as isize * b_s.1) as usize];
                         acc = x.mul_add(y, acc);
                     }
-                    c[ci] = acc;
+                    c[ci] = if l.init == Init::ZeroAdded {
+                        acc + 0.0
+                    } else {
+                        acc
+                    };
                 }
             }
         }
@@ -173,6 +177,12 @@ fn a_dense_layers_products_equal_the_plain_loop_on_every_path() {
             ..row_major(Init::Dst)
         };
         check((fan_in, fan_out, batch), kernel_gradient, seed);
+        // The same into a fresh slot, as trainbench's kernel gradient writes it.
+        let fresh_gradient = Layout {
+            init: Init::ZeroAdded,
+            ..kernel_gradient
+        };
+        check((fan_in, fan_out, batch), fresh_gradient, seed);
         // ∂x += ∂z·Wᵀ: B = Wᵀ has contiguous columns (packed).
         let input_gradient = Layout {
             b_row_major: false,
@@ -198,7 +208,7 @@ fn random_shapes_and_layouts_equal_the_plain_loop_on_every_path() {
             a_row_major: rng.gen(),
             b_row_major: rng.gen(),
             c: [CLayout::RowMajor, CLayout::ColumnMajor, CLayout::Padded][rng.gen_range(0..3)],
-            init: if rng.gen() { Init::Zero } else { Init::Dst },
+            init: [Init::Zero, Init::Dst, Init::ZeroAdded][rng.gen_range(0..3)],
         };
         check(shape, layout, seed);
     }
@@ -214,9 +224,58 @@ fn an_empty_depth_clears_or_keeps_c() {
     };
     check((3, 5, 0), l(Init::Zero), 1);
     check((3, 5, 0), l(Init::Dst), 1);
+    check((3, 5, 0), l(Init::ZeroAdded), 1);
     assert!(
         multiply((3, 5, 0), l(Init::Zero), Some((path::detected(), 1)), 1)
             .iter()
             .all(|&x| x == 0)
     );
+}
+
+/// A chain whose exact sum is a tiny negative number rounds to −0: `Init::Zero` keeps it,
+/// `Init::ZeroAdded` stores +0 (as a product added onto a zeroed gradient), on every path and
+/// for a tile's every position (full vectors and the masked tail).
+#[test]
+fn zero_added_turns_a_negative_zero_sum_into_plus_zero() {
+    let (m, n, k) = (9, 50, 3);
+    // Every product is −1e-30 · 1e-30 = −1e-60, far below the least subnormal.
+    let a = vec![-1e-30f32; m * k];
+    let b = vec![1e-30f32; k * n];
+    for p in paths() {
+        let _path = path::narrow(p);
+        for (init, sign) in [(Init::Zero, true), (Init::ZeroAdded, false)] {
+            let mut c = vec![f32::NAN; m * n];
+            // SAFETY: the buffers hold the row-major matrices the strides describe.
+            unsafe {
+                sgemm(
+                    m,
+                    n,
+                    k,
+                    Strided {
+                        ptr: c.as_mut_ptr(),
+                        rs: n as isize,
+                        cs: 1,
+                    },
+                    init,
+                    Strided {
+                        ptr: a.as_ptr(),
+                        rs: k as isize,
+                        cs: 1,
+                    },
+                    Strided {
+                        ptr: b.as_ptr(),
+                        rs: n as isize,
+                        cs: 1,
+                    },
+                    1,
+                )
+            };
+            assert!(
+                c.iter().all(|x| *x == 0.0 && x.is_sign_negative() == sign),
+                "{init:?} on {}: {:?}",
+                p.name(),
+                &c[..4]
+            );
+        }
+    }
 }

@@ -132,6 +132,11 @@ unsafe fn kernel<const R: usize, const V: usize, const AK: bool, const MB: bool>
     for (r, row) in acc.iter().enumerate() {
         let c = t.c.offset(r as isize * t.c_rs);
         for (v, &x) in row.iter().enumerate() {
+            let x = if t.plus_zero {
+                _mm512_add_ps(x, _mm512_setzero_ps())
+            } else {
+                x
+            };
             if v == V - 1 {
                 _mm512_mask_storeu_ps(c.add(v * 16), last, x);
             } else {

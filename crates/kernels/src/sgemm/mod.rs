@@ -39,6 +39,11 @@ pub enum Init {
     Zero,
     /// At C's value: C ← C + A·B, summed into C.
     Dst,
+    /// At +0, and +0 added to each finished chain: C ← A·B + 0 (C is not read), the bits of a
+    /// product made apart and then added onto a zeroed buffer, as dfdx adds a fresh product to
+    /// a zero gradient (a −0 sum, from a tiny negative product that rounded to zero, comes out
+    /// +0). In the microkernel's store, so it costs no pass over C of its own.
+    ZeroAdded,
 }
 
 /// A strided matrix operand: element (i, j) at `ptr + i·rs + j·cs`.
@@ -253,7 +258,7 @@ unsafe fn serial(
 ) {
     debug_assert_eq!(c.cs, 1);
     if k == 0 {
-        if init == Init::Zero {
+        if init != Init::Dst {
             for i in 0..m {
                 std::ptr::write_bytes(at(c, i, 0), 0, n);
             }
@@ -294,6 +299,7 @@ unsafe fn serial(
             // The first block starts each chain where the caller asked; later ones go on from
             // the partial sums stored in C.
             let from_c = init == Init::Dst || block > 0;
+            let plus_zero = init == Init::ZeroAdded && block + 1 == blocks;
             if !a_in_place {
                 pack_a(at(a, 0, k0), a.rs, a.cs, m, kc, mr, a_pack);
             }
@@ -329,6 +335,7 @@ unsafe fn serial(
                                 rows: mr.min(rows_end - i0),
                                 cols: nr.min(cols - jr),
                                 from_c,
+                                plus_zero,
                             };
                             match path {
                                 Path::Avx512 => avx512::tile(tile),
@@ -462,6 +469,8 @@ struct Tile {
     cols: usize,
     /// Start the chains from C's values (else from +0).
     from_c: bool,
+    /// Add +0 to each chain before it is stored ([`Init::ZeroAdded`]'s last block).
+    plus_zero: bool,
 }
 
 impl Tile {

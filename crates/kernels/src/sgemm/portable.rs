@@ -31,7 +31,7 @@ pub(super) unsafe fn tile(t: Tile) {
     for (r, row) in acc.iter().enumerate().take(t.rows) {
         let c = t.c.offset(r as isize * t.c_rs);
         for (j, &x) in row.iter().enumerate().take(t.cols) {
-            *c.add(j) = x;
+            *c.add(j) = if t.plus_zero { x + 0.0 } else { x };
         }
     }
 }
