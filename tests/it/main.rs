@@ -22,6 +22,7 @@ mod gemm_routes;
 mod html_browser;
 mod inference_reference;
 mod interleaved_stats;
+mod kernels_descent;
 mod kernels_exp;
 mod kernels_sgemm;
 mod kernels_special;

@@ -17,9 +17,13 @@
 //!   sigmoid, each with a stated maximum error and the same bits on every path, written once
 //!   over [`lanes`]'s vector operations (which also hold a copy of [`exp`]'s arithmetic).
 //!
+//! - [`descent`]: the plain gradient-descent update, vectorized; exact operations only, so
+//!   the same bits on every path under every version.
+//!
 //! Nothing here knows about dfdx, tensors or training: plain slices and raw matrices only, so
 //! that both the gemm stand-in (crates/gemm) and trainbench can depend on it.
 
+pub mod descent;
 pub mod erf;
 pub mod exp;
 pub(crate) mod lanes;
