@@ -3,7 +3,7 @@
 
 use dfdx::prelude::*;
 
-use super::{Dense, Kind, Mlp, Op, Param};
+use super::{Dense, Kind, Mlp, Op, Param, Trainable};
 
 impl<D: Device<f32>> Mlp<D> {
     /// The same function for inference with every BN layer folded into a neighbouring dense
@@ -45,7 +45,8 @@ impl<D: Device<f32>> Mlp<D> {
 fn fold_after<D: Device<f32>>(d: &mut Dense<D>, s: &[f32], t: &[f32]) {
     let (fan_in, fan_out) = (d.fan_in(), d.fan_out());
     let kernel = &mut d.kernel;
-    for row in kernel.host.chunks_exact_mut(fan_out) {
+    let mut scaled = kernel.values().to_vec();
+    for row in scaled.chunks_exact_mut(fan_out) {
         for (w, &sj) in row.iter_mut().zip(s) {
             *w = (*w as f64 * sj as f64) as f32;
         }
@@ -53,8 +54,9 @@ fn fold_after<D: Device<f32>>(d: &mut Dense<D>, s: &[f32], t: &[f32]) {
     kernel.tensor = kernel
         .tensor
         .device()
-        .tensor_from_vec(kernel.host.clone(), (fan_in, fan_out));
-    let old = d.bias.as_ref().map(|b| b.host.clone());
+        .tensor_from_vec(scaled.clone(), (fan_in, fan_out));
+    kernel.set_values(scaled);
+    let old = d.bias.as_ref().map(|b| b.values().to_vec());
     let bias: Vec<f32> = (0..fan_out)
         .map(|j| {
             let b = old.as_ref().map_or(0.0, |b| b[j] as f64);
@@ -72,9 +74,9 @@ fn fold_after<D: Device<f32>>(d: &mut Dense<D>, s: &[f32], t: &[f32]) {
 /// Folds a BN that precedes `d` into it: rows scaled by `s`, bias b + tW.
 fn fold_before<D: Device<f32>>(d: &mut Dense<D>, s: &[f32], t: &[f32]) {
     let (fan_in, fan_out) = (d.fan_in(), d.fan_out());
-    let old = d.kernel.host.clone();
+    let old = d.kernel.values().to_vec();
     let mut bias: Vec<f64> = match &d.bias {
-        Some(b) => b.host.iter().map(|&v| v as f64).collect(),
+        Some(b) => b.values().iter().map(|&v| v as f64).collect(),
         None => vec![0.0; fan_out],
     };
     for i in 0..fan_in {

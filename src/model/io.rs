@@ -9,7 +9,7 @@ use std::path::Path;
 use dfdx::prelude::*;
 use safetensors::tensor::{Dtype, SafeTensors, TensorView};
 
-use super::{Mlp, ModelSpec, Op};
+use super::{Mlp, ModelSpec, Op, Trainable};
 use crate::error::{Error, Result};
 
 const FORMAT: &str = "trainbench-mlp-1";
@@ -27,19 +27,21 @@ impl<D: Device<f32>> Mlp<D> {
             };
             match op {
                 Op::Dense(d) => {
-                    add("kernel", vec![d.fan_in(), d.fan_out()], &d.kernel.host);
+                    add("kernel", vec![d.fan_in(), d.fan_out()], d.kernel.values());
                     if let Some(b) = &d.bias {
-                        add("bias", vec![b.host.len()], &b.host);
+                        add("bias", vec![b.values().len()], b.values());
                     }
                 }
                 Op::Norm(n) => {
                     let units = n.moving_mean.len();
-                    add("gamma", vec![units], &n.gamma.host);
-                    add("beta", vec![units], &n.beta.host);
+                    add("gamma", vec![units], n.gamma.values());
+                    add("beta", vec![units], n.beta.values());
                     add("moving_mean", vec![units], &n.moving_mean);
                     add("moving_variance", vec![units], &n.moving_variance);
                 }
-                Op::Activation { param: Some(p), .. } => add("param", vec![p.host.len()], &p.host),
+                Op::Activation { param: Some(p), .. } => {
+                    add("param", vec![p.values().len()], p.values())
+                }
                 _ => {}
             }
         }
@@ -135,24 +137,24 @@ impl<D: Device<f32>> Mlp<D> {
         for op in &mut self.ops {
             match op {
                 Op::Dense(d) => {
-                    take(&mut d.kernel.host);
-                    d.kernel.tensor.copy_from(&d.kernel.host);
+                    take(d.kernel.values_mut());
+                    d.kernel.sync();
                     if let Some(b) = &mut d.bias {
-                        take(&mut b.host);
-                        b.tensor.copy_from(&b.host);
+                        take(b.values_mut());
+                        b.sync();
                     }
                 }
                 Op::Norm(n) => {
-                    take(&mut n.gamma.host);
-                    n.gamma.tensor.copy_from(&n.gamma.host);
-                    take(&mut n.beta.host);
-                    n.beta.tensor.copy_from(&n.beta.host);
+                    take(n.gamma.values_mut());
+                    n.gamma.sync();
+                    take(n.beta.values_mut());
+                    n.beta.sync();
                     take(&mut n.moving_mean);
                     take(&mut n.moving_variance);
                 }
                 Op::Activation { param: Some(p), .. } => {
-                    take(&mut p.host);
-                    p.tensor.copy_from(&p.host);
+                    take(p.values_mut());
+                    p.sync();
                 }
                 _ => {}
             }

@@ -8,7 +8,9 @@
 //! training step does with them (regularizers, clipping, weight decay, the optimizer's update,
 //! constraints) is the training loop's (`train/step.rs`). Host copies of the parameters are the
 //! optimizer's working copy: a step reads each gradient to the host, updates there and writes the
-//! tensor back, which keeps the optimizers device-free. Parameters are numbered in op order (a
+//! tensor back, which keeps the optimizers device-free (plain SGD on the `Cpu` excepted: it
+//! updates the tensor in place, with the same bits, and the host copy is read back when next
+//! needed; `param.rs`). Parameters are numbered in op order (a
 //! plain network: kernel, bias per layer), the numbering the optimizer's state and global
 //! clipping use.
 //!

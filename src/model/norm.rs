@@ -11,7 +11,7 @@
 use dfdx::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use super::param::{Kind, Param};
+use super::param::{Kind, Param, Trainable};
 use super::Matrix;
 use crate::error::{Error, Result};
 
@@ -158,14 +158,14 @@ impl<D: Device<f32>> BatchNorm<D> {
         let scale: Vec<f32> = self
             .moving_variance
             .iter()
-            .zip(&self.gamma.host)
+            .zip(self.gamma.values())
             .map(|(&v, &g)| (v + self.epsilon).sqrt().recip() * g)
             .collect();
         let shift = self
             .moving_mean
             .iter()
             .zip(&scale)
-            .zip(&self.beta.host)
+            .zip(self.beta.values())
             .map(|((&m, &s), &b)| -m * s + b)
             .collect();
         (scale, shift)

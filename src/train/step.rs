@@ -180,10 +180,24 @@ impl Step {
             .map(|layer| model.is_frozen(layer))
             .collect();
         self.optimizer.begin_step();
-        for (i, ((layer, p), g)) in model.params_mut().into_iter().zip(&grads).enumerate() {
+        // Plain SGD with nothing after it can update each tensor in place: the same bits, without
+        // the round trip through the host copy (see model/param.rs).
+        let on_device = self.optimizer.is_plain_descent()
+            && rules.weight_decay.is_none()
+            && rules.constraint.is_none();
+        for (i, ((layer, p), g)) in model.params_mut().into_iter().zip(grads).enumerate() {
             if frozen[layer] {
                 continue;
             }
+            let g = if on_device {
+                match p.descend_on_device(g, lr as f32) {
+                    Ok(()) => continue,
+                    Err(g) => g,
+                }
+            } else {
+                g
+            };
+            let g = &g;
             // Decoupled weight decay and the update in one pass over the parameter (the bits of
             // `optim::decay` then the update).
             match rules.weight_decay {

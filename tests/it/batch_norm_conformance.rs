@@ -32,10 +32,8 @@ fn one_layer_matches_keras_in_training_and_inference() {
             epsilon: case["epsilon"].as_f64().unwrap(),
         };
         let mut bn = BatchNorm::new(&dev, 4, &spec);
-        bn.gamma.host = floats32(&case["gamma"]);
-        bn.gamma.tensor.copy_from(&bn.gamma.host);
-        bn.beta.host = floats32(&case["beta"]);
-        bn.beta.tensor.copy_from(&bn.beta.host);
+        bn.gamma.set_values(floats32(&case["gamma"]));
+        bn.beta.set_values(floats32(&case["beta"]));
         bn.moving_mean = floats32(&case["moving_mean"]);
         bn.moving_variance = floats32(&case["moving_variance"]);
         let x = dev.tensor_from_vec(floats32(&case["x"]), (6, 4));

@@ -146,6 +146,12 @@ impl Step {
 pub trait OptimizerState: Debug + Send {
     /// Starts step `step.t`, before its updates (Nadam advances its momentum product here).
     fn begin_step(&mut self, _step: &Step) {}
+    /// Whether [`OptimizerState::update`] is plain gradient descent, θ ← θ − g·η with η the
+    /// learning rate as f32 (and nothing kept): then a step may make it on the device tensor
+    /// itself (`Trainable::descend_on_device`), with the same bits.
+    fn is_plain_descent(&self) -> bool {
+        false
+    }
     /// Updates parameter tensor number `index` in place from its gradient, with learning rate
     /// `lr`.
     fn update(&mut self, step: &Step, index: usize, lr: f64, values: &mut [f32], grads: &[f32]);
@@ -281,6 +287,11 @@ impl Optimizer {
         self.step += 1;
         let step = self.current();
         self.state.begin_step(&step);
+    }
+
+    /// Whether its update is plain gradient descent (see [`OptimizerState::is_plain_descent`]).
+    pub fn is_plain_descent(&self) -> bool {
+        self.state.is_plain_descent()
     }
 
     /// Updates parameter number `index` in place from its gradient, with learning rate `lr`.

@@ -61,6 +61,10 @@ impl Stateless {
 }
 
 impl OptimizerState for Stateless {
+    fn is_plain_descent(&self) -> bool {
+        true
+    }
+
     fn update(&mut self, step: &Step, index: usize, lr: f64, values: &mut [f32], grads: &[f32]) {
         self.step::<false>(step, index, lr, 0.0, values, grads);
     }
