@@ -43,19 +43,14 @@ impl<D: Device<f32>> Mlp<D> {
 
 /// Folds a BN that follows `d` into it: columns scaled by `s`, bias s⊙b + t.
 fn fold_after<D: Device<f32>>(d: &mut Dense<D>, s: &[f32], t: &[f32]) {
-    let (fan_in, fan_out) = (d.fan_in(), d.fan_out());
+    let fan_out = d.fan_out();
     let kernel = &mut d.kernel;
-    let mut scaled = kernel.values().to_vec();
-    for row in scaled.chunks_exact_mut(fan_out) {
+    for row in kernel.values_mut().chunks_exact_mut(fan_out) {
         for (w, &sj) in row.iter_mut().zip(s) {
             *w = (*w as f64 * sj as f64) as f32;
         }
     }
-    kernel.tensor = kernel
-        .tensor
-        .device()
-        .tensor_from_vec(scaled.clone(), (fan_in, fan_out));
-    kernel.set_values(scaled);
+    kernel.sync();
     let old = d.bias.as_ref().map(|b| b.values().to_vec());
     let bias: Vec<f32> = (0..fan_out)
         .map(|j| {

@@ -297,10 +297,7 @@ impl<D: Device<f32>> Mlp<D> {
 
     /// Sizes of the parameters in update order.
     pub fn param_sizes(&self) -> Vec<usize> {
-        self.params()
-            .iter()
-            .map(|(_, p)| p.values().len())
-            .collect()
+        self.params().iter().map(|(_, p)| p.num_values()).collect()
     }
 
     /// Total number of trainable values.

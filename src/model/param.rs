@@ -65,6 +65,8 @@ pub trait Trainable<D: Device<f32>> {
     fn kind(&self) -> Kind;
     /// The host copy.
     fn values(&self) -> &[f32];
+    /// How many values it holds (the tensor's size: no need to read the host copy back).
+    fn num_values(&self) -> usize;
     /// Its gradient from a backward pass (the tape must have reached it).
     fn grad(&self, grads: &Gradients<f32, D>) -> Vec<f32>;
     /// Its gradient, moved out of `grads` where the device allows (the `Cpu`), else copied.
@@ -88,9 +90,12 @@ impl<S: Shape, D: Device<f32>> Trainable<D> for Param<S, D> {
     fn kind(&self) -> Kind {
         self.kind
     }
+    fn num_values(&self) -> usize {
+        self.tensor.shape().num_elements()
+    }
     fn values(&self) -> &[f32] {
         self.host.get_or_init(|| {
-            let mut values = vec![0.0; self.tensor.shape().num_elements()];
+            let mut values = vec![0.0; self.num_values()];
             self.tensor.copy_into(&mut values);
             values
         })

@@ -58,7 +58,7 @@ impl<D: Device<f32>> Mlp<D> {
                 (Op::Pool(a), Op::Pool(b)) => a == b,
                 (Op::Norm(a), Op::Norm(b)) => a.moving_mean.len() == b.moving_mean.len(),
                 (Op::Activation { param: a, .. }, Op::Activation { param: b, .. }) => {
-                    a.as_ref().map(|p| p.values().len()) == b.as_ref().map(|p| p.values().len())
+                    a.as_ref().map(|p| p.num_values()) == b.as_ref().map(|p| p.num_values())
                 }
                 (Op::Dropout(_), Op::Dropout(_)) => true,
                 _ => false,
