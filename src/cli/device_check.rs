@@ -11,7 +11,9 @@ use serde::Serialize;
 use super::args::{Cli, DeviceCheckArgs};
 use crate::data::{self, DataOptions, Split};
 use crate::device::{self, Compute};
-use crate::train::device_check::{nets, step_agreement, step_rate, Agreement, Net, Rate};
+use crate::train::device_check::{
+    nets, step_agreement, step_rate, step_repeat, Agreement, Net, Rate, Repeat,
+};
 
 /// What `--out` holds.
 #[derive(Debug, Serialize)]
@@ -20,6 +22,7 @@ struct Report {
     numerics: u32,
     kernel_path: String,
     agreement: Vec<Agreement>,
+    repeats: Vec<Repeat>,
     rates: Vec<Rate>,
 }
 
@@ -91,7 +94,8 @@ pub fn device_check_command(cli: &Cli, args: &DeviceCheckArgs) -> anyhow::Result
     }
 }
 
-/// Agreement (skipped on the CPU, which is its own reference) and rates on `dev`.
+/// Agreement and repeatability (skipped on the CPU, which is its own reference and repeats
+/// bit for bit, as the tests hold it to) and rates on `dev`.
 fn measure<D: Device<f32>>(
     dev: &D,
     label: &str,
@@ -113,6 +117,37 @@ fn measure<D: Device<f32>>(
                 a.net, a.batch, a.loss_relative, a.gradient_relative
             );
             agreement.push(a);
+        }
+    }
+    let mut repeats = Vec::new();
+    if label != "cpu" {
+        println!("the same step twice (bit for bit), and what dfdx's CUDA sums let one expect:");
+        println!(
+            "{:<20} {:>6} {:>16} {:>22}",
+            "net", "batch", "loss (expected)", "gradients (expected)"
+        );
+        let same = |identical: bool| if identical { "same" } else { "differ" };
+        for net in chosen {
+            for &batch in &args.batches {
+                let r = step_repeat(dev, net, train, batch)?;
+                println!(
+                    "{:<20} {:>6} {:>16} {:>22}",
+                    r.net,
+                    r.batch,
+                    format!(
+                        "{} ({})",
+                        same(r.loss_identical),
+                        same(r.expected_loss_identical)
+                    ),
+                    format!(
+                        "{}/{} differ ({})",
+                        r.gradients_differing,
+                        r.parameters,
+                        same(r.expected_gradients_identical)
+                    ),
+                );
+                repeats.push(r);
+            }
         }
     }
     println!(
@@ -153,6 +188,7 @@ fn measure<D: Device<f32>>(
         numerics: args.numerics,
         kernel_path: kernels::path::detected().name().into(),
         agreement,
+        repeats,
         rates,
     })
 }

@@ -13,6 +13,11 @@
 //!   Each step reads its loss back to the host, as the training loop does for its metrics, which
 //!   also waits for an asynchronous device to finish the step.
 //!
+//! - **Repeatability** ([`step_repeat`]): the same step twice on the device, bit for bit, beside
+//!   what dfdx 0.13's CUDA kernels let one expect ([`cuda_repeat_expected`]): its sums add their
+//!   128-thread blocks' partial sums with float `atomicAdd`, in whatever order the blocks finish,
+//!   so a sum whose values span three or more blocks need not give the same bits twice.
+//!
 //! - **FLOPs** ([`step_flops`]): the floating-point operations of the matrix products of one
 //!   training step of a bench row's net, for the benches' GFLOP/s and % of the machine's peak.
 //!
@@ -126,6 +131,26 @@ pub struct Agreement {
     pub worst_parameter: usize,
     /// How many parameters were compared.
     pub parameters: usize,
+}
+
+/// One step computed twice on the device, from the same weights and images, compared bit for
+/// bit, beside what dfdx's CUDA sums let one expect ([`cuda_repeat_expected`]).
+#[derive(Debug, Clone, Serialize)]
+pub struct Repeat {
+    /// The net's id.
+    pub net: String,
+    /// The minibatch size.
+    pub batch: usize,
+    /// Whether the two losses have the same bits.
+    pub loss_identical: bool,
+    /// Parameters whose gradients differ in any bit between the two steps.
+    pub gradients_differing: usize,
+    /// How many parameters were compared.
+    pub parameters: usize,
+    /// What dfdx 0.13's CUDA kernels let one expect: the loss's bits repeat.
+    pub expected_loss_identical: bool,
+    /// ... and every gradient's bits repeat.
+    pub expected_gradients_identical: bool,
 }
 
 /// The training rate of one row on a device.
@@ -249,6 +274,82 @@ pub fn step_agreement<D: Device<f32>>(
     })
 }
 
+/// The same step of `net` at `batch` twice on `dev` (each from freshly built weights), compared
+/// bit for bit.
+pub fn step_repeat<D: Device<f32>>(
+    dev: &D,
+    net: &Net,
+    split: &Split,
+    batch: usize,
+) -> Result<Repeat> {
+    let (loss_a, grads_a) = loss_and_gradients(dev, net, split, batch)?;
+    let (loss_b, grads_b) = loss_and_gradients(dev, net, split, batch)?;
+    let same_bits = |a: &[f32], b: &[f32]| {
+        a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x.to_bits() == y.to_bits())
+    };
+    let (expected_loss_identical, expected_gradients_identical) =
+        cuda_repeat_expected(&model_spec(net)?, batch);
+    Ok(Repeat {
+        net: net.id.into(),
+        batch,
+        loss_identical: loss_a.to_bits() == loss_b.to_bits(),
+        gradients_differing: grads_a
+            .iter()
+            .zip(&grads_b)
+            .filter(|(a, b)| !same_bits(a, b))
+            .count(),
+        parameters: grads_a.len(),
+        expected_loss_identical,
+        expected_gradients_identical,
+    })
+}
+
+/// Threads per block of dfdx 0.13's CUDA sums (`launch_cfg::<128>` in sum_to and in the
+/// backward of a binary op with a broadcast operand).
+const CUDA_SUM_BLOCK: usize = 128;
+
+/// Whether dfdx 0.13's CUDA sum of `outputs` consecutive chunks of `len` values each (output k
+/// sums values k·len .. (k+1)·len of the launch) gives the same bits every time. Each block sums
+/// its share of a chunk as a tree (fixed order) and adds it into the output with `atomicAdd`;
+/// chunks of 1 or 2 values are added value by value. The output starts at 0, so one or two
+/// additions give the same bits in either order (0 + a = a, a + b = b + a); three or more need
+/// not. So: every chunk must lie within at most two blocks. With many outputs that holds for
+/// every len up to 130 and for 132, 136, 144, 160, 192 and 256 (whose chunks start where they
+/// fit in two blocks), and for no other len; a single sum, for len ≤ 256.
+pub fn cuda_sum_is_repeatable(len: usize, outputs: usize) -> bool {
+    len <= 2
+        || (0..outputs).all(|k| {
+            let first = k * len;
+            (first + len - 1) / CUDA_SUM_BLOCK - first / CUDA_SUM_BLOCK < 2
+        })
+}
+
+/// What dfdx 0.13's CUDA kernels let one expect of a training step of `spec` at `batch`, run
+/// twice: (the loss repeats, the gradients repeat), cuBLAS's products being repeatable on one
+/// GPU. The sums a step makes through dfdx's generic ops (model/forward.rs, model/norm.rs):
+/// - the loss (`train::step`'s row-wise cross-entropy off the `Cpu`): a sum over each row's
+///   classes, then the mean over the batch's rows; its gradient does not read it, so a loss that
+///   does not repeat leaves the gradients alone;
+/// - log-softmax over each row's classes (10 values: repeatable);
+/// - each layer's bias gradient, or batch norm's statistics and their gradients: per channel, a
+///   sum over batch × positions values (positions = 1 for a dense layer);
+/// - a convolution after the first: the gradient of its input goes back through dfdx's
+///   `gather`, whose backward scatters each patch value's gradient with `atomicAdd`, several per
+///   input value where windows overlap (the first convolution's input, the images, needs none).
+pub fn cuda_repeat_expected(spec: &ModelSpec, batch: usize) -> (bool, bool) {
+    let loss = cuda_sum_is_repeatable(CLASSES, batch) && cuda_sum_is_repeatable(batch, 1);
+    let gradients = spec
+        .layer_shapes(INPUTS, CLASSES)
+        .iter()
+        .enumerate()
+        .all(|(k, layer)| {
+            let positions = layer.outputs / layer.channels.max(1);
+            let scatters = layer.patches > 0 && k > 0;
+            !scatters && cuda_sum_is_repeatable(batch * positions, layer.channels)
+        });
+    (loss, gradients)
+}
+
 /// The rate of training `net` with `optimizer` (Keras defaults) at `batch` on `dev`: 3 warm-up
 /// steps, then `windows` windows of `steps` steps, each timed.
 pub fn step_rate<D: Device<f32>>(
@@ -347,6 +448,76 @@ mod tests {
             step_flops(&net("lenet5"), 32).unwrap(),
             2 * 32 * (2 * conv1 + 3 * rest)
         );
+    }
+
+    #[test]
+    fn the_cpu_repeats_a_step_bit_for_bit() {
+        let split = images(64);
+        for net in nets() {
+            let r = step_repeat(&Cpu::default(), &net, &split, 64).unwrap();
+            assert!(r.loss_identical, "{}", net.id);
+            assert_eq!(r.gradients_differing, 0, "{}", net.id);
+            assert_eq!(r.parameters, nets_parameters(&net), "{}", net.id);
+        }
+    }
+
+    /// Parameters (tensors) a net's step has gradients for, counted from its layers.
+    fn nets_parameters(net: &Net) -> usize {
+        let spec = model_spec(net).unwrap();
+        let bn = spec.batch_norm.is_some();
+        spec.layer_shapes(INPUTS, CLASSES)
+            .iter()
+            .map(|l| if bn && !l.is_output { 3 } else { 2 })
+            .sum()
+    }
+
+    #[test]
+    fn cuda_sums_repeat_when_no_chunk_spans_three_blocks() {
+        // One block, two blocks, the worst alignment of two blocks: repeatable.
+        assert!(cuda_sum_is_repeatable(128, 1));
+        assert!(cuda_sum_is_repeatable(129, 300));
+        assert!(cuda_sum_is_repeatable(32, 300));
+        // 256-value chunks start on block boundaries: two partial sums each.
+        assert!(cuda_sum_is_repeatable(256, 100));
+        // 131 values: chunk 42 starts at 5,502 (block 42, offset 126) and ends at 5,632
+        // (block 44): three blocks. Chunks 0..41 all fit in two.
+        assert!(cuda_sum_is_repeatable(131, 42));
+        assert!(!cuda_sum_is_repeatable(131, 43));
+        // 130 values: the offsets are even, at most 126, so every chunk fits in two blocks.
+        assert!(cuda_sum_is_repeatable(130, 10_000));
+        // A single sum over 320 values (the loss at batch 32): blocks 0, 1 and 2.
+        assert!(!cuda_sum_is_repeatable(320, 1));
+        assert!(!cuda_sum_is_repeatable(1024, 1));
+        // One or two values per output are added one by one: two additions onto 0 commute.
+        assert!(cuda_sum_is_repeatable(2, 1000));
+    }
+
+    #[test]
+    fn what_a_cuda_step_lets_one_expect_for_the_bench_nets() {
+        let spec =
+            |id: &str| model_spec(&nets().into_iter().find(|n| n.id == id).unwrap()).unwrap();
+        for id in [
+            "mlp",
+            "deep20x100_relu",
+            "deep20x100_relu_bn",
+            "deep20x100_swish",
+        ] {
+            // Bias gradients, batch norm and the loss's mean sum 32 or 256 values per output:
+            // repeatable; 200 values from output 1 on span three blocks (the loss's one mean
+            // does not); 1,024 values span 8 blocks.
+            assert_eq!(cuda_repeat_expected(&spec(id), 32), (true, true), "{id}");
+            assert_eq!(cuda_repeat_expected(&spec(id), 256), (true, true), "{id}");
+            assert_eq!(cuda_repeat_expected(&spec(id), 200), (true, false), "{id}");
+            assert_eq!(
+                cuda_repeat_expected(&spec(id), 1024),
+                (false, false),
+                "{id}"
+            );
+        }
+        // LeNet-5: the convolutions' biases sum batch × 784 and batch × 100 values, and the
+        // second one's input gradient is scattered with atomicAdd.
+        assert_eq!(cuda_repeat_expected(&spec("lenet5"), 32), (true, false));
+        assert_eq!(cuda_repeat_expected(&spec("lenet5"), 1), (true, false));
     }
 
     #[test]

@@ -78,7 +78,7 @@ pub type Loss<D> = Tensor<(), f32, D, OwnedTape<f32, D>>;
 /// on batch statistics, whose moving averages are updated) with the tape starting at the
 /// parameters, so the backward pass computes no gradient for the input; then softmax
 /// cross-entropy against `one_hot` labels (under numerics version 2 on the `Cpu`, the fused
-/// `model::softmax_cross_entropy`), or without labels the mean squared error against the
+/// `model::softmax_cross_entropy`; on other devices, [`rowwise_cross_entropy`]), or without labels the mean squared error against the
 /// inputs (an autoencoder). Also returns the outputs' host values when `keep_outputs`.
 pub fn minibatch_loss<D: Device<f32>>(
     model: &mut Mlp<D>,
@@ -94,9 +94,11 @@ pub fn minibatch_loss<D: Device<f32>>(
         Some(y) => {
             let logits = model.forward_train_params(x, noise);
             let kept = values(&logits);
-            // Version 2 has its own fused loss on the Cpu; version 1 keeps dfdx's bits.
-            let fused = kernels::numerics::current() >= kernels::numerics::V2 && is_cpu::<D>();
-            let loss = if fused {
+            // Version 2 has its own fused loss on the Cpu; version 1 keeps dfdx's bits; other
+            // devices sum in two steps that repeat on CUDA.
+            let loss = if !is_cpu::<D>() {
+                rowwise_cross_entropy(logits, y)
+            } else if kernels::numerics::current() >= kernels::numerics::V2 {
                 softmax_cross_entropy(logits, y)
             } else {
                 cross_entropy_with_logits_loss(logits, y)
@@ -109,6 +111,20 @@ pub fn minibatch_loss<D: Device<f32>>(
             (mse_loss(reconstruction, x), kept)
         }
     }
+}
+
+/// Softmax cross-entropy on devices other than the `Cpu`: each row's sum over its classes, then
+/// the mean over the rows. dfdx's `cross_entropy_with_logits_loss` takes one mean over batch ×
+/// classes values instead, and on CUDA dfdx adds a sum's 128-thread blocks with `atomicAdd` in
+/// whatever order they finish, so its loss at batch 32 (320 values, three blocks) need not repeat
+/// bit for bit; sums of 10 and of up to 256 values do
+/// (`train::device_check::cuda_sum_is_repeatable`). The gradient is the same function's.
+fn rowwise_cross_entropy<D: Device<f32>>(
+    logits: Matrix<D, OwnedTape<f32, D>>,
+    one_hot: Matrix<D>,
+) -> Loss<D> {
+    let per_row = (logits.log_softmax::<Axis<1>>() * one_hot).sum::<(usize,), Axis<1>>();
+    per_row.mean::<(), Axis<0>>().negate()
 }
 
 /// What a step reports besides updating the parameters.
@@ -257,6 +273,57 @@ mod tests {
             .build()
             .unwrap()
             .install(f)
+    }
+
+    #[test]
+    fn the_rowwise_loss_is_dfdx_cross_entropy_summed_in_two_steps() {
+        let dev = Cpu::default();
+        let mut rng = ChaCha8Rng::seed_from_u64(11);
+        let (batch, classes) = (37, 10);
+        let logits: Vec<f32> = random(batch * classes, &mut rng)
+            .iter()
+            .map(|v| v * 8.0)
+            .collect();
+        let mut one_hot = vec![0.0f32; batch * classes];
+        for row in 0..batch {
+            one_hot[row * classes + (row * 7) % classes] = 1.0;
+        }
+        let loss_and_grad = |rowwise: bool| {
+            let z = dev.tensor_from_vec(logits.clone(), (batch, classes));
+            let y = dev.tensor_from_vec(one_hot.clone(), (batch, classes));
+            let zt = z.leaky_trace();
+            let loss = if rowwise {
+                rowwise_cross_entropy(zt, y)
+            } else {
+                cross_entropy_with_logits_loss(zt, y)
+            };
+            let value = loss.retaped::<NoneTape>().as_vec()[0];
+            (value, loss.backward().get(&z).as_vec())
+        };
+        let (value, grad) = loss_and_grad(true);
+        let (reference, reference_grad) = loss_and_grad(false);
+        assert!(value > 1.0, "{value}");
+        assert!(
+            (value - reference).abs() <= 1e-6 * reference.abs(),
+            "{value} vs {reference}"
+        );
+        for (g, r) in grad.iter().zip(&reference_grad) {
+            assert!((g - r).abs() <= 1e-7, "{g} vs {r}");
+        }
+        // By hand for one row: −log softmax(z)[label], then the mean over the rows.
+        let by_hand: f64 = (0..batch)
+            .map(|row| {
+                let z = &logits[row * classes..(row + 1) * classes];
+                let max = z.iter().fold(f32::MIN, |m, v| m.max(*v)) as f64;
+                let sum: f64 = z.iter().map(|v| (*v as f64 - max).exp()).sum();
+                max + sum.ln() - z[(row * 7) % classes] as f64
+            })
+            .sum::<f64>()
+            / batch as f64;
+        assert!(
+            (f64::from(value) - by_hand).abs() < 1e-5 * by_hand,
+            "{value} vs {by_hand}"
+        );
     }
 
     /// Parameters and losses after three steps of the network `spec` (its first layer frozen
