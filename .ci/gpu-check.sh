@@ -8,7 +8,9 @@
 #   pytorch-rate.json     the same rows with PyTorch on the same GPU
 #   studies.json          optimizers --quick on CUDA twice (--jobs 4, --jobs 1: same seed ->
 #                         identical?) and on 2 CPU cores: mean test accuracy per cell within 0.5
-#                         points?, runs/hour of each
+#                         points?, runs/hour of each (tuning runs included); PyTorch's twin of a
+#                         --quick run on the same GPU (1 and 4 processes), its runs/hour
+#   pytorch-study-*.json  that twin's own output
 #   gpu-check.log         everything printed
 # Each part has its own time limit (a part cut short is reported, the others still run); the
 # whole script stays under about 9 minutes. For a dry run of the script's logic on a machine
@@ -66,7 +68,18 @@ study() { # name, seconds allowed, device, jobs, cpus
 all=0-$(( $(nproc) - 1 ))
 study cuda_jobs 90 "$device" 4 "$all"
 study cuda_one 110 "$device" 1 "$all"
-study cpu 120 cpu 2 0,1
+study cpu 60 cpu 2 0,1
+
+echo "== 4. PyTorch's twin of a --quick run (2,000 images, 3 epochs) on $device: 1 and 4 processes"
+for procs in 1 4; do
+  timeout 30 python3 benches/reference/pytorch_study.py --device "$device" --runs 16 --epochs 3 \
+    --train-subset 2000 --processes "$procs" --data-dir "$data" "$out/pytorch-study-$procs.json" \
+    > /dev/null 2> "$work/pytorch-study-$procs.log"
+  rc=$?
+  rate=$(python3 -c 'import json,sys; print("%.0f runs/hour" % json.load(open(sys.argv[1]))["runs_per_hour"])' "$out/pytorch-study-$procs.json" 2>/dev/null)
+  echo "pytorch study, $procs processes: exit $rc (${rate:-$(tail -n 1 "$work/pytorch-study-$procs.log")})"
+  echo "pytorch_$procs=$out/pytorch-study-$procs.json" >> "$work/specs"
+done
 python3 .ci/gpu_compare.py "$out/studies.json" $(cat "$work/specs")
 echo "gpu-check: done $(date -u +%FT%TZ)"
 ls -la "$out"

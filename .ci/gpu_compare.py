@@ -6,8 +6,13 @@ one JSON summary:
 - CUDA vs CPU: per cell, the mean test accuracy over the seeds on each device and the difference
   in points; the issue's tolerance is 0.5 points (single runs drift apart chaotically, so a
   per-run tolerance would mean nothing).
-- runs/hour of each study, from the wall time the shell measured around it.
-Usage: gpu_compare.py OUT.json NAME=DIR:SECONDS ... (names: cuda_jobs, cuda_one, cpu)
+- runs/hour of each study, from the wall time the shell measured around it: every run it
+  trained, its tuning runs (tuning.parquet) included, since the wall time includes them.
+- PyTorch's twin on the same GPU (benches/reference/pytorch_study.py --device cuda, the same
+  work per run as a --quick run: 2,000 training images, 3 epochs, validation after each, the
+  test at the end), its runs/hour beside trainbench's.
+Usage: gpu_compare.py OUT.json NAME=DIR:SECONDS ... [pytorch_NAME=FILE.json ...]
+       (names: cuda_jobs, cuda_one, cpu; e.g. pytorch_cuda_one, pytorch_cuda_jobs)
 """
 
 import json
@@ -27,8 +32,24 @@ def load(spec):
     try:
         runs = pd.read_parquet(f"{path}/runs.parquet")
     except Exception as e:  # a study that did not finish in its time has no table yet
-        return name, None, float(seconds), f"{type(e).__name__}: {e}"
-    return name, runs, float(seconds), None
+        return name, None, 0, float(seconds), f"{type(e).__name__}: {e}"
+    try:
+        tuning = len(pd.read_parquet(f"{path}/tuning.parquet"))
+    except FileNotFoundError:
+        tuning = 0
+    return name, runs, tuning, float(seconds), None
+
+
+def load_pytorch(spec):
+    name, path = spec.split("=", 1)
+    try:
+        with open(path) as f:
+            doc = json.load(f)
+        return name, {"runs": len(doc["runs"]), "wall_seconds": doc["wall_seconds"],
+                      "runs_per_hour": doc["runs_per_hour"], "settings": doc["settings"],
+                      "mean_test_acc": sum(r["test_acc"] for r in doc["runs"]) / max(len(doc["runs"]), 1)}
+    except Exception as e:  # cut short by its time limit, or no torch with CUDA there
+        return name, {"error": f"{type(e).__name__}: {e}"}
 
 
 def main(argv):
@@ -36,12 +57,18 @@ def main(argv):
     sets = {}
     summary = {"studies": {}}
     for spec in specs:
-        name, runs, seconds, error = load(spec)
+        if spec.startswith("pytorch_"):
+            name, entry = load_pytorch(spec)
+            summary.setdefault("pytorch", {})[name] = entry
+            continue
+        name, runs, tuning, seconds, error = load(spec)
         sets[name] = runs
+        trained = 0 if runs is None else len(runs) + tuning
         summary["studies"][name] = {
             "runs": 0 if runs is None else len(runs),
+            "tuning_runs": tuning,
             "wall_seconds": seconds,
-            "runs_per_hour": None if runs is None or seconds <= 0 else len(runs) * 3600.0 / seconds,
+            "runs_per_hour": None if runs is None or seconds <= 0 else trained * 3600.0 / seconds,
             "device": None if runs is None else sorted(runs["device"].unique().tolist()),
             "error": error,
         }

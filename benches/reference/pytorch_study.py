@@ -22,8 +22,12 @@ final figures (so that a run that did not train shows).
 The seeds are torch's (run i uses torch.manual_seed(i)): the runs are not trainbench's runs
 bit for bit, only the same work.
 
+With --device cuda (the GPU check, .ci/gpu-check.sh) each worker copies the data to the GPU
+once and trains there: the model, each epoch's shuffled order and the minibatches' gathering
+on the device, as trainbench's CUDA runs do; the loss is still read back every step.
+
 Usage: pytorch_study.py [--runs N] [--epochs E] [--processes P] [--threads T] [--data-dir DIR]
-                        [--train-subset N] [OUT.json|-]
+                        [--train-subset N] [--device cpu|cuda] [OUT.json|-]
 """
 
 import argparse
@@ -126,23 +130,36 @@ def evaluate(model, x, y):
 
 # Set in the parent before the workers fork, so they share it without copying.
 _DATA = None
+# The worker's device, and its copy of _DATA there (made once per worker, after the fork: the
+# parent never touches CUDA, which a forked child could not use).
+_DEVICE = "cpu"
+_ON_DEVICE = None
 
 
-def _worker_init(threads):
+def _worker_init(threads, device):
+    global _DEVICE
     torch.set_num_threads(threads)
+    _DEVICE = device
+
+
+def _data_on_device():
+    global _ON_DEVICE
+    if _ON_DEVICE is None:
+        _ON_DEVICE = tuple(t.to(_DEVICE) for t in _DATA)
+    return _ON_DEVICE
 
 
 def train_run(args):
     seed, epochs = args
-    train_x, train_y, val_x, val_y, test_x, test_y = _DATA
+    train_x, train_y, val_x, val_y, test_x, test_y = _data_on_device()
     start = time.perf_counter()
     torch.manual_seed(seed)
-    model = network()
+    model = network().to(_DEVICE)
     optimizer = torch.optim.SGD(model.parameters(), lr=LR)
     n = train_x.shape[0]
     history = []
     for _ in range(epochs):
-        order = torch.randperm(n)
+        order = torch.randperm(n, device=_DEVICE)
         loss_sum, correct = 0.0, 0
         for i in range(0, n, BATCH):
             idx = order[i : i + BATCH]
@@ -178,6 +195,7 @@ def main(argv=None):
     parser.add_argument(
         "--train-subset", type=int, default=None, help="train on the first N training images only (smoke runs)"
     )
+    parser.add_argument("--device", default="cpu", choices=["cpu", "cuda"], help="where the runs train (default cpu)")
     args = parser.parse_args(argv)
     if min(args.runs, args.epochs, args.processes, args.threads) < 1:
         parser.error("--runs, --epochs, --processes and --threads must be >= 1")
@@ -194,7 +212,7 @@ def main(argv=None):
 
     start = time.perf_counter()
     context = multiprocessing.get_context("fork")
-    with context.Pool(args.processes, initializer=_worker_init, initargs=(args.threads,)) as pool:
+    with context.Pool(args.processes, initializer=_worker_init, initargs=(args.threads, args.device)) as pool:
         runs = pool.map(train_run, [(seed, args.epochs) for seed in range(args.runs)], chunksize=1)
     wall = time.perf_counter() - start
 
@@ -207,6 +225,7 @@ def main(argv=None):
             "epochs": args.epochs,
             "processes": args.processes,
             "threads_per_process": args.threads,
+            "device": args.device,
             "train_images": data[0].shape[0],
             "batch": BATCH,
             "lr": LR,
