@@ -68,17 +68,47 @@ pub enum Compute {
     Cuda {
         /// Its ordinal.
         ordinal: usize,
+        /// What the runs table records of it ([`gpu_label`]), asked of the driver once.
+        label: String,
     },
 }
 
 impl Compute {
-    /// What the runs table records: `cpu`, or `cuda:N`.
+    /// What the runs table records: `cpu`, or the GPU's [`gpu_label`].
     pub fn label(&self) -> String {
         match self {
             Self::Cpu => "cpu".into(),
             #[cfg(feature = "cuda")]
-            Self::Cuda { ordinal } => format!("cuda:{ordinal}"),
+            Self::Cuda { label, .. } => label.clone(),
         }
+    }
+}
+
+/// What the runs table records of a GPU: `cuda:N (its name, CUDA driver X.Y, cuBLAS a.b.c)`,
+/// e.g. `cuda:0 (NVIDIA H200, CUDA driver 13.0, cuBLAS 13.0.2)`: which GPU, the CUDA version
+/// its driver supports (`cuDriverGetVersion`'s 1000·major + 10·minor) and the cuBLAS library the
+/// run loaded, the parts of a GPU run's numbers that the build does not fix. What is unknown is
+/// left out. Its kind ([`kind_of`]) is `cuda`, like a label without the details.
+pub fn gpu_label(
+    ordinal: usize,
+    name: Option<&str>,
+    driver: Option<i32>,
+    cublas: Option<(i32, i32, i32)>,
+) -> String {
+    let mut details = Vec::new();
+    if let Some(name) = name.map(str::trim).filter(|n| !n.is_empty()) {
+        details.push(name.to_string());
+    }
+    if let Some(v) = driver {
+        details.push(format!("CUDA driver {}.{}", v / 1000, (v % 1000) / 10));
+    }
+    if let Some((major, minor, patch)) = cublas {
+        details.push(format!("cuBLAS {major}.{minor}.{patch}"));
+    }
+    if details.is_empty() {
+        format!("cuda:{ordinal}")
+    } else {
+        format!("cuda:{ordinal} ({})", details.join(", "))
     }
 }
 
@@ -118,7 +148,59 @@ fn cuda(ordinal: usize) -> Result<Compute> {
 fn cuda(ordinal: usize) -> Result<Compute> {
     // Building a dfdx device opens the GPU's context, loads cuBLAS and reports a missing driver
     // or ordinal as an error (CudaDevice::count() would panic instead).
-    open_cuda(ordinal, 0).map(|_| Compute::Cuda { ordinal })
+    open_cuda(ordinal, 0)?;
+    Ok(Compute::Cuda {
+        ordinal,
+        label: gpu_label(
+            ordinal,
+            gpu_name(ordinal).as_deref(),
+            driver_version(),
+            cublas_version(),
+        ),
+    })
+}
+
+/// The GPU's name, as the driver gives it.
+#[cfg(feature = "cuda")]
+fn gpu_name(ordinal: usize) -> Option<String> {
+    let mut device = 0;
+    let mut name = [0 as std::os::raw::c_char; 256];
+    // SAFETY: plain driver-API calls (the driver is started: open_cuda succeeded); each writes
+    // into a buffer we own, of the length given.
+    unsafe {
+        if cuDeviceGet(&mut device, ordinal as std::os::raw::c_int) != 0
+            || cuDeviceGetName(name.as_mut_ptr(), name.len() as std::os::raw::c_int, device) != 0
+        {
+            return None;
+        }
+        Some(
+            std::ffi::CStr::from_ptr(name.as_ptr())
+                .to_string_lossy()
+                .into_owned(),
+        )
+    }
+}
+
+/// The CUDA version the driver supports (1000·major + 10·minor).
+#[cfg(feature = "cuda")]
+fn driver_version() -> Option<i32> {
+    let mut version = 0;
+    // SAFETY: writes one int we own.
+    (unsafe { cuDriverGetVersion(&mut version) } == 0).then_some(version)
+}
+
+/// The version of the cuBLAS library loaded (major, minor, patch).
+#[cfg(feature = "cuda")]
+fn cublas_version() -> Option<(i32, i32, i32)> {
+    let mut parts = [0; 3];
+    for (kind, part) in parts.iter_mut().enumerate() {
+        // SAFETY: cublasGetProperty needs no handle and writes one int we own; kinds 0, 1, 2 are
+        // libraryPropertyType's MAJOR_VERSION, MINOR_VERSION and PATCH_LEVEL.
+        if unsafe { cublasGetProperty(kind as std::os::raw::c_int, part) } != 0 {
+            return None;
+        }
+    }
+    Some((parts[0], parts[1], parts[2]))
 }
 
 /// The dfdx CUDA device of `ordinal`, its CPU-side randomness seeded with `seed`; a GPU that
@@ -149,6 +231,25 @@ pub fn open_cuda(ordinal: usize, seed: u64) -> Result<dfdx::tensor::Cuda> {
 extern "C" {
     fn cuInit(flags: std::os::raw::c_uint) -> std::os::raw::c_int;
     fn cuDeviceGetCount(count: *mut std::os::raw::c_int) -> std::os::raw::c_int;
+    fn cuDeviceGet(
+        device: *mut std::os::raw::c_int,
+        ordinal: std::os::raw::c_int,
+    ) -> std::os::raw::c_int;
+    fn cuDeviceGetName(
+        name: *mut std::os::raw::c_char,
+        len: std::os::raw::c_int,
+        device: std::os::raw::c_int,
+    ) -> std::os::raw::c_int;
+    fn cuDriverGetVersion(version: *mut std::os::raw::c_int) -> std::os::raw::c_int;
+}
+
+// cuBLAS's version query (linked by cudarc as well); 0 is CUBLAS_STATUS_SUCCESS.
+#[cfg(feature = "cuda")]
+extern "C" {
+    fn cublasGetProperty(
+        kind: std::os::raw::c_int,
+        value: *mut std::os::raw::c_int,
+    ) -> std::os::raw::c_int;
 }
 
 /// Checks that the CUDA driver answers and has a GPU of this ordinal.
@@ -207,9 +308,28 @@ mod tests {
     }
 
     #[test]
-    fn kinds_ignore_the_ordinal() {
+    fn kinds_ignore_the_ordinal_and_the_details() {
         assert_eq!(kind_of("cuda:1"), "cuda");
         assert_eq!(kind_of("cpu"), "cpu");
+        let label = gpu_label(0, Some("NVIDIA H200"), Some(13000), Some((13, 0, 2)));
+        assert_eq!(
+            label,
+            "cuda:0 (NVIDIA H200, CUDA driver 13.0, cuBLAS 13.0.2)"
+        );
+        assert_eq!(kind_of(&label), "cuda");
+    }
+
+    #[test]
+    fn a_gpu_label_leaves_out_what_is_unknown() {
+        assert_eq!(gpu_label(2, None, None, None), "cuda:2");
+        assert_eq!(
+            gpu_label(1, Some(" "), Some(12080), None),
+            "cuda:1 (CUDA driver 12.8)"
+        );
+        assert_eq!(
+            gpu_label(0, Some("Tesla T4 "), None, Some((12, 4, 5))),
+            "cuda:0 (Tesla T4, cuBLAS 12.4.5)"
+        );
     }
 
     #[test]

@@ -351,7 +351,7 @@ fn lr_find_command(cli: &Cli, args: &LrFindArgs) -> anyhow::Result<ExitCode> {
             &options,
         )?,
         #[cfg(feature = "cuda")]
-        Compute::Cuda { ordinal } => {
+        Compute::Cuda { ordinal, .. } => {
             let dev = device::open_cuda(ordinal, args.seed)?;
             lr_find(&dev, &cell.config, view, args.seed, &options)?
         }

@@ -64,7 +64,7 @@ pub fn device_check_command(cli: &Cli, args: &DeviceCheckArgs) -> anyhow::Result
     let report = match compute {
         Compute::Cpu => measure(&Cpu::default(), "cpu", &chosen, &data.train, args)?,
         #[cfg(feature = "cuda")]
-        Compute::Cuda { ordinal } => {
+        Compute::Cuda { ordinal, .. } => {
             let dev = device::open_cuda(ordinal, 0)?;
             measure(&dev, &compute.label(), &chosen, &data.train, args)?
         }

@@ -44,7 +44,9 @@ pub fn lr_range_test(ctx: &mut Context, name: &str) -> Drawn {
     let result = match &ctx.options().device {
         Compute::Cpu => lr_find(&Cpu::default(), &cell.config, view, SEED, &o)?,
         #[cfg(feature = "cuda")]
-        Compute::Cuda { ordinal } => lr_find(&open_cuda(*ordinal)?, &cell.config, view, SEED, &o)?,
+        Compute::Cuda { ordinal, .. } => {
+            lr_find(&open_cuda(*ordinal)?, &cell.config, view, SEED, &o)?
+        }
     };
     plot::lr_range(
         &ctx.out().join(name),
@@ -191,7 +193,7 @@ pub fn mc_dropout_predictions(
     match device {
         Compute::Cpu => mc_dropout_on(&Cpu::default(), config, data, candidates, passes),
         #[cfg(feature = "cuda")]
-        Compute::Cuda { ordinal } => {
+        Compute::Cuda { ordinal, .. } => {
             mc_dropout_on(&open_cuda(*ordinal)?, config, data, candidates, passes)
         }
     }

@@ -114,7 +114,7 @@ where
                             train_run(&dev, config, view, seeds, stop, &mut on_epoch)
                         }
                         #[cfg(feature = "cuda")]
-                        Compute::Cuda { ordinal } => {
+                        Compute::Cuda { ordinal, .. } => {
                             crate::device::open_cuda(*ordinal, seeds.noise).and_then(|dev| {
                                 train_run(&dev, config, view, seeds, stop, &mut on_epoch)
                             })
