@@ -123,27 +123,29 @@ fn measure<D: Device<f32>>(
     if label != "cpu" {
         println!("the same step twice (bit for bit), and what dfdx's CUDA sums let one expect:");
         println!(
-            "{:<20} {:>6} {:>16} {:>22}",
+            "{:<20} {:>6} {:>20} {:>26}",
             "net", "batch", "loss (expected)", "gradients (expected)"
         );
         let same = |identical: bool| if identical { "same" } else { "differ" };
+        // An order that may vary need not vary on a given run: the expectation says "may".
+        let expect = |identical: bool| if identical { "same" } else { "may differ" };
         for net in chosen {
             for &batch in &args.batches {
                 let r = step_repeat(dev, net, train, batch)?;
                 println!(
-                    "{:<20} {:>6} {:>16} {:>22}",
+                    "{:<20} {:>6} {:>20} {:>26}",
                     r.net,
                     r.batch,
                     format!(
                         "{} ({})",
                         same(r.loss_identical),
-                        same(r.expected_loss_identical)
+                        expect(r.expected_loss_identical)
                     ),
                     format!(
                         "{}/{} differ ({})",
                         r.gradients_differing,
                         r.parameters,
-                        same(r.expected_gradients_identical)
+                        expect(r.expected_gradients_identical)
                     ),
                 );
                 repeats.push(r);
