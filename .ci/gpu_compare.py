@@ -12,7 +12,7 @@ one JSON summary:
   work per run as a --quick run: 2,000 training images, 3 epochs, validation after each, the
   test at the end), its runs/hour beside trainbench's.
 Usage: gpu_compare.py OUT.json NAME=DIR:SECONDS ... [pytorch_NAME=FILE.json ...]
-       (names: cuda_jobs, cuda_one, cpu; e.g. pytorch_cuda_one, pytorch_cuda_jobs)
+       (names: cuda_jobs, cuda_one, cpu; pytorch_P for P worker processes, as gpu-check.sh passes)
 """
 
 import json
